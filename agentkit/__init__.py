@@ -1,0 +1,106 @@
+"""agentkit: an agent runtime whose every step is a node you can see, stream, record and replay."""
+
+from __future__ import annotations
+
+from agentkit._agent import Agent
+from agentkit._context import RunContext
+from agentkit._exceptions import (
+    AgentkitError,
+    AgentRunError,
+    ModelHTTPError,
+    ModelRequestsBlocked,
+    ModelRetry,
+    UnexpectedModelBehavior,
+    UsageLimitExceeded,
+    UserError,
+)
+from agentkit._hooks import RunInfo, RunInterceptor, RunObserver, intercept_runs
+from agentkit._messages import (
+    AgentStreamEvent,
+    FunctionToolCallEvent,
+    FunctionToolResultEvent,
+    HandleResponseEvent,
+    ModelMessage,
+    ModelMessagesTypeAdapter,
+    ModelRequest,
+    ModelRequestPart,
+    ModelResponse,
+    ModelResponsePart,
+    ModelResponseStreamEvent,
+    PartDeltaEvent,
+    PartStartEvent,
+    RetryPromptPart,
+    SystemPromptPart,
+    TextPart,
+    TextPartDelta,
+    ToolCallPart,
+    ToolCallPartDelta,
+    ToolReturnPart,
+    UserPromptPart,
+)
+from agentkit._nodes import AgentNode, CallToolsNode, End, GraphRunContext, ModelRequestNode
+from agentkit._result import FinalResult
+from agentkit._run import AgentRun, RunResult
+from agentkit._settings import ModelSettings
+from agentkit._sources import FixedClock, SequentialIds, override_sources
+from agentkit._streaming import AgentStream
+from agentkit._tools import Tool, ToolDefinition
+from agentkit._usage import Usage, UsageLimits
+
+__version__ = "0.1.0"
+
+__all__ = (
+    "Agent",
+    "AgentNode",
+    "AgentRun",
+    "AgentRunError",
+    "AgentStream",
+    "AgentStreamEvent",
+    "AgentkitError",
+    "CallToolsNode",
+    "End",
+    "FinalResult",
+    "FixedClock",
+    "FunctionToolCallEvent",
+    "FunctionToolResultEvent",
+    "GraphRunContext",
+    "HandleResponseEvent",
+    "ModelHTTPError",
+    "ModelMessage",
+    "ModelMessagesTypeAdapter",
+    "ModelRequest",
+    "ModelRequestNode",
+    "ModelRequestPart",
+    "ModelRequestsBlocked",
+    "ModelResponse",
+    "ModelResponsePart",
+    "ModelResponseStreamEvent",
+    "ModelRetry",
+    "ModelSettings",
+    "PartDeltaEvent",
+    "PartStartEvent",
+    "RetryPromptPart",
+    "RunContext",
+    "RunInfo",
+    "RunInterceptor",
+    "RunObserver",
+    "RunResult",
+    "SequentialIds",
+    "SystemPromptPart",
+    "TextPart",
+    "TextPartDelta",
+    "Tool",
+    "ToolCallPart",
+    "ToolCallPartDelta",
+    "ToolDefinition",
+    "ToolReturnPart",
+    "UnexpectedModelBehavior",
+    "Usage",
+    "UsageLimitExceeded",
+    "UsageLimits",
+    "UserError",
+    "UserPromptPart",
+    "__version__",
+    "intercept_runs",
+    "override_sources",
+)

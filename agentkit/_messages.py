@@ -1,0 +1,284 @@
+"""The messages exchanged with a model: requests, responses, their parts, and stream events.
+
+Every message is a dataclass with a `kind` discriminator and every part a `part_kind` one, so a
+whole history round-trips through JSON with `ModelMessagesTypeAdapter`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypeAlias
+
+import pydantic
+import pydantic_core
+
+from agentkit._sources import new_id, now
+
+__all__ = (
+    "AgentStreamEvent",
+    "FunctionToolCallEvent",
+    "FunctionToolResultEvent",
+    "HandleResponseEvent",
+    "ModelMessage",
+    "ModelMessagesTypeAdapter",
+    "ModelRequest",
+    "ModelRequestPart",
+    "ModelResponse",
+    "ModelResponsePart",
+    "ModelResponsePartDelta",
+    "ModelResponseStreamEvent",
+    "PartDeltaEvent",
+    "PartStartEvent",
+    "RetryPromptPart",
+    "SystemPromptPart",
+    "TextPart",
+    "TextPartDelta",
+    "ToolCallPart",
+    "ToolCallPartDelta",
+    "ToolReturnPart",
+    "UserContent",
+    "UserPromptPart",
+)
+
+UserContent: TypeAlias = str
+
+
+def _json_text(value: Any) -> str:
+    return pydantic_core.to_json(value).decode()
+
+
+@dataclass
+class SystemPromptPart:
+    """Instructions for the model, sent before the user prompt."""
+
+    content: str
+    dynamic_ref: str | None = None
+    """The qualified name of the dynamic system prompt function that made this part, if any."""
+    part_kind: Literal["system-prompt"] = "system-prompt"
+
+
+@dataclass
+class UserPromptPart:
+    """What the user asked."""
+
+    content: str | Sequence[UserContent]
+    timestamp: datetime = field(default_factory=now)
+    part_kind: Literal["user-prompt"] = "user-prompt"
+
+
+@dataclass
+class ToolReturnPart:
+    """What a tool returned, sent back to the model."""
+
+    tool_name: str
+    content: Any
+    tool_call_id: str = field(default_factory=new_id)
+    timestamp: datetime = field(default_factory=now)
+    part_kind: Literal["tool-return"] = "tool-return"
+
+    def model_response_str(self) -> str:
+        """The return as text for a model API."""
+        return self.content if isinstance(self.content, str) else _json_text(self.content)
+
+    def model_response_object(self) -> dict[str, Any]:
+        """The return as a JSON object for a model API (scalars are wrapped as `return_value`)."""
+        plain = pydantic_core.to_jsonable_python(self.content)
+        return plain if isinstance(plain, dict) else {"return_value": plain}
+
+
+ErrorDetails: TypeAlias = dict[str, Any]
+
+
+@dataclass
+class RetryPromptPart:
+    """A request to the model to try again, with what went wrong.
+
+    Sent when a tool raised `ModelRetry`, its arguments failed validation, the tool name was
+    unknown, or the result was rejected.
+    """
+
+    content: list[ErrorDetails] | str
+    tool_name: str | None = None
+    tool_call_id: str = field(default_factory=new_id)
+    timestamp: datetime = field(default_factory=now)
+    part_kind: Literal["retry-prompt"] = "retry-prompt"
+
+    def model_response(self) -> str:
+        """The retry message as text for a model API."""
+        if isinstance(self.content, str):
+            description = self.content
+        else:
+            description = f"{len(self.content)} validation errors: {json.dumps(self.content, indent=2)}"
+        return f"{description}\n\nFix the errors and try again."
+
+
+ModelRequestPart = Annotated[
+    SystemPromptPart | UserPromptPart | ToolReturnPart | RetryPromptPart,
+    pydantic.Discriminator("part_kind"),
+]
+
+
+@dataclass
+class ModelRequest:
+    """A message sent to the model."""
+
+    parts: list[ModelRequestPart]
+    kind: Literal["request"] = "request"
+
+
+@dataclass
+class TextPart:
+    """Plain text from the model."""
+
+    content: str
+    part_kind: Literal["text"] = "text"
+
+    def has_content(self) -> bool:
+        return bool(self.content)
+
+
+@dataclass
+class ToolCallPart:
+    """The model asking for a tool to be called.
+
+    `args` is the JSON text exactly as the model sent it, or an already decoded object.
+    """
+
+    tool_name: str
+    args: str | dict[str, Any]
+    tool_call_id: str = field(default_factory=new_id)
+    part_kind: Literal["tool-call"] = "tool-call"
+
+    def args_as_dict(self) -> dict[str, Any]:
+        """The arguments decoded to a dict; raises `ValueError` when they are not a JSON object."""
+        if isinstance(self.args, dict):
+            return self.args
+        decoded = json.loads(self.args) if self.args else {}
+        if not isinstance(decoded, dict):
+            raise ValueError(f"tool-call arguments must be a JSON object, got {type(decoded).__name__}")
+        return decoded
+
+    def args_as_json_str(self) -> str:
+        """The arguments as JSON text."""
+        return self.args if isinstance(self.args, str) else _json_text(self.args)
+
+    def has_content(self) -> bool:
+        return bool(self.args) if isinstance(self.args, dict) else bool(self.args.strip())
+
+
+ModelResponsePart = Annotated[TextPart | ToolCallPart, pydantic.Discriminator("part_kind")]
+
+
+@dataclass
+class ModelResponse:
+    """A message from the model."""
+
+    parts: list[ModelResponsePart]
+    model_name: str | None = None
+    timestamp: datetime = field(default_factory=now)
+    kind: Literal["response"] = "response"
+
+
+ModelMessage = Annotated[ModelRequest | ModelResponse, pydantic.Discriminator("kind")]
+
+ModelMessagesTypeAdapter: pydantic.TypeAdapter[list[ModelMessage]] = pydantic.TypeAdapter(
+    list[ModelMessage], config=pydantic.ConfigDict(defer_build=True, ser_json_bytes="base64")
+)
+"""Validates and serializes a list of messages: `ModelMessagesTypeAdapter.dump_json(messages)`."""
+
+
+# --- streaming -----------------------------------------------------------------------------
+
+
+@dataclass
+class TextPartDelta:
+    """More text for a `TextPart` being streamed."""
+
+    content_delta: str
+    part_delta_kind: Literal["text"] = "text"
+
+    def apply(self, part: ModelResponsePart) -> TextPart:
+        if not isinstance(part, TextPart):
+            raise ValueError(f"cannot apply a text delta to {part!r}")
+        return TextPart(part.content + self.content_delta)
+
+
+@dataclass
+class ToolCallPartDelta:
+    """More of a `ToolCallPart` being streamed: usually a piece of its JSON arguments."""
+
+    tool_name_delta: str | None = None
+    args_delta: str | dict[str, Any] | None = None
+    tool_call_id: str | None = None
+    part_delta_kind: Literal["tool_call"] = "tool_call"
+
+    def apply(self, part: ModelResponsePart) -> ToolCallPart:
+        if not isinstance(part, ToolCallPart):
+            raise ValueError(f"cannot apply a tool-call delta to {part!r}")
+        args: str | dict[str, Any] = part.args
+        if isinstance(self.args_delta, dict):
+            args = {**(args if isinstance(args, dict) else {}), **self.args_delta}
+        elif self.args_delta:
+            if isinstance(args, dict):
+                raise ValueError("cannot append JSON text to tool-call arguments that are a dict")
+            args = args + self.args_delta
+        return ToolCallPart(
+            tool_name=part.tool_name + (self.tool_name_delta or ""),
+            args=args,
+            tool_call_id=self.tool_call_id or part.tool_call_id,
+        )
+
+
+ModelResponsePartDelta = Annotated[TextPartDelta | ToolCallPartDelta, pydantic.Discriminator("part_delta_kind")]
+
+
+@dataclass
+class PartStartEvent:
+    """A new part of the response began streaming at `index`."""
+
+    index: int
+    part: ModelResponsePart
+    event_kind: Literal["part_start"] = "part_start"
+
+
+@dataclass
+class PartDeltaEvent:
+    """The part at `index` grew by `delta`."""
+
+    index: int
+    delta: ModelResponsePartDelta
+    event_kind: Literal["part_delta"] = "part_delta"
+
+
+ModelResponseStreamEvent = Annotated[PartStartEvent | PartDeltaEvent, pydantic.Discriminator("event_kind")]
+
+
+@dataclass
+class FunctionToolCallEvent:
+    """A function tool is about to be called."""
+
+    part: ToolCallPart
+    event_kind: Literal["function_tool_call"] = "function_tool_call"
+
+    @property
+    def call_id(self) -> str:
+        return self.part.tool_call_id
+
+
+@dataclass
+class FunctionToolResultEvent:
+    """A function tool returned, or asked for a retry."""
+
+    result: ToolReturnPart | RetryPromptPart
+    tool_call_id: str
+    event_kind: Literal["function_tool_result"] = "function_tool_result"
+
+
+HandleResponseEvent = Annotated[FunctionToolCallEvent | FunctionToolResultEvent, pydantic.Discriminator("event_kind")]
+AgentStreamEvent = Annotated[
+    PartStartEvent | PartDeltaEvent | FunctionToolCallEvent | FunctionToolResultEvent,
+    pydantic.Discriminator("event_kind"),
+]

@@ -1,0 +1,130 @@
+"""`AgentRun` (a run in progress, node by node) and `RunResult` (a finished run)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Generic
+
+from agentkit._context import AgentDepsT
+from agentkit._exceptions import UserError
+from agentkit._hooks import RunObserver
+from agentkit._messages import ModelMessage, ModelMessagesTypeAdapter
+from agentkit._nodes import AgentNode, End, GraphRunContext
+from agentkit._result import FinalResult, ResultDataT
+from agentkit._usage import Usage
+
+__all__ = ("AgentRun", "RunResult")
+
+
+class _MessagesMixin:
+    """Accessors shared by running and finished runs."""
+
+    _messages: list[ModelMessage]
+    _new_message_index: int
+
+    def all_messages(self) -> list[ModelMessage]:
+        """Every message of the conversation, including any `message_history` given to the run."""
+        return list(self._messages)
+
+    def new_messages(self) -> list[ModelMessage]:
+        """The messages made by this run."""
+        return self._messages[self._new_message_index :]
+
+    def all_messages_json(self) -> bytes:
+        """`all_messages()` as JSON; load it back with `ModelMessagesTypeAdapter.validate_json`."""
+        return ModelMessagesTypeAdapter.dump_json(self.all_messages())
+
+    def new_messages_json(self) -> bytes:
+        """`new_messages()` as JSON."""
+        return ModelMessagesTypeAdapter.dump_json(self.new_messages())
+
+
+@dataclass
+class RunResult(_MessagesMixin, Generic[ResultDataT]):
+    """A finished run: its typed `data`, its messages and its usage."""
+
+    data: ResultDataT
+    _messages: list[ModelMessage] = field(repr=False)
+    _new_message_index: int = field(repr=False)
+    _usage: Usage = field(repr=False)
+    _result_tool_name: str | None = field(default=None, repr=False)
+
+    def usage(self) -> Usage:
+        return self._usage
+
+
+class AgentRun(_MessagesMixin, Generic[AgentDepsT, ResultDataT]):
+    """A run in progress. Iterate it for its nodes, or drive it by hand with `next(node)`.
+
+    The first node is the `ModelRequestNode` carrying the prompt; the last is `End`.
+    """
+
+    def __init__(self, ctx: GraphRunContext, first_node: AgentNode, observers: list[RunObserver]) -> None:
+        self._ctx = ctx
+        self._next_node: AgentNode = first_node
+        self._observers = observers
+        self._yielded = 0
+        self._started = False
+        self._result: RunResult[ResultDataT] | None = None
+        self._messages = ctx.state.message_history
+        self._new_message_index = ctx.deps.new_message_index
+        self._notify(first_node)
+
+    @property
+    def ctx(self) -> GraphRunContext:
+        """The context the next node runs in (pass it to `node.stream(...)`)."""
+        return self._ctx
+
+    @property
+    def next_node(self) -> AgentNode:
+        """The node that will run next (or `End` when the run is over)."""
+        return self._next_node
+
+    @property
+    def result(self) -> RunResult[ResultDataT] | None:
+        """The result, once the run has reached `End`; `None` before."""
+        return self._result
+
+    def usage(self) -> Usage:
+        """Usage of the run so far."""
+        return self._ctx.state.usage
+
+    def __aiter__(self) -> AgentRun[AgentDepsT, ResultDataT]:
+        return self
+
+    async def __anext__(self) -> AgentNode:
+        if not self._started:
+            self._started = True
+            return self._next_node
+        if isinstance(self._next_node, End):
+            raise StopAsyncIteration
+        return await self.next(self._next_node)
+
+    async def next(self, node: AgentNode) -> AgentNode:
+        """Run `node` and return the node after it."""
+        self._started = True
+        if isinstance(node, End):
+            raise UserError("The run has already ended; there is no node after End")
+        next_node = await node.run(self._ctx)
+        self._next_node = next_node
+        if isinstance(next_node, End):
+            self._finish(next_node.data)
+        self._notify(next_node)
+        return next_node
+
+    def _notify(self, node: AgentNode) -> None:
+        for observer in self._observers:
+            observer.on_node(self._yielded, node)
+        self._yielded += 1
+
+    def _finish(self, final: FinalResult[Any]) -> None:
+        self._result = RunResult(
+            final.data,
+            self._messages,
+            self._new_message_index,
+            self._ctx.state.usage,
+            final.tool_name,
+        )
+
+    def __repr__(self) -> str:
+        return f"<AgentRun next_node={type(self._next_node).__name__} usage={self.usage()}>"

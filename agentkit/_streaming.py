@@ -1,0 +1,42 @@
+"""Streams seen by users: the events of a model request inside `iter`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from agentkit._messages import ModelResponse, ModelResponseStreamEvent
+from agentkit._usage import Usage
+from agentkit.models._base import ModelRequestParameters, StreamedResponse
+
+if TYPE_CHECKING:
+    from agentkit._nodes import GraphRunContext
+
+__all__ = ("AgentStream",)
+
+
+class AgentStream:
+    """The part start / part delta events of one streamed model request."""
+
+    def __init__(self, streamed: StreamedResponse, ctx: GraphRunContext, parameters: ModelRequestParameters) -> None:
+        self._streamed = streamed
+        self._ctx = ctx
+        self._parameters = parameters
+        self._iterator = streamed.__aiter__()
+
+    def __aiter__(self) -> AgentStream:
+        return self
+
+    async def __anext__(self) -> ModelResponseStreamEvent:
+        event = await self._iterator.__anext__()
+        limits = self._ctx.deps.usage_limits
+        if limits.has_token_limits():
+            limits.check_tokens(self._ctx.state.usage + self._streamed.usage())
+        return event
+
+    def get(self) -> ModelResponse:
+        """The response as received so far."""
+        return self._streamed.get()
+
+    def usage(self) -> Usage:
+        """The usage of this request as reported so far."""
+        return self._streamed.usage()

@@ -1,0 +1,82 @@
+"""Counting what a run costs (`Usage`) and bounding it (`UsageLimits`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agentkit._exceptions import UsageLimitExceeded
+
+__all__ = ("Usage", "UsageLimits")
+
+
+@dataclass
+class Usage:
+    """Requests and tokens used, by one request or summed over a run."""
+
+    requests: int = 0
+    request_tokens: int | None = None
+    response_tokens: int | None = None
+    total_tokens: int | None = None
+    details: dict[str, int] | None = None
+
+    def incr(self, other: Usage, *, requests: int = 0) -> None:
+        """Add `other` (and `requests` more requests) into this usage, in place."""
+        self.requests += requests + other.requests
+        for name in ("request_tokens", "response_tokens", "total_tokens"):
+            mine: int | None = getattr(self, name)
+            theirs: int | None = getattr(other, name)
+            if mine is not None or theirs is not None:
+                setattr(self, name, (mine or 0) + (theirs or 0))
+        if other.details:
+            merged = dict(self.details or {})
+            for key, value in other.details.items():
+                merged[key] = merged.get(key, 0) + value
+            self.details = merged
+
+    def __add__(self, other: Usage) -> Usage:
+        total = Usage(**{**self.__dict__, "details": dict(self.details) if self.details else None})
+        total.incr(other)
+        return total
+
+    def has_values(self) -> bool:
+        return bool(self.requests or self.request_tokens or self.response_tokens or self.total_tokens)
+
+
+@dataclass
+class UsageLimits:
+    """Bounds on a run's usage; `None` means unbounded.
+
+    The request limit is checked before each request; token limits are checked before each
+    request and again as soon as a response reports its tokens.
+    """
+
+    request_limit: int | None = 50
+    request_tokens_limit: int | None = None
+    response_tokens_limit: int | None = None
+    total_tokens_limit: int | None = None
+
+    def has_token_limits(self) -> bool:
+        return any(
+            limit is not None
+            for limit in (self.request_tokens_limit, self.response_tokens_limit, self.total_tokens_limit)
+        )
+
+    def check_before_request(self, usage: Usage) -> None:
+        """Raise `UsageLimitExceeded` if one more request would break a limit."""
+        if self.request_limit is not None and usage.requests + 1 > self.request_limit:
+            raise UsageLimitExceeded(
+                f"The next request would exceed the request_limit of {self.request_limit} "
+                f"({usage.requests} requests made so far)"
+            )
+        self.check_tokens(usage)
+
+    def check_tokens(self, usage: Usage) -> None:
+        """Raise `UsageLimitExceeded` if the tokens counted so far already break a limit."""
+        for name, limit in (
+            ("request_tokens", self.request_tokens_limit),
+            ("response_tokens", self.response_tokens_limit),
+            ("total_tokens", self.total_tokens_limit),
+        ):
+            used: int | None = getattr(usage, name)
+            if limit is not None and used is not None and used > limit:
+                raise UsageLimitExceeded(f"Exceeded the {name}_limit of {limit} ({name}={used})")
