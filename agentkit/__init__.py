@@ -41,6 +41,7 @@ from agentkit._messages import (
 from agentkit._nodes import AgentNode, CallToolsNode, End, GraphRunContext, ModelRequestNode
 from agentkit._result import FinalResult
 from agentkit._run import AgentRun, RunResult
+from agentkit._run_stream import StreamedRunResult
 from agentkit._settings import ModelSettings
 from agentkit._sources import FixedClock, SequentialIds, override_sources
 from agentkit._streaming import AgentStream
@@ -86,6 +87,7 @@ __all__ = (
     "RunObserver",
     "RunResult",
     "SequentialIds",
+    "StreamedRunResult",
     "SystemPromptPart",
     "TextPart",
     "TextPartDelta",

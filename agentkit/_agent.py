@@ -21,6 +21,7 @@ from agentkit._messages import ModelMessage, ModelRequest, SystemPromptPart, Use
 from agentkit._nodes import GraphAgentDeps, GraphAgentState, GraphRunContext, ModelRequestNode
 from agentkit._result import ResultDataT, ResultSchema, ResultValidator, ResultValidatorFunc
 from agentkit._run import AgentRun, RunResult
+from agentkit._run_stream import StreamedRunResult, stream_final_result
 from agentkit._settings import ModelSettings, merge_model_settings
 from agentkit._tools import Tool, ToolPrepareFunc
 from agentkit._usage import Usage, UsageLimits
@@ -407,6 +408,43 @@ class Agent(Generic[AgentDepsT, ResultDataT]):
             )
 
         return anyio.run(main)
+
+    @asynccontextmanager
+    async def run_stream(
+        self,
+        user_prompt: str | Sequence[UserContent],
+        *,
+        result_type: type[Any] | None = None,
+        message_history: list[ModelMessage] | None = None,
+        model: Model | KnownModelName | None = None,
+        deps: AgentDepsT = None,  # type: ignore[assignment]
+        model_settings: ModelSettings | None = None,
+        usage_limits: UsageLimits | None = None,
+        usage: Usage | None = None,
+        infer_name: bool = True,
+    ) -> AsyncIterator[StreamedRunResult[AgentDepsT, Any]]:
+        """Run until the model starts its final answer, then stream that answer.
+
+        Tool calls before it run as usual. Read the answer with `stream_text()`, `stream()` or
+        `get_data()`; leaving the block early ends the run, counting what was received.
+        """
+        if infer_name and self.name is None:
+            self._infer_name(inspect.currentframe())
+        async with (
+            self._iter(
+                user_prompt,
+                result_type=result_type,
+                message_history=message_history,
+                model=model,
+                deps=deps,
+                model_settings=model_settings,
+                usage_limits=usage_limits,
+                usage=usage,
+                streamed=True,
+            ) as agent_run,
+            stream_final_result(agent_run) as streamed,
+        ):
+            yield streamed
 
     def _infer_name(self, frame: FrameType | None) -> None:
         """Name the agent after the variable that holds it in the caller's scope."""

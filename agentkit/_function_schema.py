@@ -65,14 +65,14 @@ def takes_run_context(function: Callable[..., Any]) -> bool:
     return _is_run_context(hints.get(parameters[0].name))
 
 
-def _strip_titles(schema: dict[str, Any]) -> dict[str, Any]:
+def strip_titles(schema: dict[str, Any]) -> dict[str, Any]:
     schema.pop("title", None)
     for prop in schema.get("properties", {}).values():
         if isinstance(prop, dict):
             prop.pop("title", None)
     for definition in schema.get("$defs", {}).values():
         if isinstance(definition, dict):
-            _strip_titles(definition)
+            strip_titles(definition)
     return schema
 
 
@@ -89,8 +89,14 @@ def build_function_schema(
     try:
         hints = typing.get_type_hints(function, include_extras=True)
     except NameError as error:
+        culprits = [
+            name
+            for name, param in signature.parameters.items()
+            if isinstance(param.annotation, str) and error.name is not None and error.name in param.annotation
+        ]
+        where = f" parameter {culprits[0]!r}:" if culprits else ""
         raise UserError(
-            f"Tool {tool_name!r}: cannot resolve a type annotation ({error}); "
+            f"Tool {tool_name!r}:{where} cannot resolve a type annotation ({error}); "
             "define the type at module level or import it where the function is defined"
         ) from error
 
@@ -135,7 +141,7 @@ def build_function_schema(
         model = pydantic.create_model(
             f"{tool_name}_arguments", __config__=pydantic.ConfigDict(extra="forbid"), **fields
         )
-        json_schema = _strip_titles(model.model_json_schema())
+        json_schema = strip_titles(model.model_json_schema())
     except (pydantic.PydanticSchemaGenerationError, pydantic.PydanticUserError, TypeError) as error:
         bad = _find_unsupported_parameter(fields)
         where = f" parameter {bad!r}" if bad else ""

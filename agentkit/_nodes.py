@@ -31,9 +31,10 @@ from agentkit._messages import (
 )
 from agentkit._result import FinalResult, ResultDataT, ResultSchema, ResultValidator, ToolRetry
 from agentkit._settings import ModelSettings
+from agentkit._streaming import AgentStream
 from agentkit._tools import Tool
 from agentkit._usage import Usage, UsageLimits
-from agentkit.models._base import Model, ModelRequestParameters
+from agentkit.models._base import Model, ModelRequestParameters, StreamedResponse
 from agentkit.models._guard import check_model_request_allowed, model_requests_allowed
 
 __all__ = (
@@ -125,10 +126,17 @@ class ModelRequestNode:
         return self._finish(ctx, response, usage)
 
     @asynccontextmanager
-    async def stream(self, ctx: GraphRunContext) -> AsyncIterator[Any]:
-        """Send the request streamed; yields an `AgentStream` of part start / part delta events."""
-        from agentkit._streaming import AgentStream
+    async def stream(self, ctx: GraphRunContext) -> AsyncIterator[AgentStream]:
+        """Send the request streamed; yields an `AgentStream` of part start / part delta events.
 
+        Leaving the block normally finishes the node (unread events are read first), so the
+        run goes on exactly as if the node had not been streamed.
+        """
+        async with self._stream(ctx, complete_on_exit=True) as agent_stream:
+            yield agent_stream
+
+    @asynccontextmanager
+    async def _stream(self, ctx: GraphRunContext, *, complete_on_exit: bool) -> AsyncIterator[AgentStream]:
         if self._did_stream or self._result is not None:
             raise UnexpectedModelBehavior("A ModelRequestNode can only be streamed once, before it is run")
         self._did_stream = True
@@ -136,16 +144,30 @@ class ModelRequestNode:
         async with ctx.deps.model.request_stream(
             ctx.state.message_history, ctx.deps.model_settings, parameters
         ) as streamed:
-            agent_stream = AgentStream(streamed, ctx, parameters)
+            agent_stream = AgentStream(
+                streamed, ctx, parameters, on_complete=lambda: self._finish(ctx, streamed.get(), streamed.usage())
+            )
             try:
                 yield agent_stream
             except BaseException:
-                # Whatever was received counts, even when the consumer left early.
-                ctx.state.usage.incr(streamed.usage(), requests=1)
+                if not agent_stream.is_complete:
+                    self._abandon(ctx, streamed)
+                    await streamed.aclose()
                 raise
-            async for _ in agent_stream:
-                pass  # the consumer may stop reading early; the response is still needed whole
-        self._finish(ctx, streamed.get(), streamed.usage())
+            if not agent_stream.is_complete:
+                if complete_on_exit:
+                    async for _ in agent_stream:
+                        pass  # the consumer may stop reading early; the response is still needed whole
+                else:
+                    self._abandon(ctx, streamed)
+                    await streamed.aclose()
+
+    def _abandon(self, ctx: GraphRunContext, streamed: StreamedResponse) -> None:
+        """The consumer left early: count what was received and keep the partial response."""
+        ctx.state.usage.incr(streamed.usage(), requests=1)
+        partial = streamed.get()
+        if partial.parts:
+            ctx.state.message_history.append(partial)
 
     async def _prepare(self, ctx: GraphRunContext) -> ModelRequestParameters:
         state, deps = ctx.state, ctx.deps

@@ -14,7 +14,7 @@ from typing_extensions import TypeVar
 
 from agentkit._context import RunContext
 from agentkit._exceptions import ModelRetry, UserError
-from agentkit._function_schema import takes_run_context
+from agentkit._function_schema import strip_titles, takes_run_context
 from agentkit._messages import RetryPromptPart, ToolCallPart
 from agentkit._tools import ToolDefinition
 
@@ -124,7 +124,7 @@ class ResultSchema:
         except (pydantic.PydanticSchemaGenerationError, pydantic.PydanticUserError) as error:
             raise UserError(f"result_type {result_type!r} cannot be turned into a JSON schema: {error}") from error
         description = schema.pop("description", None) or DEFAULT_RESULT_TOOL_DESCRIPTION
-        schema.pop("title", None)
+        strip_titles(schema)
         definition = ToolDefinition(name, description, schema, outer_typed_dict_key=wrapper_key)
         return cls(result_type, allow_text_result=allow_text, tool=ResultTool(definition, adapter, wrapper_key))
 

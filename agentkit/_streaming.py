@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from agentkit._messages import ModelResponse, ModelResponseStreamEvent
@@ -17,17 +18,33 @@ __all__ = ("AgentStream",)
 class AgentStream:
     """The part start / part delta events of one streamed model request."""
 
-    def __init__(self, streamed: StreamedResponse, ctx: GraphRunContext, parameters: ModelRequestParameters) -> None:
+    def __init__(
+        self,
+        streamed: StreamedResponse,
+        ctx: GraphRunContext,
+        parameters: ModelRequestParameters,
+        on_complete: Callable[[], object],
+    ) -> None:
         self._streamed = streamed
+        self._on_complete = on_complete
         self._ctx = ctx
         self._parameters = parameters
         self._iterator = streamed.__aiter__()
+        self.is_complete = False
+        """True once every event has been read."""
 
     def __aiter__(self) -> AgentStream:
         return self
 
     async def __anext__(self) -> ModelResponseStreamEvent:
-        event = await self._iterator.__anext__()
+        if self.is_complete:
+            raise StopAsyncIteration
+        try:
+            event = await self._iterator.__anext__()
+        except StopAsyncIteration:
+            self.is_complete = True
+            self._on_complete()
+            raise
         limits = self._ctx.deps.usage_limits
         if limits.has_token_limits():
             limits.check_tokens(self._ctx.state.usage + self._streamed.usage())

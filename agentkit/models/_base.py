@@ -106,6 +106,12 @@ class StreamedResponse(ABC):
             self._iterator = self._events()
         return self._iterator
 
+    async def aclose(self) -> None:
+        """Stop receiving: close the underlying event generator (used when a consumer leaves early)."""
+        close = getattr(self._iterator, "aclose", None)
+        if close is not None:
+            await close()
+
     def get(self) -> ModelResponse:
         """The response as received so far."""
         parts = [part for part in self._parts if part.has_content()]

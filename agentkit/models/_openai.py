@@ -1,21 +1,66 @@
-"""OpenAI-compatible chat models on the official `openai` SDK (imported at first request)."""
+"""OpenAI-compatible chat models on the official `openai` SDK (imported at the first request).
+
+Works with OpenAI and with compatible servers such as llama.cpp's: pass `base_url` and any key.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-from agentkit._messages import ModelMessage, ModelResponse
+from agentkit._exceptions import UnexpectedModelBehavior
+from agentkit._messages import (
+    ModelMessage,
+    ModelRequest,
+    ModelResponse,
+    ModelResponsePart,
+    ModelResponseStreamEvent,
+    RetryPromptPart,
+    SystemPromptPart,
+    TextPart,
+    ToolCallPart,
+    ToolReturnPart,
+    UserPromptPart,
+)
 from agentkit._settings import ModelSettings
 from agentkit._usage import Usage
-from agentkit.models._base import Model, ModelRequestParameters
-from agentkit.models._guard import check_model_request_allowed
-from agentkit.models._provider import import_sdk, read_api_key
+from agentkit.models._base import ModelRequestParameters, StreamedResponse
+from agentkit.models._provider import ProviderModel, timestamp_from_unix, tool_choice_for, tools_for
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI, AsyncStream
+    from openai.types import CompletionUsage
+    from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 __all__ = ("OpenAIModel",)
 
+_SETTINGS_PASSED_AS_IS = (
+    "max_tokens",
+    "temperature",
+    "top_p",
+    "seed",
+    "presence_penalty",
+    "frequency_penalty",
+    "timeout",
+    "extra_body",
+)
 
-class OpenAIModel(Model):
-    """A chat-completions model of OpenAI or any OpenAI-compatible server."""
+
+class OpenAIModel(ProviderModel["AsyncOpenAI"]):
+    """A chat-completions model of OpenAI or of any OpenAI-compatible server.
+
+    Args:
+        model_name: the model to ask for, e.g. `gpt-4o`.
+        base_url: the API root, e.g. `http://127.0.0.1:8080/v1`; OpenAI's by default.
+        api_key: the key; read from `OPENAI_API_KEY` at the first request when omitted.
+        openai_client: a ready `openai.AsyncOpenAI` to use instead of building one.
+    """
+
+    sdk_name = "openai"
+    api_key_env_var = "OPENAI_API_KEY"
+    provider_label = "OpenAI"
 
     def __init__(
         self,
@@ -23,20 +68,14 @@ class OpenAIModel(Model):
         *,
         base_url: str | None = None,
         api_key: str | None = None,
-        openai_client: Any | None = None,
+        openai_client: AsyncOpenAI | None = None,
     ) -> None:
-        self._model_name = model_name
-        self.base_url = base_url
-        self._api_key = api_key
-        self._client = openai_client
+        super().__init__(model_name, base_url=base_url, api_key=api_key, client=openai_client)
+        self._server_takes_stream_options = True
 
-    @property
-    def model_name(self) -> str:
-        return self._model_name
-
-    @property
-    def system(self) -> str:
-        return "openai"
+    def _create_client(self, sdk: ModuleType, api_key: str) -> AsyncOpenAI:
+        client: AsyncOpenAI = sdk.AsyncOpenAI(api_key=api_key, base_url=self.base_url)
+        return client
 
     async def request(
         self,
@@ -44,7 +83,196 @@ class OpenAIModel(Model):
         model_settings: ModelSettings | None,
         model_request_parameters: ModelRequestParameters,
     ) -> tuple[ModelResponse, Usage]:
-        check_model_request_allowed(f"OpenAIModel {self._model_name!r}")
-        import_sdk("openai", "openai")
-        read_api_key(self._api_key, "OPENAI_API_KEY", "OpenAI")
-        raise NotImplementedError("OpenAIModel requests arrive with the providers issue")
+        sdk, client = self._start_request()
+        arguments = self._arguments(messages, model_settings, model_request_parameters)
+        with self._translate_errors(sdk):
+            completion: ChatCompletion = await client.chat.completions.create(**arguments, stream=False)
+        return self._response(completion), _usage(completion.usage)
+
+    @asynccontextmanager
+    async def request_stream(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters,
+    ) -> AsyncIterator[StreamedResponse]:
+        sdk, client = self._start_request()
+        arguments = self._arguments(messages, model_settings, model_request_parameters)
+        with self._translate_errors(sdk):
+            stream = await self._create_stream(sdk, client, arguments)
+        try:
+            yield OpenAIStreamedResponse(self, sdk, stream)
+        finally:
+            await stream.close()
+
+    async def _create_stream(
+        self, sdk: ModuleType, client: AsyncOpenAI, arguments: dict[str, Any]
+    ) -> AsyncStream[ChatCompletionChunk]:
+        """Ask for a stream with usage; without `stream_options` for servers that refuse it."""
+        if self._server_takes_stream_options:
+            try:
+                stream: AsyncStream[ChatCompletionChunk] = await client.chat.completions.create(
+                    **arguments, stream=True, stream_options={"include_usage": True}
+                )
+                return stream
+            except sdk.BadRequestError as error:
+                if "stream_options" not in f"{error.message} {error.body}":
+                    raise
+                self._server_takes_stream_options = False
+        stream = await client.chat.completions.create(**arguments, stream=True)
+        return stream
+
+    def _arguments(
+        self, messages: list[ModelMessage], settings: ModelSettings | None, parameters: ModelRequestParameters
+    ) -> dict[str, Any]:
+        """The keyword arguments of `chat.completions.create`, but `stream`."""
+        arguments: dict[str, Any] = {"model": self._model_name, "messages": _map_messages(messages)}
+        tools = [
+            {
+                "type": "function",
+                "function": {
+                    "name": tool.name,
+                    "description": tool.description,
+                    "parameters": tool.parameters_json_schema,
+                    **({"strict": tool.strict} if tool.strict is not None else {}),
+                },
+            }
+            for tool in tools_for(parameters)
+        ]
+        if tools:
+            arguments["tools"] = tools
+        tool_choice = tool_choice_for(settings, parameters)
+        if tool_choice in ("auto", "none", "required"):
+            arguments["tool_choice"] = tool_choice
+        elif tool_choice is not None:
+            arguments["tool_choice"] = {"type": "function", "function": {"name": tool_choice}}
+        given: dict[str, Any] = dict(settings or {})
+        for name in _SETTINGS_PASSED_AS_IS:
+            if name in given:
+                arguments[name] = given[name]
+        if "stop_sequences" in given:
+            arguments["stop"] = given["stop_sequences"]
+        if "parallel_tool_calls" in given and tools:
+            arguments["parallel_tool_calls"] = given["parallel_tool_calls"]
+        return arguments
+
+    def _response(self, completion: ChatCompletion) -> ModelResponse:
+        if not completion.choices:
+            raise UnexpectedModelBehavior(
+                f"OpenAI model {self._model_name!r} answered with no choices", completion.model_dump_json()
+            )
+        message = completion.choices[0].message
+        parts: list[ModelResponsePart] = []
+        if message.content:
+            parts.append(TextPart(message.content))
+        for call in message.tool_calls or ():
+            if call.type == "function":
+                parts.append(ToolCallPart(call.function.name, call.function.arguments, call.id))
+        return ModelResponse(
+            parts=parts, model_name=completion.model, timestamp=timestamp_from_unix(completion.created)
+        )
+
+
+class OpenAIStreamedResponse(StreamedResponse):
+    """Turns chat-completion chunks into part events: text deltas and tool-call deltas by index."""
+
+    def __init__(self, model: OpenAIModel, sdk: ModuleType, stream: AsyncStream[ChatCompletionChunk]) -> None:
+        super().__init__(model.model_name)
+        self._model = model
+        self._sdk = sdk
+        self._stream = stream
+
+    async def _events(self) -> AsyncIterator[ModelResponseStreamEvent]:
+        first = True
+        with self._model._translate_errors(self._sdk):
+            async for chunk in self._stream:
+                if first:
+                    self.model_name = chunk.model or self.model_name
+                    self.timestamp = timestamp_from_unix(chunk.created)
+                    first = False
+                if chunk.usage is not None:
+                    self._usage = _usage(chunk.usage)
+                for event in self._chunk_events(chunk):
+                    yield event
+
+    def _chunk_events(self, chunk: ChatCompletionChunk) -> list[ModelResponseStreamEvent]:
+        if not chunk.choices:
+            return []
+        delta = chunk.choices[0].delta
+        events: list[ModelResponseStreamEvent | None] = []
+        if delta.content:
+            events.append(self._text_delta("content", delta.content))
+        for call in delta.tool_calls or ():
+            key = ("tool_call", call.index)
+            index = self._vendor_ids.get(key)
+            current = self._parts[index] if index is not None else None
+            function = call.function
+            name = function.name if function else None
+            # Some servers repeat the name on every chunk; it is only ever sent whole, so take it once.
+            if isinstance(current, ToolCallPart) and current.tool_name:
+                name = None
+            events.append(
+                self._tool_call_delta(
+                    key, tool_name=name, args=function.arguments if function else None, tool_call_id=call.id
+                )
+            )
+        return [event for event in events if event is not None]
+
+
+def _map_messages(messages: list[ModelMessage]) -> list[dict[str, Any]]:
+    """The chat-completions `messages` for a history."""
+    mapped: list[dict[str, Any]] = []
+    for message in messages:
+        if isinstance(message, ModelRequest):
+            mapped.extend(_map_request_part(part) for part in message.parts)
+        else:
+            mapped.append(_map_response(message))
+    return mapped
+
+
+def _map_request_part(part: SystemPromptPart | UserPromptPart | ToolReturnPart | RetryPromptPart) -> dict[str, Any]:
+    if isinstance(part, SystemPromptPart):
+        return {"role": "system", "content": part.content}
+    if isinstance(part, UserPromptPart):
+        if isinstance(part.content, str):
+            return {"role": "user", "content": part.content}
+        return {"role": "user", "content": [{"type": "text", "text": item} for item in part.content]}
+    if isinstance(part, ToolReturnPart):
+        return {"role": "tool", "tool_call_id": part.tool_call_id, "content": part.model_response_str()}
+    if part.tool_name is None:
+        return {"role": "user", "content": part.model_response()}
+    return {"role": "tool", "tool_call_id": part.tool_call_id, "content": part.model_response()}
+
+
+def _map_response(response: ModelResponse) -> dict[str, Any]:
+    # Always a string: llama.cpp's server rejects `content: null` beside `tool_calls`.
+    text = "\n\n".join(part.content for part in response.parts if isinstance(part, TextPart))
+    message: dict[str, Any] = {"role": "assistant", "content": text}
+    calls = [
+        {
+            "id": part.tool_call_id,
+            "type": "function",
+            "function": {"name": part.tool_name, "arguments": part.args_as_json_str()},
+        }
+        for part in response.parts
+        if isinstance(part, ToolCallPart)
+    ]
+    if calls:
+        message["tool_calls"] = calls
+    return message
+
+
+def _usage(usage: CompletionUsage | None) -> Usage:
+    if usage is None:
+        return Usage()
+    details: dict[str, int] = {}
+    if usage.prompt_tokens_details and usage.prompt_tokens_details.cached_tokens:
+        details["cached_tokens"] = usage.prompt_tokens_details.cached_tokens
+    if usage.completion_tokens_details and usage.completion_tokens_details.reasoning_tokens:
+        details["reasoning_tokens"] = usage.completion_tokens_details.reasoning_tokens
+    return Usage(
+        request_tokens=usage.prompt_tokens,
+        response_tokens=usage.completion_tokens,
+        total_tokens=usage.total_tokens,
+        details=details or None,
+    )

@@ -1,14 +1,32 @@
-"""What provider models share: loading their SDK lazily and finding their API key."""
+"""What provider models share: the lazily built SDK client, the API key, tool choice and error mapping."""
 
 from __future__ import annotations
 
 import importlib
 import os
+from abc import abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from types import ModuleType
+from typing import ClassVar, Generic, TypeVar
 
-from agentkit._exceptions import UserError
+from agentkit._exceptions import AgentRunError, ModelHTTPError, UserError
+from agentkit._settings import ModelSettings
+from agentkit._tools import ToolDefinition
+from agentkit.models._base import Model, ModelRequestParameters
+from agentkit.models._guard import check_model_request_allowed
 
-__all__ = ("import_sdk", "read_api_key")
+__all__ = (
+    "ProviderModel",
+    "import_sdk",
+    "read_api_key",
+    "timestamp_from_unix",
+    "tool_choice_for",
+    "tools_for",
+)
+
+ClientT = TypeVar("ClientT")
 
 
 def import_sdk(module: str, extra: str) -> ModuleType:
@@ -31,3 +49,90 @@ def read_api_key(explicit: str | None, env_var: str, provider: str) -> str:
             "(tests: replay a cassette instead, which needs no key)"
         )
     return key
+
+
+def tools_for(parameters: ModelRequestParameters) -> list[ToolDefinition]:
+    """Every tool offered in a request: the function tools, then the result tools."""
+    return [*parameters.function_tools, *parameters.result_tools]
+
+
+def tool_choice_for(settings: ModelSettings | None, parameters: ModelRequestParameters) -> str | None:
+    """'auto', 'none', 'required' or a tool name; `None` leaves the provider's default (auto).
+
+    The `tool_choice` setting wins; otherwise a tool is required when text is not an allowed answer.
+    """
+    if settings and "tool_choice" in settings:
+        return settings["tool_choice"]
+    if not parameters.allow_text_result and tools_for(parameters):
+        return "required"
+    return None
+
+
+def timestamp_from_unix(seconds: float) -> datetime:
+    """A UTC datetime from a Unix timestamp such as a response's `created`."""
+    return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+class ProviderModel(Model, Generic[ClientT]):
+    """A model on a provider SDK: imports the SDK and reads the key at the first request, not before.
+
+    Subclasses name their SDK and key variable and build the client in `_create_client`.
+    """
+
+    sdk_name: ClassVar[str]
+    """The SDK module, also the pip extra that installs it and the `system` name, e.g. `openai`."""
+    api_key_env_var: ClassVar[str]
+    provider_label: ClassVar[str]
+    """How errors name the provider, e.g. `OpenAI`."""
+
+    def __init__(self, model_name: str, *, base_url: str | None, api_key: str | None, client: ClientT | None) -> None:
+        self._model_name = model_name
+        self.base_url = base_url
+        self._api_key = api_key
+        self._client = client
+        self._sdk: ModuleType | None = None
+
+    @property
+    def model_name(self) -> str:
+        return self._model_name
+
+    @property
+    def system(self) -> str:
+        return self.sdk_name
+
+    @abstractmethod
+    def _create_client(self, sdk: ModuleType, api_key: str) -> ClientT:
+        """Build the SDK's async client for `self.base_url` (None: the SDK's default)."""
+
+    def _start_request(self) -> tuple[ModuleType, ClientT]:
+        """Check the request guard, then the SDK and the client, building them on first use."""
+        check_model_request_allowed(f"{type(self).__name__} {self._model_name!r}")
+        if self._sdk is None:
+            self._sdk = import_sdk(self.sdk_name, self.sdk_name)
+        if self._client is None:
+            api_key = read_api_key(self._api_key, self.api_key_env_var, self.provider_label)
+            self._client = self._create_client(self._sdk, api_key)
+        return self._sdk, self._client
+
+    def _describe_target(self) -> str:
+        url = self.base_url or str(getattr(self._client, "base_url", "") or "the default URL")
+        return f"{self.provider_label} model {self._model_name!r} at {url}"
+
+    @contextmanager
+    def _translate_errors(self, sdk: ModuleType) -> Iterator[None]:
+        """Turn the SDK's HTTP errors into `ModelHTTPError` and its network errors into `AgentRunError`."""
+        try:
+            yield
+        except sdk.APIStatusError as error:
+            raise ModelHTTPError(error.status_code, self._model_name, error.body) from error
+        except sdk.APITimeoutError as error:
+            raise AgentRunError(
+                f"The request to {self._describe_target()} timed out ({error}); "
+                "check that the server is up, or raise the `timeout` model setting"
+            ) from error
+        except sdk.APIConnectionError as error:
+            cause = error.__cause__ or error
+            raise AgentRunError(
+                f"Could not reach {self._describe_target()}: {cause!r}; "
+                "check the base_url and that the server is running"
+            ) from error

@@ -1,0 +1,41 @@
+"""The public surface is exactly what `__all__` says, sorted, and every name resolves."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+
+import pytest
+
+PUBLIC_MODULES = ["agentkit", "agentkit.models", "agentkit_testing"]
+
+
+@pytest.mark.parametrize("module_name", PUBLIC_MODULES)
+def test_all_is_sorted_and_resolves(module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    names = list(module.__all__)
+    assert names == sorted(names), f"{module_name}.__all__ is not sorted"
+    missing = [name for name in names if not hasattr(module, name)]
+    assert missing == []
+
+
+@pytest.mark.parametrize("module_name", ["agentkit", "agentkit.models"])
+def test_public_classes_and_functions_are_exported(module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    public = {
+        name
+        for name, value in vars(module).items()
+        if not name.startswith("_") and getattr(value, "__module__", "").startswith("agentkit")
+    }
+    assert public - set(module.__all__) == set()
+
+
+def test_import_agentkit_loads_no_provider_sdk_or_test_tool() -> None:
+    code = (
+        "import sys, agentkit, agentkit.models\n"
+        "banned = ['openai', 'anthropic', 'pytest', 'hypothesis', 'syrupy', 'vcr', 'agentkit_testing']\n"
+        "print(','.join(name for name in banned if name in sys.modules))"
+    )
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert output.strip() == ""
