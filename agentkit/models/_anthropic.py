@@ -1,42 +1,70 @@
-"""Anthropic messages models on the official `anthropic` SDK (imported at first request)."""
+"""Anthropic messages models on the official `anthropic` SDK (imported at the first request)."""
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Literal
 
-from agentkit._messages import ModelMessage, ModelResponse
+from agentkit._messages import (
+    ModelMessage,
+    ModelRequest,
+    ModelResponse,
+    ModelResponsePart,
+    ModelResponseStreamEvent,
+    RetryPromptPart,
+    SystemPromptPart,
+    TextPart,
+    ToolCallPart,
+    ToolReturnPart,
+    UserPromptPart,
+)
 from agentkit._settings import ModelSettings
 from agentkit._usage import Usage
-from agentkit.models._base import Model, ModelRequestParameters
-from agentkit.models._guard import check_model_request_allowed
-from agentkit.models._provider import import_sdk, read_api_key
+from agentkit.models._base import ModelRequestParameters, StreamedResponse
+from agentkit.models._provider import ProviderModel, tool_choice_for, tools_for
+
+if TYPE_CHECKING:
+    from anthropic import AsyncAnthropic, AsyncStream
+    from anthropic.types import Message, RawMessageStreamEvent
 
 __all__ = ("AnthropicModel",)
 
+DEFAULT_MAX_TOKENS = 1024
+"""The messages API requires `max_tokens`; this is sent when the settings give none."""
 
-class AnthropicModel(Model):
-    """A Claude model on the Anthropic messages API."""
+_SETTINGS_PASSED_AS_IS = ("max_tokens", "temperature", "top_p", "stop_sequences", "timeout", "extra_body")
+
+
+class AnthropicModel(ProviderModel["AsyncAnthropic"]):
+    """A Claude model on the Anthropic messages API.
+
+    Args:
+        model_name: the model to ask for, e.g. `claude-3-5-sonnet-latest`.
+        api_key: the key; read from `ANTHROPIC_API_KEY` at the first request when omitted.
+        anthropic_client: a ready `anthropic.AsyncAnthropic` to use instead of building one.
+        base_url: the API root; Anthropic's by default.
+    """
+
+    sdk_name = "anthropic"
+    api_key_env_var = "ANTHROPIC_API_KEY"
+    provider_label = "Anthropic"
 
     def __init__(
         self,
         model_name: str,
         *,
-        base_url: str | None = None,
         api_key: str | None = None,
-        anthropic_client: Any | None = None,
+        anthropic_client: AsyncAnthropic | None = None,
+        base_url: str | None = None,
     ) -> None:
-        self._model_name = model_name
-        self.base_url = base_url
-        self._api_key = api_key
-        self._client = anthropic_client
+        super().__init__(model_name, base_url=base_url, api_key=api_key, client=anthropic_client)
 
-    @property
-    def model_name(self) -> str:
-        return self._model_name
-
-    @property
-    def system(self) -> str:
-        return "anthropic"
+    def _create_client(self, sdk: ModuleType, api_key: str) -> AsyncAnthropic:
+        client: AsyncAnthropic = sdk.AsyncAnthropic(api_key=api_key, base_url=self.base_url)
+        return client
 
     async def request(
         self,
@@ -44,7 +72,189 @@ class AnthropicModel(Model):
         model_settings: ModelSettings | None,
         model_request_parameters: ModelRequestParameters,
     ) -> tuple[ModelResponse, Usage]:
-        check_model_request_allowed(f"AnthropicModel {self._model_name!r}")
-        import_sdk("anthropic", "anthropic")
-        read_api_key(self._api_key, "ANTHROPIC_API_KEY", "Anthropic")
-        raise NotImplementedError("AnthropicModel requests arrive with the providers issue")
+        sdk, client = self._start_request()
+        arguments = self._arguments(messages, model_settings, model_request_parameters)
+        with self._translate_errors(sdk):
+            message: Message = await client.messages.create(**arguments, stream=False)
+        parts: list[ModelResponsePart] = []
+        for block in message.content:
+            if block.type == "text" and block.text:
+                parts.append(TextPart(block.text))
+            elif block.type == "tool_use":
+                parts.append(ToolCallPart(block.name, dict(block.input), block.id))
+        usage = message.usage
+        return ModelResponse(parts=parts, model_name=message.model), _usage(
+            usage.input_tokens,
+            usage.output_tokens,
+            usage.cache_creation_input_tokens,
+            usage.cache_read_input_tokens,
+        )
+
+    @asynccontextmanager
+    async def request_stream(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters,
+    ) -> AsyncIterator[StreamedResponse]:
+        sdk, client = self._start_request()
+        arguments = self._arguments(messages, model_settings, model_request_parameters)
+        with self._translate_errors(sdk):
+            stream: AsyncStream[RawMessageStreamEvent] = await client.messages.create(**arguments, stream=True)
+        try:
+            yield AnthropicStreamedResponse(self, sdk, stream)
+        finally:
+            await stream.close()
+
+    def _arguments(
+        self, messages: list[ModelMessage], settings: ModelSettings | None, parameters: ModelRequestParameters
+    ) -> dict[str, Any]:
+        """The keyword arguments of `messages.create`, but `stream`."""
+        system, mapped = _map_messages(messages)
+        arguments: dict[str, Any] = {"model": self._model_name, "messages": mapped, "max_tokens": DEFAULT_MAX_TOKENS}
+        if system:
+            arguments["system"] = system
+        given: dict[str, Any] = dict(settings or {})
+        for name in _SETTINGS_PASSED_AS_IS:
+            if name in given:
+                arguments[name] = given[name]
+        tools = [
+            {"name": tool.name, "description": tool.description, "input_schema": tool.parameters_json_schema}
+            for tool in tools_for(parameters)
+        ]
+        if tools:
+            arguments["tools"] = tools
+            tool_choice = _map_tool_choice(tool_choice_for(settings, parameters), given.get("parallel_tool_calls"))
+            if tool_choice is not None:
+                arguments["tool_choice"] = tool_choice
+        return arguments
+
+
+class AnthropicStreamedResponse(StreamedResponse):
+    """Turns raw message-stream events into part events, one part per content block."""
+
+    def __init__(self, model: AnthropicModel, sdk: ModuleType, stream: AsyncStream[RawMessageStreamEvent]) -> None:
+        super().__init__(model.model_name)
+        self._model = model
+        self._sdk = sdk
+        self._stream = stream
+        self._input_tokens = 0
+        self._cache_tokens: tuple[int | None, int | None] = (None, None)
+
+    async def _events(self) -> AsyncIterator[ModelResponseStreamEvent]:
+        with self._model._translate_errors(self._sdk):
+            async for event in self._stream:
+                for part_event in self._handle(event):
+                    yield part_event
+
+    def _handle(self, event: RawMessageStreamEvent) -> list[ModelResponseStreamEvent]:
+        found: ModelResponseStreamEvent | None = None
+        if event.type == "message_start":
+            self.model_name = event.message.model
+            usage = event.message.usage
+            self._input_tokens = usage.input_tokens
+            self._cache_tokens = (usage.cache_creation_input_tokens, usage.cache_read_input_tokens)
+            self._usage = _usage(usage.input_tokens, usage.output_tokens, *self._cache_tokens)
+        elif event.type == "message_delta":
+            delta_usage = event.usage
+            self._input_tokens = delta_usage.input_tokens or self._input_tokens
+            self._usage = _usage(self._input_tokens, delta_usage.output_tokens, *self._cache_tokens)
+        elif event.type == "content_block_start":
+            block = event.content_block
+            if block.type == "text":
+                found = self._text_delta(event.index, block.text)
+            elif block.type == "tool_use":
+                args = json.dumps(block.input) if block.input else None
+                found = self._tool_call_delta(event.index, tool_name=block.name, args=args, tool_call_id=block.id)
+        elif event.type == "content_block_delta":
+            delta = event.delta
+            if delta.type == "text_delta":
+                found = self._text_delta(event.index, delta.text)
+            elif delta.type == "input_json_delta":
+                found = self._tool_call_delta(event.index, args=delta.partial_json)
+        return [] if found is None else [found]
+
+
+def _map_messages(messages: list[ModelMessage]) -> tuple[str, list[dict[str, Any]]]:
+    """The `system` text and the alternating user/assistant `messages` for a history."""
+    system: list[str] = []
+    mapped: list[dict[str, Any]] = []
+
+    def add(role: Literal["user", "assistant"], blocks: list[dict[str, Any]]) -> None:
+        if not blocks:
+            return  # the API refuses empty messages
+        if mapped and mapped[-1]["role"] == role:
+            mapped[-1]["content"].extend(blocks)  # the API wants roles to alternate
+        else:
+            mapped.append({"role": role, "content": blocks})
+
+    for message in messages:
+        if isinstance(message, ModelRequest):
+            results: list[dict[str, Any]] = []
+            texts: list[dict[str, Any]] = []
+            for part in message.parts:
+                if isinstance(part, SystemPromptPart):
+                    system.append(part.content)
+                else:
+                    (texts if _is_text(part) else results).append(_map_request_part(part))
+            # Tool results must open the user message that answers the tool calls.
+            add("user", [*results, *(block for block in texts if block["text"])])
+        else:
+            add("assistant", [_map_response_part(part) for part in message.parts if part.has_content()])
+    return "\n\n".join(system), mapped
+
+
+def _is_text(part: UserPromptPart | ToolReturnPart | RetryPromptPart) -> bool:
+    return isinstance(part, UserPromptPart) or (isinstance(part, RetryPromptPart) and part.tool_name is None)
+
+
+def _map_request_part(part: UserPromptPart | ToolReturnPart | RetryPromptPart) -> dict[str, Any]:
+    if isinstance(part, UserPromptPart):
+        text = part.content if isinstance(part.content, str) else "\n".join(part.content)
+        return {"type": "text", "text": text}
+    if isinstance(part, ToolReturnPart):
+        return {"type": "tool_result", "tool_use_id": part.tool_call_id, "content": part.model_response_str()}
+    if part.tool_name is None:
+        return {"type": "text", "text": part.model_response()}
+    return {"type": "tool_result", "tool_use_id": part.tool_call_id, "content": part.model_response(), "is_error": True}
+
+
+def _map_response_part(part: ModelResponsePart) -> dict[str, Any]:
+    if isinstance(part, TextPart):
+        return {"type": "text", "text": part.content}
+    try:
+        arguments = part.args_as_dict()
+    except ValueError:
+        arguments = {}  # the model sent broken JSON; its retry prompt says so
+    return {"type": "tool_use", "id": part.tool_call_id, "name": part.tool_name, "input": arguments}
+
+
+def _map_tool_choice(choice: str | None, parallel_tool_calls: bool | None) -> dict[str, Any] | None:
+    mapped: dict[str, Any]
+    if choice is None or choice == "auto":
+        mapped = {"type": "auto"}
+    elif choice == "none":
+        return {"type": "none"}
+    elif choice == "required":
+        mapped = {"type": "any"}
+    else:
+        mapped = {"type": "tool", "name": choice}
+    if parallel_tool_calls is False:
+        mapped["disable_parallel_tool_use"] = True
+    elif choice is None:
+        return None  # the API's default is auto
+    return mapped
+
+
+def _usage(input_tokens: int, output_tokens: int, cache_creation: int | None, cache_read: int | None) -> Usage:
+    details = {
+        name: value
+        for name, value in (("cache_creation_input_tokens", cache_creation), ("cache_read_input_tokens", cache_read))
+        if value
+    }
+    return Usage(
+        request_tokens=input_tokens,
+        response_tokens=output_tokens,
+        total_tokens=input_tokens + output_tokens,
+        details=details or None,
+    )
