@@ -220,8 +220,11 @@ class CallToolsNode:
         events = self._handle(ctx)
         try:
             yield events
-        finally:
+        except BaseException:
             await events.aclose()
+            raise
+        async for _ in events:
+            pass  # events left unread: the response must still be handled whole, and only once
 
     async def _handle(self, ctx: GraphRunContext) -> AsyncGenerator[HandleResponseEvent, None]:
         calls = [part for part in self.model_response.parts if isinstance(part, ToolCallPart)]

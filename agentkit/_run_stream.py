@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any, Generic
+from typing import Any, Generic, TypeVar
 
 import pydantic
 
@@ -25,6 +25,8 @@ from agentkit._streaming import AgentStream
 from agentkit._usage import Usage
 
 __all__ = ("StreamedRunResult", "stream_final_result")
+
+T = TypeVar("T")
 
 
 class StreamedRunResult(_MessagesMixin, Generic[AgentDepsT, ResultDataT]):
@@ -52,6 +54,7 @@ class StreamedRunResult(_MessagesMixin, Generic[AgentDepsT, ResultDataT]):
         self._result_index = result_index
         self._messages = agent_run.ctx.state.message_history
         self._new_message_index = agent_run.ctx.deps.new_message_index
+        self._open_generators: list[AsyncGenerator[Any, None]] = []
 
     @property
     def is_complete(self) -> bool:
@@ -63,14 +66,27 @@ class StreamedRunResult(_MessagesMixin, Generic[AgentDepsT, ResultDataT]):
         usage = self._agent_run.usage()
         return usage if self._stream.is_complete else usage + self._stream.usage()
 
-    async def _events(self) -> AsyncIterator[ModelResponseStreamEvent]:
-        while self._buffered:
-            yield self._buffered.pop(0)
-        async for event in self._stream:
-            yield event
+    def _events(self) -> _BufferedEvents:
+        return _BufferedEvents(self._buffered, self._stream)
 
-    async def stream_text(self, *, delta: bool = False) -> AsyncIterator[str]:
+    def _track(self, generator: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
+        self._open_generators.append(generator)
+        return generator
+
+    async def _close(self) -> None:
+        """Close the iterators handed out, so none is left for the garbage collector to finalize."""
+        while self._open_generators:
+            await self._open_generators.pop().aclose()
+
+    def stream_text(self, *, delta: bool = False) -> AsyncIterator[str]:
         """The text answer as it grows (whole so far, or only the new piece with `delta=True`)."""
+        return self._track(self._stream_text(delta))
+
+    def stream(self) -> AsyncIterator[ResultDataT]:
+        """Partial results as they grow, each validated; the last one is the complete result."""
+        return self._track(self._stream_data())
+
+    async def _stream_text(self, delta: bool) -> AsyncGenerator[str, None]:
         if self._result_tool is not None:
             raise UserError("stream_text() is for text results; this run ends through a result tool, use stream()")
         text = ""
@@ -81,10 +97,9 @@ class StreamedRunResult(_MessagesMixin, Generic[AgentDepsT, ResultDataT]):
                 yield piece if delta else text
         await self._complete()
 
-    async def stream(self) -> AsyncIterator[ResultDataT]:
-        """Partial results as they grow, each validated; the last one is the complete result."""
+    async def _stream_data(self) -> AsyncGenerator[ResultDataT, None]:
         if self._result_tool is None:
-            async for text in self.stream_text():
+            async for text in self._stream_text(delta=False):
                 yield text  # type: ignore[misc]
             return
         last: Any = None
@@ -131,6 +146,22 @@ class StreamedRunResult(_MessagesMixin, Generic[AgentDepsT, ResultDataT]):
         node: Any = await self._agent_run.next(self._node)
         while not isinstance(node, End):
             node = await self._agent_run.next(node)
+
+
+class _BufferedEvents:
+    """Events already read while deciding the stream was final, then the rest of the stream."""
+
+    def __init__(self, buffered: list[ModelResponseStreamEvent], stream: AgentStream) -> None:
+        self._buffered = buffered
+        self._stream = stream
+
+    def __aiter__(self) -> _BufferedEvents:
+        return self
+
+    async def __anext__(self) -> ModelResponseStreamEvent:
+        if self._buffered:
+            return self._buffered.pop(0)
+        return await self._stream.__anext__()
 
 
 def _text_piece(event: ModelResponseStreamEvent, index: int) -> str:
@@ -184,7 +215,11 @@ async def stream_final_result(
             index = await _find_final_start(stream, schema, buffered)
             if index is not None:
                 result_tool = None if _is_text(buffered, index) else schema.tool
-                yield StreamedRunResult(agent_run, node, stream, buffered, result_tool, index)
+                streamed = StreamedRunResult(agent_run, node, stream, buffered, result_tool, index)
+                try:
+                    yield streamed
+                finally:
+                    await streamed._close()
                 return
             async for _ in stream:
                 pass  # not the final answer: read it whole, then handle it like any other response

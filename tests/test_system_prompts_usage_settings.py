@@ -51,7 +51,8 @@ async def test_usage_counts_each_request_and_sums_tokens() -> None:
     result = await agent.run("one two three")
     usage = result.usage()
     assert usage.requests == 2
-    assert usage.request_tokens is not None and usage.response_tokens is not None
+    assert usage.request_tokens is not None
+    assert usage.response_tokens is not None
     assert usage.total_tokens == usage.request_tokens + usage.response_tokens
 
 

@@ -118,7 +118,7 @@ class TestModel(Model):
     ) -> AsyncIterator[StreamedResponse]:
         self.last_model_request_parameters = model_request_parameters
         response = self._respond(messages, model_request_parameters)
-        yield _ChunkedStream(response, estimate_usage(messages, response), self.stream_chunk_size)
+        yield _ChunkedStream(response, messages, self.stream_chunk_size)
 
     def _tools_to_call(self, parameters: ModelRequestParameters) -> list[ToolDefinition]:
         if self.call_tools == "all":
@@ -189,11 +189,14 @@ class TestModel(Model):
 class _ChunkedStream(StreamedResponse):
     """Streams a complete response in fixed-size chunks: text by characters, tool args by JSON text."""
 
-    def __init__(self, response: ModelResponse, usage: Usage, chunk_size: int) -> None:
+    def __init__(self, response: ModelResponse, messages: list[ModelMessage], chunk_size: int) -> None:
         super().__init__(response.model_name or "test", response.timestamp)
         self._response = response
-        self._final_usage = usage
+        self._messages = messages
         self._chunk_size = max(chunk_size, 1)
+
+    def usage(self) -> Usage:
+        return estimate_usage(self._messages, self.get())
 
     async def _events(self) -> AsyncIterator[ModelResponseStreamEvent]:
         size = self._chunk_size
@@ -213,4 +216,3 @@ class _ChunkedStream(StreamedResponse):
                     event = self._tool_call_delta(("tool", index), args=args[start : start + size])
                     if event is not None:
                         yield event
-        self._usage = self._final_usage
