@@ -1,0 +1,89 @@
+"""Runtime overhead: median ms per run of an agent with two tools on TestModel.
+
+Prints one JSON line: `agent.run`, consuming `agent.iter`, and `run_stream` of a 50-chunk text
+answer; each the median of several timed batches, with the per-run figure.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable
+
+import anyio
+
+from agentkit import Agent, RunContext
+from agentkit.models import TestModel
+
+BATCH = 200
+ROUNDS = 7
+
+
+def two_tool_agent(model: TestModel) -> Agent[str, str]:
+    agent: Agent[str, str] = Agent(model, deps_type=str, name="bench")
+
+    @agent.tool
+    async def get_weather(ctx: RunContext[str], city: str) -> str:
+        """Weather for a city."""
+        return f"sunny in {city}"
+
+    @agent.tool_plain
+    async def local_time(utc_offset: int = 0) -> str:
+        """Local time."""
+        return f"{12 + utc_offset}:00"
+
+    return agent
+
+
+async def median_ms(operation: Callable[[], Awaitable[object]]) -> float:
+    for _ in range(20):
+        await operation()
+    rounds = []
+    for _ in range(ROUNDS):
+        start = time.perf_counter()
+        for _ in range(BATCH):
+            await operation()
+        rounds.append((time.perf_counter() - start) * 1000 / BATCH)
+    return round(statistics.median(rounds), 4)
+
+
+async def main() -> dict[str, object]:
+    agent = two_tool_agent(TestModel())
+
+    async def run() -> object:
+        return await agent.run("What should I wear?", deps="x")
+
+    async def iterate() -> object:
+        async with agent.iter("What should I wear?", deps="x") as agent_run:
+            async for _ in agent_run:
+                pass
+        return agent_run.result
+
+    text = "w" * 50
+    streaming_agent = two_tool_agent(TestModel(custom_result_text=text, stream_chunk_size=1))
+
+    async def stream() -> object:
+        async with streaming_agent.run_stream("What should I wear?", deps="x") as result:
+            async for _ in result.stream_text(delta=True):
+                pass
+        return result
+
+    return {
+        "benchmark": "overhead",
+        "python": platform.python_version(),
+        "agent_run_ms": await median_ms(run),
+        "iter_ms": await median_ms(iterate),
+        "run_stream_50_chunks_ms": await median_ms(stream),
+        "batch": BATCH,
+        "rounds": ROUNDS,
+    }
+
+
+if __name__ == "__main__":
+    backend = sys.argv[1] if len(sys.argv) > 1 else "asyncio"
+    result = anyio.run(main, backend=backend)
+    result["backend"] = backend
+    print(json.dumps(result))
