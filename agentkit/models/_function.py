@@ -134,24 +134,32 @@ class _FunctionStreamedResponse(StreamedResponse):
         self._messages = messages
 
     async def _events(self) -> AsyncIterator[ModelResponseStreamEvent]:
-        event: Any
-        async for chunk in self._chunks:
-            if isinstance(chunk, str):
-                event = self._text_delta("text", chunk)
-                if event is not None:
+        try:
+            async for chunk in self._chunks:
+                for event in self._chunk_events(chunk):
                     yield event
-            elif isinstance(chunk, dict):
-                for index, piece in chunk.items():
-                    event = self._tool_call_delta(
-                        ("tool", index), tool_name=piece.name, args=piece.json_args, tool_call_id=piece.tool_call_id
-                    )
-                    if event is not None:
-                        yield event
-            else:
-                raise UserError(
-                    f"FunctionModel {self.model_name!r}: stream_function must yield str or "
-                    f"dict[int, DeltaToolCall], got {type(chunk).__name__}"
+        finally:
+            close = getattr(self._chunks, "aclose", None)
+            if close is not None:
+                await close()
+
+    def _chunk_events(self, chunk: object) -> list[ModelResponseStreamEvent]:
+        if isinstance(chunk, str):
+            event = self._text_delta("text", chunk)
+            return [event] if event is not None else []
+        if isinstance(chunk, dict):
+            events: list[ModelResponseStreamEvent] = []
+            for index, piece in chunk.items():
+                event = self._tool_call_delta(
+                    ("tool", index), tool_name=piece.name, args=piece.json_args, tool_call_id=piece.tool_call_id
                 )
+                if event is not None:
+                    events.append(event)
+            return events
+        raise UserError(
+            f"FunctionModel {self.model_name!r}: stream_function must yield str or "
+            f"dict[int, DeltaToolCall], got {type(chunk).__name__}"
+        )
 
     def usage(self) -> Usage:
         return estimate_usage(self._messages, self.get())

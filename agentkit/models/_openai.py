@@ -141,11 +141,7 @@ class OpenAIModel(ProviderModel["AsyncOpenAI"]):
         ]
         if tools:
             arguments["tools"] = tools
-        tool_choice = tool_choice_for(settings, parameters)
-        if tool_choice in ("auto", "none", "required"):
-            arguments["tool_choice"] = tool_choice
-        elif tool_choice is not None:
-            arguments["tool_choice"] = {"type": "function", "function": {"name": tool_choice}}
+            arguments["tool_choice"] = _map_tool_choice(tool_choice_for(settings, parameters), tools)
         given: dict[str, Any] = dict(settings or {})
         for name in _SETTINGS_PASSED_AS_IS:
             if name in given:
@@ -217,6 +213,16 @@ class OpenAIStreamedResponse(StreamedResponse):
                 )
             )
         return [event for event in events if event is not None]
+
+
+def _map_tool_choice(choice: str | None, tools: list[dict[str, Any]]) -> str | dict[str, Any]:
+    # Always explicit: llama-cpp-python's server ignores the tools when `tool_choice` is omitted,
+    # and refuses 'required', so one required tool is named instead (the same thing for OpenAI).
+    if choice == "required" and len(tools) == 1:
+        choice = tools[0]["function"]["name"]
+    if choice is None or choice in ("auto", "none", "required"):
+        return choice or "auto"
+    return {"type": "function", "function": {"name": choice}}
 
 
 def _map_messages(messages: list[ModelMessage]) -> list[dict[str, Any]]:

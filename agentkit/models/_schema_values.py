@@ -120,4 +120,8 @@ class SchemaValueGenerator:
         multiple = schema.get("multipleOf")
         if multiple:
             value = multiple * round(value / multiple)
+            if low is not None and value < low:
+                value += multiple * -(-(low - value) // multiple)
+            elif high is not None and value > high:
+                value -= multiple * -(-(value - high) // multiple)
         return int(value) if integer else float(value)
