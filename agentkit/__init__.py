@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from agentkit._agent import Agent
+from agentkit._capture import capture_run_messages
 from agentkit._context import RunContext
 from agentkit._exceptions import (
     AgentkitError,
@@ -103,6 +104,7 @@ __all__ = (
     "UserError",
     "UserPromptPart",
     "__version__",
+    "capture_run_messages",
     "intercept_runs",
     "override_sources",
 )

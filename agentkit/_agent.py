@@ -13,6 +13,7 @@ from typing import Any, Generic, overload
 
 import anyio
 
+from agentkit._capture import captured_messages_list
 from agentkit._context import AgentDepsT
 from agentkit._exceptions import UserError
 from agentkit._function_schema import DocstringFormat, takes_run_context
@@ -297,7 +298,10 @@ class Agent(Generic[AgentDepsT, ResultDataT]):
                     observers.append(observer)
                     run_model = observer.wrap_model(run_model)
 
-        history = list(message_history) if message_history else []
+        history = captured_messages_list()
+        if history is None:
+            history = []
+        history.extend(message_history or ())
         state = GraphAgentState(message_history=history, usage=usage if usage is not None else Usage())
         run_deps = GraphAgentDeps(
             user_deps=deps,

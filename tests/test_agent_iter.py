@@ -181,3 +181,13 @@ async def test_message_history_continues_without_repeating_system_prompt() -> No
     assert len(system_parts) == 1
     assert len(second.new_messages()) == 2
     assert second.new_messages()[0].parts[0].content == "two"  # type: ignore[union-attr]
+
+
+async def test_capture_run_messages_keeps_messages_of_a_failed_run() -> None:
+    from agentkit import UnexpectedModelBehavior, capture_run_messages
+
+    agent = Agent(FunctionModel(lambda m, i: ModelResponse(parts=[ToolCallPart("missing_tool", {})])), retries=0)
+    with capture_run_messages() as messages, pytest.raises(UnexpectedModelBehavior):
+        await agent.run("hi")
+    assert [m.kind for m in messages] == ["request", "response"]
+    assert messages[0].parts[0].content == "hi"  # type: ignore[union-attr]
