@@ -1,0 +1,152 @@
+"""`Cassette`: the recorded runs of one file, in memory; loaded safely, saved atomically and scrubbed."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Protocol, TypeAlias
+
+from agentkit_testing._cassette_codec import decode_document, encode_document
+from agentkit_testing._cassette_io import FileFormat, atomic_write, dump_document, file_format_for, parse_document
+from agentkit_testing._cassette_records import RecordedRun
+from agentkit_testing._exceptions import CassetteError
+from agentkit_testing._secrets import Scrubber
+
+__all__ = ("DEFAULT_COMMENT", "BeforeRecord", "Cassette", "PendingRun")
+
+BeforeRecord: TypeAlias = Callable[[RecordedRun], "RecordedRun | None"]
+"""Called with each newly recorded run before it is written; return it (changed or not), or `None` to drop it."""
+
+DEFAULT_COMMENT = (
+    "agentkit cassette: agent runs recorded by agentkit_testing and replayed offline.\n"
+    "Format: docs/cassette-format.md. Re-record with record_mode='rewrite' rather than editing by hand."
+)
+
+
+class PendingRun(Protocol):
+    """A run being recorded; its record is taken when the cassette is saved."""
+
+    def snapshot(self) -> RecordedRun | None:
+        """The run as recorded so far, or `None` if it should not be written (yet)."""
+        ...
+
+
+class Cassette:
+    """The runs of one cassette file, in memory.
+
+    Args:
+        path: the file this cassette is loaded from and saved to; `.json` files are JSON, others YAML.
+        runs: runs to start with.
+        comment: the header comment written at the top of the file (a `comment` field in JSON).
+        scrubber: what removes secrets before writing; `Scrubber()` (known key shapes and secret
+            environment variables) by default.
+        before_record: a hook called with every newly recorded run before it is written.
+        file_format: `"yaml"` or `"json"`, to override what the file name says.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        runs: Iterable[RecordedRun] = (),
+        *,
+        comment: str | None = None,
+        scrubber: Scrubber | None = None,
+        before_record: BeforeRecord | None = None,
+        file_format: FileFormat | None = None,
+    ) -> None:
+        self.path = Path(path) if path is not None else None
+        self.comment = comment
+        self.scrubber = scrubber if scrubber is not None else Scrubber()
+        self.before_record = before_record
+        self.file_format: FileFormat = file_format or (file_format_for(self.path) if self.path else "yaml")
+        self._entries: list[RecordedRun | PendingRun] = list(runs)
+        self._ids = {run.id for run in self._entries if isinstance(run, RecordedRun)}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        scrubber: Scrubber | None = None,
+        before_record: BeforeRecord | None = None,
+        file_format: FileFormat | None = None,
+    ) -> Cassette:
+        """Read a cassette file; `CassetteFormatError` naming the file and the line or field if it is invalid."""
+        file = Path(path)
+        file_format = file_format or file_format_for(file)
+        data = file.read_bytes()
+        document, comment = parse_document(data, file, file_format)
+        runs = decode_document(document, file, data)
+        return cls(
+            file,
+            runs,
+            comment=comment,
+            scrubber=scrubber,
+            before_record=before_record,
+            file_format=file_format,
+        )
+
+    def __repr__(self) -> str:
+        return f"Cassette({str(self.path) if self.path else None!r}, runs={len(self._entries)})"
+
+    @property
+    def runs(self) -> tuple[RecordedRun, ...]:
+        """The recorded runs, in recording order, including runs being recorded now."""
+        with self._lock:
+            entries = list(self._entries)
+        runs: list[RecordedRun] = []
+        for entry in entries:
+            run = entry if isinstance(entry, RecordedRun) else entry.snapshot()
+            if run is not None:
+                runs.append(run)
+        return tuple(runs)
+
+    def add_run(self, run: RecordedRun) -> None:
+        """Append a finished run."""
+        with self._lock:
+            self._entries.append(run)
+            self._ids.add(run.id)
+
+    def add_pending(self, pending: PendingRun) -> None:
+        """Append a run being recorded; it is written with whatever it holds when the cassette is saved."""
+        with self._lock:
+            self._entries.append(pending)
+
+    def clear(self) -> None:
+        """Forget every run (record mode `rewrite`)."""
+        with self._lock:
+            self._entries.clear()
+            self._ids.clear()
+
+    def new_run_id(self) -> str:
+        """A run id not used yet in this cassette: `run-1`, `run-2`, ..."""
+        with self._lock:
+            number = len(self._entries) + 1
+            while f"run-{number}" in self._ids:
+                number += 1
+            self._ids.add(f"run-{number}")
+            return f"run-{number}"
+
+    def save(self, path: str | os.PathLike[str] | None = None) -> None:
+        """Write the cassette atomically, after the `before_record` hook and the scrubber."""
+        target = Path(path) if path is not None else self.path
+        if target is None:
+            raise CassetteError("This cassette has no file: pass a path to save() or create it with one")
+        with self._lock:
+            entries = list(self._entries)
+        runs: list[RecordedRun] = []
+        for entry in entries:
+            if isinstance(entry, RecordedRun):
+                runs.append(entry)
+                continue
+            run = entry.snapshot()
+            if run is not None and self.before_record is not None:
+                run = self.before_record(run)
+            if run is not None:
+                runs.append(run)
+        document = self.scrubber.scrub(encode_document(runs))
+        comment = self.scrubber.scrub_text(self.comment if self.comment is not None else DEFAULT_COMMENT)
+        atomic_write(target, dump_document(document, self.file_format, comment))

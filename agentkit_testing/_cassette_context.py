@@ -1,0 +1,245 @@
+"""`cassette(path, record_mode)`: record or replay every agent run started inside the block.
+
+The block installs a run interceptor (`agentkit.intercept_runs`, context-local), so runs of any
+agent, even a module-level `Agent('openai:gpt-4o')` built elsewhere, are recorded or replayed
+without changing the code under test. Record modes follow vcrpy / pytest-recording:
+
+- `none`: replay only; a run or request the cassette does not hold raises (naming the cassette).
+- `once`: record everything when the file does not exist yet; otherwise behave like `none`.
+- `new_episodes`: replay recorded runs, record runs the cassette does not hold, and add them.
+- `all`: record every run, never replay; new runs are added after the ones in the file.
+- `rewrite`: record every run, never replay; the file then holds only this block's runs.
+
+The file is written (atomically) when the block ends, unless nothing new was recorded, or the
+block was interrupted (KeyboardInterrupt, cancellation) in which case the file is left as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from agentkit import RunInfo, RunObserver, intercept_runs
+from agentkit_testing._cassette import BeforeRecord, Cassette
+from agentkit_testing._cassette_codec import to_plain
+from agentkit_testing._cassette_records import RecordedRun, RecordMode, model_id
+from agentkit_testing._cassette_selection import RunSelector
+from agentkit_testing._divergence import divergence
+from agentkit_testing._exceptions import UnrecordedRequest
+from agentkit_testing._matching import Comparator, Matching, Mismatch, RunKey
+from agentkit_testing._recorder import RunRecorder
+from agentkit_testing._replay import RunReplayer
+from agentkit_testing._secrets import Scrubber
+
+__all__ = ("CassetteSession", "cassette")
+
+_RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
+_sessions: ContextVar[tuple[CassetteSession, ...]] = ContextVar("agentkit_testing_cassette_sessions", default=())
+
+
+class CassetteSession:
+    """What a `cassette()` block gives: its cassette, and which runs it replayed and recorded.
+
+    It is the run interceptor of the block: `start_run` decides, for each run, to replay it,
+    record it, or fail.
+    """
+
+    def __init__(
+        self,
+        cassette: Cassette,
+        record_mode: RecordMode,
+        *,
+        existed: bool,
+        matching: Matching,
+        external_tools: frozenset[str],
+        label: str | None,
+        allow_playback_repeats: bool,
+    ) -> None:
+        self.cassette = cassette
+        self.record_mode = record_mode
+        self.label = label
+        self._existed = existed
+        self._external_tools = external_tools
+        self._comparator = Comparator(matching, cassette.scrubber)
+        replays = record_mode in ("none", "new_episodes") or (record_mode == "once" and existed)
+        self._records = record_mode in ("new_episodes", "all", "rewrite") or (record_mode == "once" and not existed)
+        self._selector = (
+            RunSelector(cassette.runs, self._comparator, repeats=allow_playback_repeats) if replays else None
+        )
+        self._recorders: list[RunRecorder] = []
+
+    def __repr__(self) -> str:
+        return f"<CassetteSession {self.cassette.path} record_mode={self.record_mode!r}>"
+
+    @property
+    def replayed_runs(self) -> list[RecordedRun]:
+        """Recorded runs replayed in this block."""
+        return self._selector.played() if self._selector is not None else []
+
+    @property
+    def unplayed_runs(self) -> list[RecordedRun]:
+        """Recorded runs of the cassette that no run of this block replayed."""
+        return self._selector.unplayed() if self._selector is not None else []
+
+    @property
+    def recorded_runs(self) -> list[RecordedRun]:
+        """Runs recorded in this block (finished ones)."""
+        return [run for run in (recorder.snapshot() for recorder in self._recorders) if run is not None]
+
+    @property
+    def recorded_anything(self) -> bool:
+        return bool(self._recorders)
+
+    def start_run(self, info: RunInfo) -> RunObserver | None:
+        """Replay the run, record it, or raise: called by the core for each run in the block."""
+        if _sessions.get()[-1:] != (self,):
+            return None  # an inner cassette block handles this run
+        model = model_id(info.model)
+        key = self._comparator.run_key(info.agent_name, model, info.user_prompt, info.message_history)
+        if self._selector is not None:
+            run = self._selector.claim(key)
+            if run is not None:
+                return RunReplayer(
+                    run, path=self.cassette.path, comparator=self._comparator, external_tools=self._external_tools
+                )
+        if self._records:
+            recorder = RunRecorder(
+                self.cassette,
+                agent=info.agent_name,
+                model=model,
+                user_prompt=info.user_prompt,
+                message_history=info.message_history,
+                streamed=info.streamed,
+                label=self.label,
+                external_tools=self._external_tools,
+            )
+            self._recorders.append(recorder)
+            return recorder
+        raise self._not_recorded(key, info)
+
+    def _not_recorded(self, key: RunKey, info: RunInfo) -> Exception:
+        path = self.cassette.path
+        what = f"run of agent {info.agent_name!r} with model {key.model} and user prompt {info.user_prompt!r}"
+        if self.record_mode == "none" and not self._existed:
+            return UnrecordedRequest(
+                f"{path}: the cassette does not exist and record_mode is 'none', so the {what} cannot be "
+                "replayed. Record it first with record_mode='once'.",
+                path=path,
+            )
+        nearest = self._selector.nearest(key) if self._selector is not None else None
+        if nearest is not None:
+            return divergence(
+                path=path,
+                run=nearest,
+                node_index=0,
+                where="start of the run",
+                mismatch=self._identity_mismatch(nearest, key, info),
+                preamble=f"No unplayed recorded run has the identity of this {what}; "
+                "the nearest one is compared with it.\n",
+            )
+        recorded = len(self.cassette.runs)
+        mode_hint = (
+            "record_mode 'once' only records when the file does not exist"
+            if self.record_mode == "once"
+            else f"record_mode is {self.record_mode!r}"
+        )
+        return UnrecordedRequest(
+            f"{path}: no recorded run for the {what}: the cassette holds {recorded} run(s), all already replayed "
+            f"in this block, and {mode_hint}. Record it with record_mode='new_episodes' (or 'rewrite').",
+            path=path,
+        )
+
+    def _identity_mismatch(self, run: RecordedRun, key: RunKey, info: RunInfo) -> Mismatch:
+        if run.model != key.model:
+            return Mismatch("model", run.model, key.model)
+        if run.agent != info.agent_name:
+            return Mismatch("agent", run.agent, info.agent_name)
+        if self._comparator.text(run.user_prompt) != key.user_prompt:
+            return Mismatch("user_prompt", run.user_prompt, info.user_prompt)
+        return Mismatch("message_history", _history(run.message_history), _history(info.message_history))
+
+
+def _history(messages: Any) -> Any:
+    plain = to_plain(list(messages)) if messages else []
+    return _drop_timestamps(plain)
+
+
+def _drop_timestamps(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_drop_timestamps(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _drop_timestamps(item) for key, item in value.items() if key != "timestamp"}
+    return value
+
+
+@contextmanager
+def cassette(
+    path: str | os.PathLike[str] | Cassette,
+    record_mode: RecordMode = "none",
+    *,
+    matching: Matching | None = None,
+    external_tools: Iterable[str] = (),
+    scrub_patterns: Iterable[str | re.Pattern[str]] = (),
+    scrubber: Scrubber | None = None,
+    before_record: BeforeRecord | None = None,
+    label: str | None = None,
+    allow_playback_repeats: bool = False,
+) -> Iterator[CassetteSession]:
+    """Record or replay every agent run started in this block, with the cassette at `path`.
+
+    Args:
+        path: the cassette file (`.json` for JSON, YAML otherwise), or a `Cassette` in memory.
+        record_mode: `none` (default: replay only), `once`, `new_episodes`, `all` or `rewrite`.
+        matching: how live requests are compared with recorded ones (ignored fields, normalizers).
+        external_tools: tools with side effects, not called on replay: their recorded return is used.
+        scrub_patterns: extra regular expressions for secrets to keep out of the file.
+        scrubber: replaces the default `Scrubber` (then `scrub_patterns` is not used).
+        before_record: called with each newly recorded run before it is written; may change or drop it.
+        label: saved with each recorded run (e.g. the test id); not used for matching.
+        allow_playback_repeats: let one recorded run be replayed by any number of live runs.
+    """
+    if record_mode not in _RECORD_MODES:
+        raise ValueError(f"record_mode must be one of {', '.join(_RECORD_MODES)}; got {record_mode!r}")
+    if isinstance(path, Cassette):
+        store = path
+        existed = store.path.exists() if store.path is not None else bool(store.runs)
+    else:
+        active_scrubber = scrubber if scrubber is not None else Scrubber(scrub_patterns)
+        file = os.fspath(path)
+        existed = os.path.exists(file)
+        if existed and record_mode != "rewrite":
+            store = Cassette.load(file, scrubber=active_scrubber, before_record=before_record)
+        else:
+            store = Cassette(file, scrubber=active_scrubber, before_record=before_record)
+    if record_mode == "rewrite":
+        store.clear()
+    session = CassetteSession(
+        store,
+        record_mode,
+        existed=existed,
+        matching=matching or Matching(),
+        external_tools=frozenset(external_tools),
+        label=label,
+        allow_playback_repeats=allow_playback_repeats,
+    )
+    token = _sessions.set((*_sessions.get(), session))
+    try:
+        with intercept_runs(session):
+            yield session
+    except Exception:
+        _save(session)
+        raise
+    else:
+        _save(session)
+    finally:
+        _sessions.reset(token)
+
+
+def _save(session: CassetteSession) -> None:
+    writes = session.recorded_anything or session.record_mode == "rewrite"
+    if writes and session.cassette.path is not None:
+        session.cassette.save()

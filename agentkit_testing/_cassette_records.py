@@ -1,0 +1,136 @@
+"""What a cassette holds: recorded runs, their requests, tool calls and nodes, as frozen data.
+
+These are the in-memory form of the format described in docs/cassette-format.md; the codec
+(`_cassette_codec`) turns them into the file's document and back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal, TypeAlias
+
+import pydantic
+
+from agentkit import (
+    ModelMessage,
+    ModelResponse,
+    ModelResponseStreamEvent,
+    RetryPromptPart,
+    ToolDefinition,
+    ToolReturnPart,
+    Usage,
+)
+from agentkit.models import Model
+
+__all__ = (
+    "CASSETTE_FORMAT",
+    "CASSETTE_VERSION",
+    "NodeKind",
+    "RecordMode",
+    "RecordedError",
+    "RecordedRequest",
+    "RecordedResult",
+    "RecordedRun",
+    "RecordedToolCall",
+    "ToolResultPart",
+    "model_id",
+    "split_model_id",
+)
+
+CASSETTE_FORMAT = "agentkit-cassette"
+CASSETTE_VERSION = 1
+"""The version this harness writes and the only one it reads."""
+
+RecordMode: TypeAlias = Literal["none", "once", "new_episodes", "all", "rewrite"]
+"""When to replay and when to record, with vcrpy / pytest-recording's meanings (see `cassette`)."""
+
+NodeKind: TypeAlias = Literal["ModelRequestNode", "CallToolsNode", "End"]
+
+ToolResultPart: TypeAlias = Annotated[ToolReturnPart | RetryPromptPart, pydantic.Discriminator("part_kind")]
+"""What running a tool gives back to the model: its return, or a request to retry."""
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One model request of a run and the response it got.
+
+    `messages` are the messages new in this request (normally one `ModelRequest`): the messages
+    before them are the run's history and the earlier requests and responses of the run.
+    """
+
+    node: int
+    """Index, in the run's node sequence, of the `ModelRequestNode` that sent the request."""
+    messages: tuple[ModelMessage, ...]
+    response: ModelResponse
+    usage: Usage = field(default_factory=Usage)
+    settings: dict[str, Any] | None = None
+    function_tools: tuple[ToolDefinition, ...] = ()
+    allow_text_result: bool = True
+    result_tools: tuple[ToolDefinition, ...] = ()
+    stream: tuple[ModelResponseStreamEvent, ...] | None = None
+    """The events, chunk by chunk, when the request was streamed."""
+
+
+@dataclass(frozen=True)
+class RecordedToolCall:
+    """A tool call made by a run, its arguments and what it returned."""
+
+    node: int
+    """Index of the `CallToolsNode` that ran the tool."""
+    tool_name: str
+    tool_call_id: str
+    args: str | dict[str, Any]
+    result: ToolResultPart
+    external: bool = False
+    """External tools (side effects, network) are not called on replay: `result` is used."""
+
+
+@dataclass(frozen=True)
+class RecordedResult:
+    """The final result of a run, as JSON-compatible data."""
+
+    data: Any
+    tool_name: str | None = None
+    tool_call_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordedError:
+    """The error that ended a run, by type name and message (for reading, not for re-raising)."""
+
+    type: str
+    message: str
+
+
+@dataclass(frozen=True)
+class RecordedRun:
+    """One agent run: its identity, the model it ran against, and everything it did."""
+
+    id: str
+    """Unique within the cassette, e.g. `run-3`."""
+    agent: str | None
+    model: str
+    """`system:model_name` of the model the run was recorded against, e.g. `openai:gpt-4o`."""
+    user_prompt: str
+    nodes: tuple[NodeKind, ...] = ()
+    requests: tuple[RecordedRequest, ...] = ()
+    tool_calls: tuple[RecordedToolCall, ...] = ()
+    label: str | None = None
+    """Free text naming where the run was recorded, e.g. a test id; not used for matching."""
+    streamed: bool = False
+    message_history: tuple[ModelMessage, ...] | None = None
+    closing_messages: tuple[ModelMessage, ...] = ()
+    """Messages the run added after its last response (e.g. the result tool's return)."""
+    result: RecordedResult | None = None
+    error: RecordedError | None = None
+
+
+def model_id(model: Model) -> str:
+    """`system:model_name`, e.g. `openai:gpt-4o`, `test:test`, `function:function:answer`."""
+    return f"{model.system}:{model.model_name}"
+
+
+def split_model_id(identity: str) -> tuple[str, str]:
+    """(`system`, `model_name`) from `system:model_name`: the inverse of `model_id`."""
+    system, _, name = identity.partition(":")
+    return (system, name) if name else ("replay", identity)

@@ -1,0 +1,88 @@
+"""Building the errors replay raises: where the run diverged, what was expected, what came, a diff."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+from agentkit_testing._cassette_io import to_yaml_text
+from agentkit_testing._cassette_records import RecordedRun
+from agentkit_testing._exceptions import CassetteDivergence
+from agentkit_testing._matching import FIELD_LABELS, Mismatch
+
+__all__ = ("describe_run", "divergence", "render_value", "unified_diff")
+
+_MAX_LINES = 40
+_NOT_IGNORABLE = frozenset({"messages", "model", "agent", "message_history", "nodes"})
+
+
+def render_value(value: Any) -> str:
+    """`value` as readable YAML text (plain strings as they are)."""
+    if isinstance(value, str):
+        return value if value.endswith("\n") or not value else value + "\n"
+    return to_yaml_text(value)
+
+
+def unified_diff(expected: str, actual: str, *, expected_name: str = "recorded", actual_name: str = "live") -> str:
+    """A unified diff from `expected` to `actual`, as text."""
+    lines = difflib.unified_diff(
+        expected.splitlines(keepends=True), actual.splitlines(keepends=True), expected_name, actual_name
+    )
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def describe_run(run: RecordedRun) -> str:
+    agent = f"agent {run.agent!r}" if run.agent is not None else "no agent name"
+    return f"run {run.id!r} ({agent}, model {run.model}, prompt {_short(run.user_prompt)})"
+
+
+def divergence(
+    *,
+    path: Path | None,
+    run: RecordedRun,
+    node_index: int,
+    where: str,
+    mismatch: Mismatch,
+    preamble: str = "",
+) -> CassetteDivergence:
+    """The `CassetteDivergence` for `mismatch` in `run` at node `node_index`."""
+    label = FIELD_LABELS.get(mismatch.field, mismatch.field)
+    if mismatch.subject is not None:
+        label = f"{label} of {mismatch.subject!r}"
+    expected, actual = render_value(mismatch.expected), render_value(mismatch.actual)
+    diff = unified_diff(expected, actual)
+    cassette = str(path) if path is not None else "an in-memory cassette"
+    hint = "If the change is intended, record the cassette again (record_mode='rewrite')"
+    if mismatch.field not in _NOT_IGNORABLE:
+        hint += f", or leave this field out of matching with Matching(ignore={{{mismatch.field!r}}})"
+    message = (
+        f"Replay of {cassette} diverged in {describe_run(run)} at node {node_index} ({where}): "
+        f"the {label} differs.\n{preamble}"
+        f"expected (recorded):\n{_indent(expected)}"
+        f"came (live):\n{_indent(actual)}"
+        f"diff:\n{_indent(diff)}"
+        f"{hint}."
+    )
+    return CassetteDivergence(
+        message,
+        path=path,
+        run_id=run.id,
+        node_index=node_index,
+        field=mismatch.field,
+        expected=expected,
+        actual=actual,
+        diff=diff,
+    )
+
+
+def _indent(text: str) -> str:
+    lines = text.splitlines()
+    if len(lines) > _MAX_LINES:
+        lines = [*lines[:_MAX_LINES], f"... ({len(lines) - _MAX_LINES} more lines)"]
+    return "".join(f"    {line}\n" for line in lines) if lines else "    (nothing)\n"
+
+
+def _short(text: str, limit: int = 60) -> str:
+    shown = repr(text)
+    return shown if len(shown) <= limit else shown[: limit - 4] + "...'"

@@ -1,0 +1,90 @@
+"""Errors raised by the agentkit testing harness.
+
+The hierarchy::
+
+    AgentkitError (agentkit)              base of every error agentkit and agentkit_testing raise
+    └── CassetteError                     something about a cassette; `path` names the file
+        ├── CassetteFormatError(ValueError)   the file cannot be read: corrupt, truncated, unknown
+        │                                     version, or a field of the wrong shape (`line`, `field`)
+        ├── UnrecordedRequest             replay needed something the cassette does not hold
+        │                                 (a run, a request, an external tool's return)
+        └── CassetteDivergence            the live run differs from its recording: names the run,
+                                          the node index and the field, with a unified diff
+
+Every message names the cassette file, and where it applies the run, the node index and the
+field, and says how to fix it (usually: re-record with another record mode).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from agentkit import AgentkitError
+
+__all__ = ("CassetteDivergence", "CassetteError", "CassetteFormatError", "UnrecordedRequest")
+
+
+class CassetteError(AgentkitError):
+    """Base class of the harness's cassette errors."""
+
+    path: Path | None
+    """The cassette file concerned, when there is one."""
+
+    def __init__(self, message: str, *, path: Path | None = None) -> None:
+        self.path = path
+        super().__init__(message)
+
+
+class CassetteFormatError(CassetteError, ValueError):
+    """A cassette file is corrupt, truncated, of an unknown version, or has a malformed field."""
+
+    line: int | None
+    """The 1-based line of the problem, when it is known."""
+    field: str | None
+    """The dotted path of the field at fault (e.g. `runs[0].requests[1].response`), when known."""
+
+    def __init__(
+        self, message: str, *, path: Path | None = None, line: int | None = None, field: str | None = None
+    ) -> None:
+        self.line = line
+        self.field = field
+        super().__init__(message, path=path)
+
+
+class UnrecordedRequest(CassetteError):
+    """Replay needed a run, a request or a tool return that the cassette does not hold."""
+
+
+class CassetteDivergence(CassetteError):
+    """A live run differs from its recording.
+
+    Attributes say where: `run_id`, `node_index`, `field`; `expected` and `actual` are the
+    recorded and live values as text, `diff` a unified diff between them.
+    """
+
+    run_id: str
+    node_index: int
+    field: str
+    expected: str
+    actual: str
+    diff: str
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: Path | None,
+        run_id: str,
+        node_index: int,
+        field: str,
+        expected: str,
+        actual: str,
+        diff: str,
+    ) -> None:
+        self.run_id = run_id
+        self.node_index = node_index
+        self.field = field
+        self.expected = expected
+        self.actual = actual
+        self.diff = diff
+        super().__init__(message, path=path)

@@ -1,0 +1,320 @@
+"""Deciding whether a live request is the recorded one: fields compared, fields ignored, normalizers.
+
+A live request matches its recording when its new messages, tools, result tools and settings
+are equal once timestamps are left out (they are never compared: replay restores them), the
+fields named in `Matching.ignore` are dropped, and the `Matching.normalizers` (and the cassette's
+secret scrubber) have been applied to every string. Equal values are found on a fast path of
+plain `==`; normalizing only happens when that fails.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+from agentkit import ModelRequest, ModelResponse, RetryPromptPart, ToolDefinition
+from agentkit.models import ModelRequestParameters
+from agentkit_testing._cassette_codec import to_plain
+from agentkit_testing._cassette_records import RecordedRequest
+from agentkit_testing._secrets import Scrubber
+
+__all__ = (
+    "FIELD_LABELS",
+    "Comparator",
+    "Matching",
+    "Mismatch",
+    "Normalizer",
+    "RunKey",
+    "normalize_datetimes",
+    "normalize_uuids",
+    "replace_pattern",
+)
+
+Normalizer: TypeAlias = Callable[[str], str]
+"""Maps a string to the form it is compared in, e.g. every UUID to `<uuid>`."""
+
+FIELD_LABELS: dict[str, str] = {
+    "system_prompt": "system prompt",
+    "user_prompt": "user prompt",
+    "tool_return": "tool return",
+    "retry_prompt": "retry prompt",
+    "messages": "request messages",
+    "function_tools": "tool set",
+    "result_tools": "result tools",
+    "allow_text_result": "allow_text_result",
+    "settings": "model settings",
+    "model": "model",
+    "agent": "agent name",
+    "message_history": "message history",
+    "nodes": "node sequence",
+    "result": "final result",
+}
+"""The fields a divergence can name (also the names `Matching.ignore` accepts), and how messages say them."""
+
+_PART_FIELDS = {"system-prompt": "system_prompt", "user-prompt": "user_prompt"}
+_PART_FIELDS |= {"tool-return": "tool_return", "retry-prompt": "retry_prompt"}
+_UUID = re.compile(r"\b[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\b")
+_DATETIME = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\b")
+
+
+def replace_pattern(pattern: str | re.Pattern[str], replacement: str) -> Normalizer:
+    """A normalizer replacing every match of `pattern` with `replacement`."""
+    compiled = re.compile(pattern) if isinstance(pattern, str) else pattern
+
+    def normalize(text: str) -> str:
+        return compiled.sub(replacement, text)
+
+    normalize.__name__ = f"replace_pattern({compiled.pattern!r}, {replacement!r})"
+    return normalize
+
+
+normalize_uuids: Normalizer = replace_pattern(_UUID, "<uuid>")
+"""Every UUID (with or without dashes) becomes `<uuid>`."""
+normalize_datetimes: Normalizer = replace_pattern(_DATETIME, "<datetime>")
+"""Every ISO 8601 date or date-time becomes `<datetime>`."""
+
+
+@dataclass(frozen=True, init=False)
+class Matching:
+    """How replay compares live requests with recorded ones.
+
+    Args:
+        ignore: fields left out of the comparison: request fields (`settings`, `function_tools`,
+            `result_tools`, `allow_text_result`), kinds of message part (`system_prompt`,
+            `user_prompt`, `tool_return`, `retry_prompt`; `tool_return` also stops replay from
+            comparing what tools return), `result`, or any other key of the recorded data, such
+            as `description` or `tool_call_id`. Timestamps are never compared.
+        normalizers: functions applied to every string before comparing, so volatile values
+            (UUIDs, dates) do not break matching; see `normalize_uuids`, `normalize_datetimes`,
+            `replace_pattern`.
+    """
+
+    ignore: frozenset[str]
+    normalizers: tuple[Normalizer, ...]
+
+    def __init__(self, *, ignore: Iterable[str] = (), normalizers: Iterable[Normalizer] = ()) -> None:
+        object.__setattr__(self, "ignore", frozenset(ignore))
+        object.__setattr__(self, "normalizers", tuple(normalizers))
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """A field that differs: its name (a key of `FIELD_LABELS`), the recorded and the live value as plain data."""
+
+    field: str
+    expected: Any
+    actual: Any
+    subject: str | None = None
+    """What inside the field, e.g. the tool whose schema changed."""
+
+
+@dataclass(frozen=True)
+class RunKey:
+    """What identifies a run for replay: agent, model, prompt, and a fingerprint of its history."""
+
+    agent: str | None
+    model: str
+    user_prompt: str
+    history: str | None
+
+
+class Comparator:
+    """Applies a `Matching` (and a scrubber, so scrubbed recordings still match live values)."""
+
+    def __init__(self, matching: Matching, scrubber: Scrubber | None = None) -> None:
+        self.matching = matching
+        self._scrubber = scrubber
+        ignore = matching.ignore
+        self._ignored_kinds = frozenset(kind for kind, name in _PART_FIELDS.items() if name in ignore)
+        self._ignored_keys = frozenset({"timestamp"} | (ignore - set(FIELD_LABELS)))
+        self._text_normalizers: tuple[Normalizer, ...] = (
+            (scrubber.scrub_text, *matching.normalizers) if scrubber is not None else matching.normalizers
+        )
+
+    def ignores(self, field: str) -> bool:
+        return field in self.matching.ignore
+
+    def text(self, value: str) -> str:
+        for normalizer in self._text_normalizers:
+            value = normalizer(value)
+        return value
+
+    def normalize(self, value: Any) -> Any:
+        """Plain data as compared: scrubbed, ignored keys and part kinds dropped, strings normalized."""
+        if self._scrubber is not None:
+            value = self._scrubber.scrub(value)
+        return self._normalize(value)
+
+    def _normalize(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, list):
+            return [self._normalize(item) for item in value if not self._ignored_part(item)]
+        if isinstance(value, dict):
+            volatile_id = value.get("part_kind") == "retry-prompt" and value.get("tool_name") is None
+            return {
+                key: self._normalize(item)
+                for key, item in value.items()
+                if key not in self._ignored_keys and not (volatile_id and key == "tool_call_id")
+            }
+        return value
+
+    def _ignored_part(self, item: Any) -> bool:
+        return isinstance(item, dict) and item.get("part_kind") in self._ignored_kinds
+
+    def equal(self, actual: Any, expected: Any) -> bool:
+        """Whether two values are equal as compared (plain `==` first)."""
+        if actual == expected:
+            return True
+        return bool(self.normalize(to_plain(actual)) == self.normalize(to_plain(expected)))
+
+    def fingerprint(self, history: Sequence[Any] | None) -> str | None:
+        """A short hash of a message history as compared (no timestamps, normalized)."""
+        if not history:
+            return None
+        text = json.dumps(self.normalize(to_plain(list(history))), sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def run_key(self, agent: str | None, model: str, user_prompt: str, history: Sequence[Any] | None) -> RunKey:
+        return RunKey(agent, model, self.text(user_prompt), self.fingerprint(history))
+
+    def compare_request(
+        self,
+        messages: Sequence[Any],
+        settings: Any,
+        parameters: ModelRequestParameters,
+        recorded: RecordedRequest,
+    ) -> Mismatch | None:
+        """The first field in which a live request differs from `recorded`, or `None` when it matches."""
+        if not _messages_equal(messages, recorded.messages):
+            mismatch = self._compare_messages(messages, recorded.messages)
+            if mismatch is not None:
+                return mismatch
+        for field, live, expected in (
+            ("function_tools", parameters.function_tools, recorded.function_tools),
+            ("result_tools", parameters.result_tools, recorded.result_tools),
+        ):
+            if not self.ignores(field) and not _same_sequence(live, expected):
+                mismatch = self._compare_tools(field, live, expected)
+                if mismatch is not None:
+                    return mismatch
+        if not self.ignores("allow_text_result") and parameters.allow_text_result != recorded.allow_text_result:
+            return Mismatch("allow_text_result", recorded.allow_text_result, parameters.allow_text_result)
+        live_settings = dict(settings) if settings else None
+        if (
+            not self.ignores("settings")
+            and live_settings != recorded.settings
+            and not self.equal(live_settings or {}, recorded.settings or {})
+        ):
+            return Mismatch("settings", recorded.settings, live_settings)
+        return None
+
+    def _compare_messages(self, live: Sequence[Any], recorded: Sequence[Any]) -> Mismatch | None:
+        live_plain = self.normalize(to_plain(list(live)))
+        recorded_plain = self.normalize(to_plain(list(recorded)))
+        if live_plain == recorded_plain:
+            return None
+        shown_live, shown_recorded = (
+            _without_timestamps(to_plain(list(live))),
+            _without_timestamps(to_plain(list(recorded))),
+        )
+        if len(live_plain) == len(recorded_plain):
+            for index, (live_message, recorded_message) in enumerate(zip(live_plain, recorded_plain, strict=True)):
+                live_parts, recorded_parts = live_message.get("parts", []), recorded_message.get("parts", [])
+                if len(live_parts) != len(recorded_parts) or live_message == recorded_message:
+                    continue
+                for live_part, recorded_part in zip(live_parts, recorded_parts, strict=True):
+                    if live_part != recorded_part:
+                        kind = recorded_part.get("part_kind")
+                        field = _PART_FIELDS.get(kind, "messages") if kind == live_part.get("part_kind") else "messages"
+                        if field == "messages":
+                            break
+                        subject = recorded_part.get("tool_name") if field in ("tool_return", "retry_prompt") else None
+                        return Mismatch(
+                            field,
+                            _find_part(shown_recorded[index], recorded_part),
+                            _find_part(shown_live[index], live_part),
+                            subject,
+                        )
+        return Mismatch("messages", shown_recorded, shown_live)
+
+    def _compare_tools(
+        self, field: str, live: Sequence[ToolDefinition], recorded: Sequence[ToolDefinition]
+    ) -> Mismatch | None:
+        live_plain = sorted(self.normalize(to_plain(list(live))), key=lambda tool: str(tool.get("name")))
+        recorded_plain = sorted(self.normalize(to_plain(list(recorded))), key=lambda tool: str(tool.get("name")))
+        if live_plain == recorded_plain:
+            return None
+        live_names = [tool.name for tool in live]
+        recorded_names = [tool.name for tool in recorded]
+        if sorted(live_names) != sorted(recorded_names):
+            return Mismatch(field, recorded_names, live_names)
+        by_name = {tool.name: tool for tool in live}
+        for tool in recorded:
+            if self.normalize(to_plain(tool)) != self.normalize(to_plain(by_name[tool.name])):
+                return Mismatch(field, to_plain(tool), to_plain(by_name[tool.name]), subject=tool.name)
+        return Mismatch(field, to_plain(list(recorded)), to_plain(list(live)))
+
+
+def _find_part(message: dict[str, Any], normalized_part: dict[str, Any]) -> Any:
+    """The displayed (un-normalized) form of the part at the same position as `normalized_part`."""
+    parts = message.get("parts", [])
+    for part in parts:
+        if part.get("part_kind") == normalized_part.get("part_kind") and part.get(
+            "tool_call_id"
+        ) == normalized_part.get("tool_call_id"):
+            return part
+    return normalized_part
+
+
+def _without_timestamps(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_without_timestamps(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _without_timestamps(item) for key, item in value.items() if key != "timestamp"}
+    return value
+
+
+def _same_sequence(live: Sequence[Any], recorded: Sequence[Any]) -> bool:
+    return len(live) == len(recorded) and all(a == b for a, b in zip(live, recorded, strict=True))
+
+
+_COMPARED_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _compared_fields(cls: type) -> tuple[str, ...]:
+    names = _COMPARED_FIELDS.get(cls)
+    if names is None:
+        names = tuple(field.name for field in dataclasses.fields(cls) if field.name != "timestamp")
+        _COMPARED_FIELDS[cls] = names
+    return names
+
+
+def _messages_equal(live: Sequence[Any], recorded: Sequence[Any]) -> bool:
+    """Plain equality of messages, leaving out timestamps (and ids the core makes up for retries)."""
+    if len(live) != len(recorded):
+        return False
+    for live_message, recorded_message in zip(live, recorded, strict=True):
+        if type(live_message) is not type(recorded_message):
+            return False
+        if isinstance(live_message, ModelResponse) and live_message.model_name != recorded_message.model_name:
+            return False
+        if not isinstance(live_message, ModelRequest | ModelResponse):
+            return False
+        if len(live_message.parts) != len(recorded_message.parts):
+            return False
+        for live_part, recorded_part in zip(live_message.parts, recorded_message.parts, strict=True):
+            if type(live_part) is not type(recorded_part):
+                return False
+            volatile_id = isinstance(live_part, RetryPromptPart) and live_part.tool_name is None
+            for name in _compared_fields(type(live_part)):
+                if getattr(live_part, name) != getattr(recorded_part, name) and not (
+                    volatile_id and name == "tool_call_id"
+                ):
+                    return False
+    return True

@@ -1,0 +1,361 @@
+"""Replay: `RunReplayer` serves one recorded run to a live one; `ReplayModel` answers from it, offline.
+
+Under `cassette()`, a live run matched to a recorded run gets a `RunReplayer` (a `RunObserver`):
+its model is replaced by a `ReplayModel` that never touches the real model, every request is
+compared with the recording (a mismatch raises `CassetteDivergence`), tools run for real and
+their returns are compared too (external tools are not called: their recorded return is used),
+and the node sequence and the final result are checked. Recorded timestamps and ids are put
+back on the messages the run builds, so a replayed run's nodes equal the recorded run's.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, ClassVar
+
+from agentkit import (
+    AgentNode,
+    CallToolsNode,
+    End,
+    ModelMessage,
+    ModelRequest,
+    ModelRequestNode,
+    ModelResponse,
+    ModelResponsePart,
+    ModelSettings,
+    RetryPromptPart,
+    RunObserver,
+    ToolCallPart,
+    ToolReturnPart,
+    Usage,
+    UserPromptPart,
+)
+from agentkit.models import Model, ModelRequestParameters, StreamedResponse
+from agentkit_testing._cassette import Cassette
+from agentkit_testing._cassette_codec import encode_tool_result, to_plain
+from agentkit_testing._cassette_records import RecordedRequest, RecordedRun, RecordedToolCall, split_model_id
+from agentkit_testing._cassette_selection import RunSelector
+from agentkit_testing._cassette_stream import ReplayStreamedResponse
+from agentkit_testing._divergence import describe_run, divergence
+from agentkit_testing._exceptions import CassetteError, UnrecordedRequest
+from agentkit_testing._matching import Comparator, Matching, Mismatch
+from agentkit_testing._recorder import prompt_of
+
+__all__ = ("ReplayModel", "RunReplayer")
+
+
+class RunReplayer(RunObserver):
+    """Replays `run` to one live run, checking each step against it.
+
+    Args:
+        run: the recorded run.
+        path: the cassette file, for messages.
+        comparator: how requests, tool returns and results are compared.
+        external_tools: names of tools not to call on replay (their recorded return is used).
+    """
+
+    def __init__(
+        self,
+        run: RecordedRun,
+        *,
+        path: Path | None,
+        comparator: Comparator,
+        external_tools: frozenset[str] = frozenset(),
+    ) -> None:
+        self.run = run
+        self._path = path
+        self._comparator = comparator
+        self._external_tools = external_tools
+        self._calls = {call.tool_call_id: call for call in run.tool_calls}
+        self._request_index = 0
+        self._seen: int | None = None
+        self._messages: list[ModelMessage] | None = None
+        self._observed = False
+        self._node_index = 0
+        self._tools_node = 0
+        self._request_nodes = 0
+        self._live_nodes: list[str] = []
+        self._deferred: CassetteError | None = None
+
+    # --- hooks -------------------------------------------------------------------------------
+
+    def wrap_model(self, model: Model) -> Model:
+        return ReplayModel(replayer=self)
+
+    async def call_tool(
+        self,
+        call: ToolCallPart,
+        execute: Callable[[], Awaitable[ToolReturnPart | RetryPromptPart]],
+    ) -> ToolReturnPart | RetryPromptPart:
+        # Errors here are deferred to the next node: raised inside the run's tool task group,
+        # they would reach the caller wrapped in an ExceptionGroup.
+        recorded = self._calls.get(call.tool_call_id) or self._find_call(call)
+        if call.tool_name in self._external_tools or (recorded is not None and recorded.external):
+            if recorded is None:
+                self._defer(
+                    UnrecordedRequest(
+                        f"{self._cassette_name()}: {describe_run(self.run)} has no recorded return for the call of "
+                        f"external tool {call.tool_name!r} (tool_call_id={call.tool_call_id!r}) at node "
+                        f"{self._tools_node}; external tools are never called on replay. Record the cassette again.",
+                        path=self._path,
+                    )
+                )
+                return ToolReturnPart(call.tool_name, "<not recorded>", call.tool_call_id)
+            return copy.deepcopy(recorded.result)
+        result = await execute()
+        if recorded is None or self._comparator.ignores("tool_return"):
+            return result
+        if type(result) is not type(recorded.result) or not self._comparator.equal(
+            result.content, recorded.result.content
+        ):
+            expected, actual = encode_tool_result(recorded.result), encode_tool_result(result)
+            expected.pop("timestamp", None)
+            actual.pop("timestamp", None)
+            self._defer(
+                divergence(
+                    path=self._path,
+                    run=self.run,
+                    node_index=self._tools_node,
+                    where=f"CallToolsNode, tool {call.tool_name!r}, tool_call_id={call.tool_call_id!r}",
+                    mismatch=Mismatch("tool_return", expected, actual, subject=call.tool_name),
+                )
+            )
+            return result
+        result.timestamp = recorded.result.timestamp
+        return result
+
+    def on_node(self, index: int, node: AgentNode) -> None:
+        self._observed = True
+        self._node_index = index
+        self._live_nodes.append(type(node).__name__)
+        if self._deferred is not None:
+            error, self._deferred = self._deferred, None
+            raise error
+        self._check_node(index, node)
+        if isinstance(node, ModelRequestNode):
+            if self._request_nodes < len(self.run.requests):
+                restamp([node.request], self.run.requests[self._request_nodes].messages[-1:])
+            self._request_nodes += 1
+        elif isinstance(node, CallToolsNode):
+            self._tools_node = index
+        elif isinstance(node, End):
+            self._check_result(index, node)
+            if self._messages is not None and self._seen is not None:
+                restamp(self._messages[self._seen :], self.run.closing_messages)
+
+    # --- requests ----------------------------------------------------------------------------
+
+    def next_request(
+        self,
+        messages: list[ModelMessage],
+        settings: ModelSettings | None,
+        parameters: ModelRequestParameters,
+    ) -> RecordedRequest:
+        """The recorded request for this live one; raises if it is missing or differs."""
+        if self._deferred is not None:
+            error, self._deferred = self._deferred, None
+            raise error
+        index, requests = self._request_index, self.run.requests
+        node = self._node_index if self._observed else (requests[index].node if index < len(requests) else 2 * index)
+        if index >= len(requests):
+            raise UnrecordedRequest(
+                f"{self._cassette_name()}: {describe_run(self.run)} recorded {len(requests)} model request(s), "
+                f"but the live run sent request {index + 1} (at node {node}). The run goes further than its "
+                "recording: record the cassette again (record_mode='rewrite').",
+                path=self._path,
+            )
+        recorded = requests[index]
+        start = self._seen if self._seen is not None else max(len(messages) - 1, 0)
+        new = messages[start:]
+        mismatch = self._comparator.compare_request(new, settings, parameters, recorded)
+        if mismatch is not None:
+            raise divergence(
+                path=self._path,
+                run=self.run,
+                node_index=node,
+                where=f"ModelRequestNode, request {index + 1} of {len(requests)}",
+                mismatch=mismatch,
+            )
+        self._request_index += 1
+        self._seen = len(messages) + 1
+        self._messages = messages
+        if not self._observed:
+            restamp(new, recorded.messages)
+        return recorded
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    def _find_call(self, call: ToolCallPart) -> RecordedToolCall | None:
+        for recorded in self.run.tool_calls:
+            if (
+                recorded.tool_name == call.tool_name
+                and recorded.args == call.args
+                and recorded.node == self._tools_node
+            ):
+                return recorded
+        return None
+
+    def _defer(self, error: CassetteError) -> None:
+        if self._deferred is None:
+            self._deferred = error
+
+    def _cassette_name(self) -> str:
+        return str(self._path) if self._path is not None else "in-memory cassette"
+
+    def _check_node(self, index: int, node: AgentNode) -> None:
+        recorded = self.run.nodes
+        if not recorded or self._comparator.ignores("nodes"):
+            return
+        kind = type(node).__name__
+        if index < len(recorded) and recorded[index] == kind:
+            return
+        raise divergence(
+            path=self._path,
+            run=self.run,
+            node_index=index,
+            where=kind,
+            mismatch=Mismatch("nodes", list(recorded[: index + 1]), list(self._live_nodes)),
+            preamble=f"The recording has {len(recorded)} nodes; the live run reached {kind} at node {index}.\n",
+        )
+
+    def _check_result(self, index: int, node: End[Any]) -> None:
+        recorded = self.run.result
+        if recorded is None or self._comparator.ignores("result"):
+            return
+        final = node.data
+        live = to_plain(final.data)
+        if self._comparator.equal(live, recorded.data) and final.tool_name == recorded.tool_name:
+            return
+        raise divergence(
+            path=self._path,
+            run=self.run,
+            node_index=index,
+            where="End",
+            mismatch=Mismatch(
+                "result",
+                {"data": recorded.data, "tool_name": recorded.tool_name},
+                {"data": live, "tool_name": final.tool_name},
+            ),
+        )
+
+
+def restamp(live: Sequence[ModelMessage], recorded: Sequence[ModelMessage]) -> None:
+    """Give the request parts the run just built the timestamps (and made-up ids) of their recording."""
+    for live_message, recorded_message in zip(live, recorded, strict=False):
+        if not isinstance(live_message, ModelRequest) or not isinstance(recorded_message, ModelRequest):
+            continue
+        for part, recorded_part in zip(live_message.parts, recorded_message.parts, strict=False):
+            if type(part) is not type(recorded_part):
+                continue
+            if isinstance(part, RetryPromptPart) and isinstance(recorded_part, RetryPromptPart):
+                if part.tool_name is None:
+                    part.tool_call_id = recorded_part.tool_call_id
+                elif part.tool_call_id != recorded_part.tool_call_id:
+                    continue
+                part.timestamp = recorded_part.timestamp
+            elif isinstance(part, ToolReturnPart) and isinstance(recorded_part, ToolReturnPart):
+                if part.tool_call_id == recorded_part.tool_call_id:
+                    part.timestamp = recorded_part.timestamp
+            elif isinstance(part, UserPromptPart) and isinstance(recorded_part, UserPromptPart):
+                part.timestamp = recorded_part.timestamp
+
+
+def copy_response(response: ModelResponse) -> ModelResponse:
+    """A fresh copy of a recorded response, so a run can never change the recording."""
+    return ModelResponse(
+        parts=[copy_part(part) for part in response.parts], model_name=response.model_name, timestamp=response.timestamp
+    )
+
+
+def copy_part(part: ModelResponsePart) -> ModelResponsePart:
+    copied = copy.copy(part)
+    if isinstance(copied, ToolCallPart) and isinstance(copied.args, dict):
+        copied.args = copy.deepcopy(copied.args)
+    return copied
+
+
+class ReplayModel(Model):
+    """A model that answers from a cassette, offline: it never sends a request anywhere.
+
+    Used on its own, `ReplayModel(cassette)` matches each conversation it serves to a recorded
+    run by user prompt and history, and checks every request against it (tool calls and nodes
+    are checked only under `cassette()`, which sees the whole run). Under `cassette()` it is
+    bound to the run's `RunReplayer` (`replayer`).
+
+    Args:
+        cassette: the recorded runs to answer from.
+        matching: how requests are compared; `Matching()` by default.
+        replayer: the replayer of one run to serve (set by `cassette()`).
+    """
+
+    sends_real_requests: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        cassette: Cassette | None = None,
+        *,
+        matching: Matching | None = None,
+        replayer: RunReplayer | None = None,
+    ) -> None:
+        if cassette is None and replayer is None:
+            raise TypeError("ReplayModel needs a cassette")
+        self.cassette = cassette
+        self._replayer = replayer
+        self._matching = matching or Matching()
+        self._selector: RunSelector | None = None
+        self._conversations: dict[int, tuple[list[ModelMessage], RunReplayer]] = {}
+        runs: Iterable[RecordedRun] = (replayer.run,) if replayer is not None else cassette.runs if cassette else ()
+        first = next(iter(runs), None)
+        self._system, self._model_name = split_model_id(first.model) if first is not None else ("replay", "replay")
+
+    @property
+    def model_name(self) -> str:
+        return self._model_name
+
+    @property
+    def system(self) -> str:
+        return self._system
+
+    def _replayer_for(self, messages: list[ModelMessage]) -> RunReplayer:
+        if self._replayer is not None:
+            return self._replayer
+        known = self._conversations.get(id(messages))
+        if known is not None and known[0] is messages:
+            return known[1]
+        assert self.cassette is not None
+        comparator = Comparator(self._matching, self.cassette.scrubber)
+        if self._selector is None:
+            self._selector = RunSelector(self.cassette.runs, comparator)
+        prompt = prompt_of(messages)
+        run = self._selector.claim_by_prompt(prompt, messages[:-1])
+        if run is None:
+            raise UnrecordedRequest(
+                f"{self.cassette.path or 'in-memory cassette'}: no recorded run left for a conversation with user "
+                f"prompt {prompt!r} ({len(messages) - 1} messages of history); record it first.",
+                path=self.cassette.path,
+            )
+        replayer = RunReplayer(run, path=self.cassette.path, comparator=comparator)
+        self._conversations[id(messages)] = (messages, replayer)
+        return replayer
+
+    async def request(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters,
+    ) -> tuple[ModelResponse, Usage]:
+        recorded = self._replayer_for(messages).next_request(messages, model_settings, model_request_parameters)
+        return copy_response(recorded.response), copy.copy(recorded.usage)
+
+    @asynccontextmanager
+    async def request_stream(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters,
+    ) -> AsyncIterator[StreamedResponse]:
+        recorded = self._replayer_for(messages).next_request(messages, model_settings, model_request_parameters)
+        yield ReplayStreamedResponse(recorded)
