@@ -43,7 +43,7 @@ log() { printf '[llm_server] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 usage() {
-  sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -131,11 +131,17 @@ print(found[0])
 EOF
 }
 
+# True if PID is alive and really is a llama_cpp.server (guards against a
+# stale pid file whose pid was reused by an unrelated process).
+is_our_server() {
+  local pid="$1"
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q 'llama_cpp.server'
+}
+
 server_alive() {
   [ -f "$PID_FILE" ] || return 1
-  local pid
-  pid="$(cat "$PID_FILE" 2>/dev/null || true)"
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+  is_our_server "$(cat "$PID_FILE" 2>/dev/null || true)"
 }
 
 cmd_start() {
@@ -206,9 +212,12 @@ body = {"model": model, "temperature": 0, "max_tokens": 8,
 req = urllib.request.Request(base + "/v1/chat/completions",
                              data=json.dumps(body).encode(),
                              headers={"Content-Type": "application/json"})
-with urllib.request.urlopen(req, timeout=120) as r:
-    out = json.load(r)
-msg = out["choices"][0]["message"]
+try:
+    with urllib.request.urlopen(req, timeout=120) as r:
+        out = json.load(r)
+    msg = out["choices"][0]["message"]
+except Exception as e:  # one line on stderr; the shell reports the rest
+    sys.exit("smoke chat completion request failed: %s: %s" % (type(e).__name__, e))
 print(json.dumps({"content": msg.get("content"),
                   "finish_reason": out["choices"][0].get("finish_reason"),
                   "usage": out.get("usage")}))
@@ -240,7 +249,7 @@ cmd_stop() {
   fi
   local pid
   pid="$(cat "$PID_FILE" 2>/dev/null || true)"
-  if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
+  if ! is_our_server "$pid"; then
     log "server (pid ${pid:-?}) already gone"
     rm -f "$PID_FILE"
     return 0
