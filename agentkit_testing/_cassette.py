@@ -8,7 +8,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Protocol, TypeAlias
 
-from agentkit_testing._cassette_codec import decode_document, encode_document
+from agentkit_testing._cassette_codec import encode_document
+from agentkit_testing._cassette_decode import decode_document
 from agentkit_testing._cassette_io import FileFormat, atomic_write, dump_document, file_format_for, parse_document
 from agentkit_testing._cassette_records import RecordedRun
 from agentkit_testing._exceptions import CassetteError

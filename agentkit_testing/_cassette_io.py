@@ -1,8 +1,8 @@
 """Reading and writing cassette files: safe YAML (or JSON) parsing, readable dumping, atomic writes.
 
 Cassettes are untrusted input: YAML is loaded with `yaml.CSafeLoader` when libyaml is present,
-else `yaml.SafeLoader`, which build only plain data (no Python objects). This is the only
-module of the harness that imports `yaml`.
+else `yaml.SafeLoader`, which build only plain data (no Python objects); aliases are refused.
+This is the only module of the harness that imports `yaml`.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import contextlib
 import gc
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -22,6 +23,7 @@ from agentkit_testing._exceptions import CassetteFormatError
 
 __all__ = (
     "FileFormat",
+    "FlowDict",
     "FlowList",
     "atomic_write",
     "dump_document",
@@ -37,12 +39,87 @@ _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoade
 _SafeDumperBase: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
+_STR = "tag:yaml.org,2002:str"
+_NULL = "tag:yaml.org,2002:null"
+_BOOL = "tag:yaml.org,2002:bool"
+_INT = "tag:yaml.org,2002:int"
+_MERGE = "tag:yaml.org,2002:merge"
+_BOOLEANS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+
+
+class _CassetteLoader(_SafeLoader):  # type: ignore[misc, valid-type]
+    """The safe loader, with a faster resolver and constructor for the plain data a cassette holds.
+
+    Parsing is the safe loader's own. Tags are resolved by its resolver, except that plain
+    scalars whose first character no implicit rule looks at are strings without running the
+    rules. Common scalars (strings, null, booleans, decimal integers) are built directly and
+    anything else is handed to the safe constructor. Aliases of mappings and lists are refused:
+    cassettes never need them, and expanding them is how a small hostile file becomes huge.
+    """
+
+    _rule_characters = frozenset(key for key in _SafeLoader.yaml_implicit_resolvers if key is not None)
+    _has_wildcard_rules = None in _SafeLoader.yaml_implicit_resolvers
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
+        if (
+            kind is yaml.ScalarNode
+            and not self._has_wildcard_rules
+            and not self.yaml_path_resolvers
+            and (not implicit[0] or (value and value[0] not in self._rule_characters))
+        ):
+            return _STR
+        tag: str = super().resolve(kind, value, implicit)
+        return tag
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        return self._plain(node, set())
+
+    def _plain(self, node: yaml.Node, seen: set[int]) -> Any:
+        kind = type(node)
+        if kind is yaml.ScalarNode:
+            tag, value = node.tag, node.value
+            if tag == _STR:
+                return value
+            if tag == _NULL:
+                return None
+            if tag == _BOOL and value in _BOOLEANS:
+                return _BOOLEANS[value]
+            if tag == _INT and _DECIMAL.fullmatch(value):
+                return int(value)
+            return self.construct_object(node, deep=True)
+        if id(node) in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, "aliases (*name) of mappings and lists are not allowed in cassettes", node.start_mark
+            )
+        seen.add(id(node))
+        if kind is yaml.SequenceNode:
+            return [self._plain(item, seen) for item in node.value]
+        if kind is yaml.MappingNode:
+            mapping: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                if key_node.tag == _MERGE:
+                    return self.construct_object(node, deep=True)
+                key = self._plain(key_node, seen)
+                if not isinstance(key, str | int | float | bool | None):
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"mapping keys must be scalars, found {type(key).__name__}", key_node.start_mark
+                    )
+                mapping[key] = self._plain(value_node, seen)
+            return mapping
+        return self.construct_object(node, deep=True)
+
+
 class FlowList(list[Any]):
     """A list written on one line in YAML (`[a, b]`): node kinds, tool names."""
 
 
+class FlowDict(dict[str, Any]):
+    """A mapping written on one line in YAML (`{a: 1, b: 2}`): usage, stream chunks."""
+
+
 class _Dumper(_SafeDumperBase):  # type: ignore[misc, valid-type]
-    """Safe dumper: literal blocks for multi-line text, flow style for `FlowList`, no aliases."""
+    """Safe dumper: literal blocks for multi-line text, flow style for `FlowList`/`FlowDict`, no aliases."""
 
     def ignore_aliases(self, data: Any) -> bool:
         return True
@@ -59,7 +136,14 @@ def _represent_flow_list(dumper: yaml.SafeDumper, value: FlowList) -> yaml.Seque
 
 
 _Dumper.add_representer(str, _represent_str)
+
+
+def _represent_flow_dict(dumper: yaml.SafeDumper, value: FlowDict) -> yaml.MappingNode:
+    return dumper.represent_mapping("tag:yaml.org,2002:map", value, flow_style=True)
+
+
 _Dumper.add_representer(FlowList, _represent_flow_list)
+_Dumper.add_representer(FlowDict, _represent_flow_dict)
 
 
 def file_format_for(path: Path) -> FileFormat:
@@ -126,7 +210,7 @@ def parse_document(data: bytes, path: Path, file_format: FileFormat) -> tuple[di
         comment = _header_comment(text)
         try:
             with _no_gc():
-                document = yaml.load(text, Loader=_SafeLoader)
+                document = yaml.load(text, Loader=_CassetteLoader)
         except yaml.MarkedYAMLError as error:
             mark = error.problem_mark or error.context_mark
             error_line = mark.line + 1 if mark is not None else None
@@ -138,6 +222,8 @@ def parse_document(data: bytes, path: Path, file_format: FileFormat) -> tuple[di
             ) from None
         except yaml.YAMLError as error:
             raise CassetteFormatError(f"{path}: cassette is not valid YAML ({error})", path=path) from None
+        except RecursionError:
+            raise CassetteFormatError(f"{path}: cassette is nested too deeply to be a cassette", path=path) from None
     if document is None:
         raise CassetteFormatError(f"{path}: cassette is empty (truncated?)", path=path, line=1)
     if not isinstance(document, dict):

@@ -13,9 +13,11 @@ import pydantic
 
 from agentkit import (
     ModelMessage,
+    ModelRequest,
     ModelResponse,
     ModelResponseStreamEvent,
     RetryPromptPart,
+    ToolCallPart,
     ToolDefinition,
     ToolReturnPart,
     Usage,
@@ -33,6 +35,7 @@ __all__ = (
     "RecordedRun",
     "RecordedToolCall",
     "ToolResultPart",
+    "derive_tool_calls",
     "model_id",
     "split_model_id",
 )
@@ -134,3 +137,33 @@ def split_model_id(identity: str) -> tuple[str, str]:
     """(`system`, `model_name`) from `system:model_name`: the inverse of `model_id`."""
     system, _, name = identity.partition(":")
     return (system, name) if name else ("replay", identity)
+
+
+def derive_tool_calls(run: RecordedRun) -> tuple[RecordedToolCall, ...]:
+    """The tool calls a run's requests show: a call in one response, its return in the next request.
+
+    Only calls of the request's function tools count (not the result tool, nor unknown tools),
+    and only in runs recorded through the hooks (`nodes` known). The file leaves these out of
+    `tool_calls`, which holds only the calls that cannot be read off the requests.
+    """
+    if not run.nodes:
+        return ()
+    calls: list[RecordedToolCall] = []
+    requests = run.requests
+    for index, request in enumerate(requests[:-1]):
+        names = {tool.name for tool in request.function_tools}
+        wanted = [part for part in request.response.parts if isinstance(part, ToolCallPart) and part.tool_name in names]
+        if not wanted:
+            continue
+        returns = {
+            part.tool_call_id: part
+            for message in requests[index + 1].messages
+            if isinstance(message, ModelRequest)
+            for part in message.parts
+            if isinstance(part, ToolReturnPart | RetryPromptPart)
+        }
+        for call in wanted:
+            result = returns.get(call.tool_call_id)
+            if result is not None and result.tool_name == call.tool_name:
+                calls.append(RecordedToolCall(request.node + 1, call.tool_name, call.tool_call_id, call.args, result))
+    return tuple(calls)

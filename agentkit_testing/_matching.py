@@ -12,10 +12,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import operator
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 
 from agentkit import ModelRequest, ModelResponse, RetryPromptPart, ToolDefinition
 from agentkit.models import ModelRequestParameters
@@ -56,6 +57,7 @@ FIELD_LABELS: dict[str, str] = {
 }
 """The fields a divergence can name (also the names `Matching.ignore` accepts), and how messages say them."""
 
+_TEXT_CACHE_SIZE = 4096
 _PART_FIELDS = {"system-prompt": "system_prompt", "user-prompt": "user_prompt"}
 _PART_FIELDS |= {"tool-return": "tool_return", "retry-prompt": "retry_prompt"}
 _UUID = re.compile(r"\b[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\b")
@@ -113,8 +115,7 @@ class Mismatch:
     """What inside the field, e.g. the tool whose schema changed."""
 
 
-@dataclass(frozen=True)
-class RunKey:
+class RunKey(NamedTuple):
     """What identifies a run for replay: agent, model, prompt, and a fingerprint of its history."""
 
     agent: str | None
@@ -135,14 +136,22 @@ class Comparator:
         self._text_normalizers: tuple[Normalizer, ...] = (
             (scrubber.scrub_text, *matching.normalizers) if scrubber is not None else matching.normalizers
         )
+        self._texts: dict[str, str] = {}
 
     def ignores(self, field: str) -> bool:
         return field in self.matching.ignore
 
     def text(self, value: str) -> str:
+        """`value` as compared: scrubbed and normalized (remembered, since prompts repeat)."""
+        known = self._texts.get(value)
+        if known is not None:
+            return known
+        normalized = value
         for normalizer in self._text_normalizers:
-            value = normalizer(value)
-        return value
+            normalized = normalizer(normalized)
+        if len(self._texts) < _TEXT_CACHE_SIZE:
+            self._texts[value] = normalized
+        return normalized
 
     def normalize(self, value: Any) -> Any:
         """Plain data as compared: scrubbed, ignored keys and part kinds dropped, strings normalized."""
@@ -195,23 +204,21 @@ class Comparator:
             mismatch = self._compare_messages(messages, recorded.messages)
             if mismatch is not None:
                 return mismatch
+        ignore = self.matching.ignore
         for field, live, expected in (
             ("function_tools", parameters.function_tools, recorded.function_tools),
             ("result_tools", parameters.result_tools, recorded.result_tools),
         ):
-            if not self.ignores(field) and not _same_sequence(live, expected):
+            if not _same_tools(live, expected) and field not in ignore:
                 mismatch = self._compare_tools(field, live, expected)
                 if mismatch is not None:
                     return mismatch
-        if not self.ignores("allow_text_result") and parameters.allow_text_result != recorded.allow_text_result:
+        if parameters.allow_text_result != recorded.allow_text_result and "allow_text_result" not in ignore:
             return Mismatch("allow_text_result", recorded.allow_text_result, parameters.allow_text_result)
-        live_settings = dict(settings) if settings else None
-        if (
-            not self.ignores("settings")
-            and live_settings != recorded.settings
-            and not self.equal(live_settings or {}, recorded.settings or {})
-        ):
-            return Mismatch("settings", recorded.settings, live_settings)
+        if (settings or None) != recorded.settings and "settings" not in ignore:
+            live_settings = dict(settings) if settings else None
+            if not self.equal(live_settings or {}, recorded.settings or {}):
+                return Mismatch("settings", recorded.settings, live_settings)
         return None
 
     def _compare_messages(self, live: Sequence[Any], recorded: Sequence[Any]) -> Mismatch | None:
@@ -280,41 +287,60 @@ def _without_timestamps(value: Any) -> Any:
     return value
 
 
-def _same_sequence(live: Sequence[Any], recorded: Sequence[Any]) -> bool:
-    return len(live) == len(recorded) and all(a == b for a, b in zip(live, recorded, strict=True))
+def _same_tools(live: Sequence[ToolDefinition], recorded: Sequence[ToolDefinition]) -> bool:
+    """Plain equality of tool definitions, field by field (cheaper than the dataclass `==`)."""
+    if len(live) != len(recorded):
+        return False
+    for a, b in zip(live, recorded, strict=True):
+        if (
+            a.name != b.name
+            or a.description != b.description
+            or a.parameters_json_schema != b.parameters_json_schema
+            or a.outer_typed_dict_key != b.outer_typed_dict_key
+            or a.strict != b.strict
+        ):
+            return False
+    return True
 
 
-_COMPARED_FIELDS: dict[type, tuple[str, ...]] = {}
+_COMPARED: dict[type, Callable[[Any], Any]] = {}
 
 
-def _compared_fields(cls: type) -> tuple[str, ...]:
-    names = _COMPARED_FIELDS.get(cls)
-    if names is None:
-        names = tuple(field.name for field in dataclasses.fields(cls) if field.name != "timestamp")
-        _COMPARED_FIELDS[cls] = names
-    return names
+def _compared_values(cls: type) -> Callable[[Any], Any]:
+    """A getter of the fields of a part that are compared: all but its timestamp (and a retry's id)."""
+    getter = _COMPARED.get(cls)
+    if getter is None:
+        skipped = {"timestamp", "tool_call_id"} if cls is RetryPromptPart else {"timestamp"}
+        names = [field.name for field in dataclasses.fields(cls) if field.name not in skipped]
+        getter = operator.attrgetter(*names) if len(names) > 1 else operator.attrgetter(names[0])
+        _COMPARED[cls] = getter
+    return getter
 
 
 def _messages_equal(live: Sequence[Any], recorded: Sequence[Any]) -> bool:
-    """Plain equality of messages, leaving out timestamps (and ids the core makes up for retries)."""
+    """Plain equality of messages, leaving out timestamps (and the ids the core makes up for retries)."""
     if len(live) != len(recorded):
         return False
     for live_message, recorded_message in zip(live, recorded, strict=True):
-        if type(live_message) is not type(recorded_message):
+        kind = type(live_message)
+        if kind is not type(recorded_message) or (kind is not ModelRequest and kind is not ModelResponse):
             return False
-        if isinstance(live_message, ModelResponse) and live_message.model_name != recorded_message.model_name:
+        if kind is ModelResponse and live_message.model_name != recorded_message.model_name:
             return False
-        if not isinstance(live_message, ModelRequest | ModelResponse):
+        live_parts, recorded_parts = live_message.parts, recorded_message.parts
+        if len(live_parts) != len(recorded_parts):
             return False
-        if len(live_message.parts) != len(recorded_message.parts):
-            return False
-        for live_part, recorded_part in zip(live_message.parts, recorded_message.parts, strict=True):
-            if type(live_part) is not type(recorded_part):
+        for live_part, recorded_part in zip(live_parts, recorded_parts, strict=True):
+            part_type = type(live_part)
+            if part_type is not type(recorded_part):
                 return False
-            volatile_id = isinstance(live_part, RetryPromptPart) and live_part.tool_name is None
-            for name in _compared_fields(type(live_part)):
-                if getattr(live_part, name) != getattr(recorded_part, name) and not (
-                    volatile_id and name == "tool_call_id"
-                ):
-                    return False
+            values = _compared_values(part_type)
+            if values(live_part) != values(recorded_part):
+                return False
+            if (
+                part_type is RetryPromptPart
+                and live_part.tool_name is not None
+                and live_part.tool_call_id != recorded_part.tool_call_id
+            ):
+                return False
     return True

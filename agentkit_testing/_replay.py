@@ -28,6 +28,7 @@ from agentkit import (
     ModelSettings,
     RetryPromptPart,
     RunObserver,
+    TextPart,
     ToolCallPart,
     ToolReturnPart,
     Usage,
@@ -79,6 +80,7 @@ class RunReplayer(RunObserver):
         self._request_nodes = 0
         self._live_nodes: list[str] = []
         self._deferred: CassetteError | None = None
+        self._checks_nodes = not comparator.ignores("nodes")
 
     # --- hooks -------------------------------------------------------------------------------
 
@@ -130,20 +132,24 @@ class RunReplayer(RunObserver):
     def on_node(self, index: int, node: AgentNode) -> None:
         self._observed = True
         self._node_index = index
-        self._live_nodes.append(type(node).__name__)
+        kind = type(node)
+        self._live_nodes.append(kind.__name__)
         if self._deferred is not None:
             error, self._deferred = self._deferred, None
             raise error
-        self._check_node(index, node)
-        if isinstance(node, ModelRequestNode):
+        recorded = self.run.nodes
+        if recorded and (index >= len(recorded) or recorded[index] != kind.__name__) and self._checks_nodes:
+            raise self._node_divergence(index, kind.__name__)
+        if kind is ModelRequestNode:
+            assert isinstance(node, ModelRequestNode)
             if self._request_nodes < len(self.run.requests):
-                restamp([node.request], self.run.requests[self._request_nodes].messages[-1:])
+                restamp((node.request,), self.run.requests[self._request_nodes].messages[-1:])
             self._request_nodes += 1
-        elif isinstance(node, CallToolsNode):
+        elif kind is CallToolsNode:
             self._tools_node = index
         elif isinstance(node, End):
             self._check_result(index, node)
-            if self._messages is not None and self._seen is not None:
+            if self._messages is not None and self._seen is not None and self.run.closing_messages:
                 restamp(self._messages[self._seen :], self.run.closing_messages)
 
     # --- requests ----------------------------------------------------------------------------
@@ -205,14 +211,9 @@ class RunReplayer(RunObserver):
     def _cassette_name(self) -> str:
         return str(self._path) if self._path is not None else "in-memory cassette"
 
-    def _check_node(self, index: int, node: AgentNode) -> None:
+    def _node_divergence(self, index: int, kind: str) -> CassetteError:
         recorded = self.run.nodes
-        if not recorded or self._comparator.ignores("nodes"):
-            return
-        kind = type(node).__name__
-        if index < len(recorded) and recorded[index] == kind:
-            return
-        raise divergence(
+        return divergence(
             path=self._path,
             run=self.run,
             node_index=index,
@@ -245,36 +246,38 @@ class RunReplayer(RunObserver):
 def restamp(live: Sequence[ModelMessage], recorded: Sequence[ModelMessage]) -> None:
     """Give the request parts the run just built the timestamps (and made-up ids) of their recording."""
     for live_message, recorded_message in zip(live, recorded, strict=False):
-        if not isinstance(live_message, ModelRequest) or not isinstance(recorded_message, ModelRequest):
+        if type(live_message) is not ModelRequest or type(recorded_message) is not ModelRequest:
             continue
         for part, recorded_part in zip(live_message.parts, recorded_message.parts, strict=False):
-            if type(part) is not type(recorded_part):
+            kind = type(part)
+            if kind is not type(recorded_part):
                 continue
-            if isinstance(part, RetryPromptPart) and isinstance(recorded_part, RetryPromptPart):
-                if part.tool_name is None:
+            if isinstance(part, UserPromptPart) and isinstance(recorded_part, UserPromptPart):
+                part.timestamp = recorded_part.timestamp
+            elif isinstance(part, ToolReturnPart | RetryPromptPart):
+                assert isinstance(recorded_part, ToolReturnPart | RetryPromptPart)
+                if isinstance(part, RetryPromptPart) and part.tool_name is None:
                     part.tool_call_id = recorded_part.tool_call_id
                 elif part.tool_call_id != recorded_part.tool_call_id:
                     continue
-                part.timestamp = recorded_part.timestamp
-            elif isinstance(part, ToolReturnPart) and isinstance(recorded_part, ToolReturnPart):
-                if part.tool_call_id == recorded_part.tool_call_id:
-                    part.timestamp = recorded_part.timestamp
-            elif isinstance(part, UserPromptPart) and isinstance(recorded_part, UserPromptPart):
                 part.timestamp = recorded_part.timestamp
 
 
 def copy_response(response: ModelResponse) -> ModelResponse:
     """A fresh copy of a recorded response, so a run can never change the recording."""
-    return ModelResponse(
-        parts=[copy_part(part) for part in response.parts], model_name=response.model_name, timestamp=response.timestamp
-    )
+    return ModelResponse([copy_part(part) for part in response.parts], response.model_name, response.timestamp)
 
 
 def copy_part(part: ModelResponsePart) -> ModelResponsePart:
-    copied = copy.copy(part)
-    if isinstance(copied, ToolCallPart) and isinstance(copied.args, dict):
-        copied.args = copy.deepcopy(copied.args)
-    return copied
+    if isinstance(part, TextPart):
+        return TextPart(part.content)
+    args = copy.deepcopy(part.args) if isinstance(part.args, dict) else part.args
+    return ToolCallPart(part.tool_name, args, part.tool_call_id)
+
+
+def copy_usage(usage: Usage) -> Usage:
+    details = dict(usage.details) if usage.details else None
+    return Usage(usage.requests, usage.request_tokens, usage.response_tokens, usage.total_tokens, details)
 
 
 class ReplayModel(Model):
@@ -300,14 +303,17 @@ class ReplayModel(Model):
         matching: Matching | None = None,
         replayer: RunReplayer | None = None,
     ) -> None:
-        if cassette is None and replayer is None:
+        if replayer is not None:
+            runs: Iterable[RecordedRun] = (replayer.run,)
+        elif cassette is not None:
+            runs = cassette.runs
+        else:
             raise TypeError("ReplayModel needs a cassette")
         self.cassette = cassette
         self._replayer = replayer
-        self._matching = matching or Matching()
+        self._matching = matching
         self._selector: RunSelector | None = None
         self._conversations: dict[int, tuple[list[ModelMessage], RunReplayer]] = {}
-        runs: Iterable[RecordedRun] = (replayer.run,) if replayer is not None else cassette.runs if cassette else ()
         first = next(iter(runs), None)
         self._system, self._model_name = split_model_id(first.model) if first is not None else ("replay", "replay")
 
@@ -326,7 +332,7 @@ class ReplayModel(Model):
         if known is not None and known[0] is messages:
             return known[1]
         assert self.cassette is not None
-        comparator = Comparator(self._matching, self.cassette.scrubber)
+        comparator = Comparator(self._matching or Matching(), self.cassette.scrubber)
         if self._selector is None:
             self._selector = RunSelector(self.cassette.runs, comparator)
         prompt = prompt_of(messages)
@@ -348,7 +354,7 @@ class ReplayModel(Model):
         model_request_parameters: ModelRequestParameters,
     ) -> tuple[ModelResponse, Usage]:
         recorded = self._replayer_for(messages).next_request(messages, model_settings, model_request_parameters)
-        return copy_response(recorded.response), copy.copy(recorded.usage)
+        return copy_response(recorded.response), copy_usage(recorded.usage)
 
     @asynccontextmanager
     async def request_stream(

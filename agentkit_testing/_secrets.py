@@ -88,7 +88,7 @@ class Scrubber:
         if isinstance(value, list):
             return type(value)(self.scrub(item) for item in value)
         if isinstance(value, dict):
-            scrubbed: dict[Any, Any] = {}
+            scrubbed: dict[Any, Any] = type(value)()
             for key, item in value.items():
                 clean_key = self.scrub_text(key) if isinstance(key, str) else key
                 if (

@@ -1,0 +1,106 @@
+"""Replay speed: median ms per replayed run, and the time to load a cassette of 1,000 runs.
+
+Prints one JSON line. The replayed run is an agent with two tools (the tools run for real, as
+they do on replay), from a cassette already loaded in memory; the figure is the median over
+several timed batches of the per-run time. The load figure is the median of a few loads of a
+1,000-run YAML cassette (made by copying recorded runs), with `yaml.CSafeLoader` when libyaml is
+present. Usage: `python bench/replay.py [asyncio|trio]`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import anyio
+import yaml
+
+from agentkit import Agent, RunContext
+from agentkit.models import TestModel
+from agentkit_testing._cassette import Cassette
+from agentkit_testing._cassette_context import cassette
+
+BATCH = 200
+ROUNDS = 7
+LOAD_RUNS = 1000
+LOAD_ROUNDS = 5
+
+
+def two_tool_agent() -> Agent[str, str]:
+    agent: Agent[str, str] = Agent(TestModel(), deps_type=str, name="bench")
+
+    @agent.tool
+    async def get_weather(ctx: RunContext[str], city: str) -> str:
+        """Weather for a city."""
+        return f"sunny in {city}"
+
+    @agent.tool_plain
+    async def local_time(utc_offset: int = 0) -> str:
+        """Local time."""
+        return f"{12 + utc_offset}:00"
+
+    return agent
+
+
+async def replay_ms(directory: Path) -> float:
+    agent = two_tool_agent()
+    path = directory / "replay.yaml"
+    with cassette(path, "rewrite"):
+        await agent.run("What should I wear?", deps="x")
+    loaded = Cassette.load(path)
+    with cassette(loaded, allow_playback_repeats=True):
+        for _ in range(20):
+            await agent.run("What should I wear?", deps="x")
+        rounds = []
+        for _ in range(ROUNDS):
+            start = time.perf_counter()
+            for _ in range(BATCH):
+                await agent.run("What should I wear?", deps="x")
+            rounds.append((time.perf_counter() - start) * 1000 / BATCH)
+    return round(statistics.median(rounds), 4)
+
+
+def load_seconds(directory: Path) -> tuple[float, int]:
+    source = Cassette.load(directory / "replay.yaml")
+    template = source.runs[0]
+    runs = [
+        dataclasses.replace(template, id=f"run-{index + 1}", user_prompt=f"What should I wear on day {index}?")
+        for index in range(LOAD_RUNS)
+    ]
+    path = directory / "thousand.yaml"
+    Cassette(path, runs).save()
+    timings = []
+    for _ in range(LOAD_ROUNDS):
+        start = time.perf_counter()
+        loaded = Cassette.load(path)
+        timings.append(time.perf_counter() - start)
+        assert len(loaded.runs) == LOAD_RUNS
+    return round(statistics.median(timings), 4), path.stat().st_size
+
+
+def main(backend: str) -> dict[str, object]:
+    with tempfile.TemporaryDirectory() as name:
+        directory = Path(name)
+        per_run = anyio.run(replay_ms, directory, backend=backend)
+        load, size = load_seconds(directory)
+    return {
+        "benchmark": "replay",
+        "python": platform.python_version(),
+        "backend": backend,
+        "replay_ms_per_run": per_run,
+        "load_1000_runs_s": load,
+        "cassette_1000_runs_bytes": size,
+        "yaml_c_loader": hasattr(yaml, "CSafeLoader"),
+        "batch": BATCH,
+        "rounds": ROUNDS,
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(sys.argv[1] if len(sys.argv) > 1 else "asyncio")))
