@@ -1,0 +1,85 @@
+"""The `agentkit` command: show, diff and verify cassettes, and run the demo agent.
+
+This is the only module that imports click, and nothing imports it: it is the console script
+`agentkit = agentkit_testing._cli:main` declared in pyproject.toml.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from agentkit_testing._cassette import Cassette
+from agentkit_testing._cassette_show import diff_cassettes, render_cassette, summarize
+from agentkit_testing._exceptions import CassetteError
+
+__all__ = ("main",)
+
+_FILE = click.Path(exists=True, dir_okay=False)
+
+
+def _load(path: str) -> Cassette:
+    try:
+        return Cassette.load(path)
+    except CassetteError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="agentkit", prog_name="agentkit")
+def main() -> None:
+    """agentkit: an agent runtime whose every step is a node, with record/replay testing."""
+
+
+@main.group()
+def cassette() -> None:
+    """Look into cassettes: recorded agent runs that tests replay offline."""
+
+
+@cassette.command()
+@click.argument("file", type=_FILE)
+def show(file: str) -> None:
+    """Print the runs of FILE as trees of nodes: what each request sent, got back and ran."""
+    click.echo(render_cassette(_load(file)), nl=False)
+
+
+@cassette.command()
+@click.argument("old", type=_FILE)
+@click.argument("new", type=_FILE)
+@click.option("--exact", is_flag=True, help="Also compare timestamps and tool-call ids.")
+def diff(old: str, new: str, exact: bool) -> None:
+    """Show what changed from recording OLD to recording NEW; exits 1 when they differ."""
+    changes = diff_cassettes(_load(old), _load(new), exact=exact)
+    if not changes:
+        click.echo(f"no differences between {old} and {new}")
+        return
+    click.echo(changes, nl=False)
+    raise SystemExit(1)
+
+
+@cassette.command()
+@click.argument("files", nargs=-1, required=True, type=_FILE)
+def verify(files: tuple[str, ...]) -> None:
+    """Check that each FILE is a well-formed cassette of a version this agentkit reads."""
+    failed = False
+    for file in files:
+        try:
+            loaded = Cassette.load(file)
+        except CassetteError as error:
+            click.echo(f"FAIL {error}", err=True)
+            failed = True
+        else:
+            click.echo(f"ok   {summarize(loaded)}")
+    if failed:
+        raise SystemExit(1)
+
+
+@main.command()
+def demo() -> None:
+    """Run the demo agent: two tools on the embedded TestModel, printing its node sequence."""
+    try:
+        module = importlib.import_module("agentkit._demo")
+    except ModuleNotFoundError as error:
+        raise click.ClickException(f"the demo is not available in this installation ({error})") from None
+    module.main()
