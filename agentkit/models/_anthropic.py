@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractContextManager, asynccontextmanager
+from functools import partial
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -74,7 +75,7 @@ class AnthropicModel(ProviderModel["AsyncAnthropic"]):
     ) -> tuple[ModelResponse, Usage]:
         sdk, client = self._start_request()
         arguments = self._arguments(messages, model_settings, model_request_parameters)
-        with self._translate_errors(sdk):
+        with self._translate_errors(sdk, client):
             message: Message = await client.messages.create(**arguments, stream=False)
         parts: list[ModelResponsePart] = []
         for block in message.content:
@@ -99,10 +100,10 @@ class AnthropicModel(ProviderModel["AsyncAnthropic"]):
     ) -> AsyncIterator[StreamedResponse]:
         sdk, client = self._start_request()
         arguments = self._arguments(messages, model_settings, model_request_parameters)
-        with self._translate_errors(sdk):
+        with self._translate_errors(sdk, client):
             stream: AsyncStream[RawMessageStreamEvent] = await client.messages.create(**arguments, stream=True)
         try:
-            yield AnthropicStreamedResponse(self, sdk, stream)
+            yield AnthropicStreamedResponse(self._model_name, stream, partial(self._translate_errors, sdk, client))
         finally:
             await stream.close()
 
@@ -133,16 +134,20 @@ class AnthropicModel(ProviderModel["AsyncAnthropic"]):
 class AnthropicStreamedResponse(StreamedResponse):
     """Turns raw message-stream events into part events, one part per content block."""
 
-    def __init__(self, model: AnthropicModel, sdk: ModuleType, stream: AsyncStream[RawMessageStreamEvent]) -> None:
-        super().__init__(model.model_name)
-        self._model = model
-        self._sdk = sdk
+    def __init__(
+        self,
+        model_name: str,
+        stream: AsyncStream[RawMessageStreamEvent],
+        translate_errors: Callable[[], AbstractContextManager[None]],
+    ) -> None:
+        super().__init__(model_name)
         self._stream = stream
+        self._translate_errors = translate_errors
         self._input_tokens = 0
         self._cache_tokens: tuple[int | None, int | None] = (None, None)
 
     async def _events(self) -> AsyncIterator[ModelResponseStreamEvent]:
-        with self._model._translate_errors(self._sdk):
+        with self._translate_errors():
             async for event in self._stream:
                 for part_event in self._handle(event):
                     yield part_event

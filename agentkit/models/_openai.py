@@ -5,8 +5,9 @@ Works with OpenAI and with compatible servers such as llama.cpp's: pass `base_ur
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractContextManager, asynccontextmanager
+from functools import partial
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -85,7 +86,7 @@ class OpenAIModel(ProviderModel["AsyncOpenAI"]):
     ) -> tuple[ModelResponse, Usage]:
         sdk, client = self._start_request()
         arguments = self._arguments(messages, model_settings, model_request_parameters)
-        with self._translate_errors(sdk):
+        with self._translate_errors(sdk, client):
             completion: ChatCompletion = await client.chat.completions.create(**arguments, stream=False)
         return self._response(completion), _usage(completion.usage)
 
@@ -98,10 +99,10 @@ class OpenAIModel(ProviderModel["AsyncOpenAI"]):
     ) -> AsyncIterator[StreamedResponse]:
         sdk, client = self._start_request()
         arguments = self._arguments(messages, model_settings, model_request_parameters)
-        with self._translate_errors(sdk):
+        with self._translate_errors(sdk, client):
             stream = await self._create_stream(sdk, client, arguments)
         try:
-            yield OpenAIStreamedResponse(self, sdk, stream)
+            yield OpenAIStreamedResponse(self._model_name, stream, partial(self._translate_errors, sdk, client))
         finally:
             await stream.close()
 
@@ -172,15 +173,19 @@ class OpenAIModel(ProviderModel["AsyncOpenAI"]):
 class OpenAIStreamedResponse(StreamedResponse):
     """Turns chat-completion chunks into part events: text deltas and tool-call deltas by index."""
 
-    def __init__(self, model: OpenAIModel, sdk: ModuleType, stream: AsyncStream[ChatCompletionChunk]) -> None:
-        super().__init__(model.model_name)
-        self._model = model
-        self._sdk = sdk
+    def __init__(
+        self,
+        model_name: str,
+        stream: AsyncStream[ChatCompletionChunk],
+        translate_errors: Callable[[], AbstractContextManager[None]],
+    ) -> None:
+        super().__init__(model_name)
         self._stream = stream
+        self._translate_errors = translate_errors
 
     async def _events(self) -> AsyncIterator[ModelResponseStreamEvent]:
         first = True
-        with self._model._translate_errors(self._sdk):
+        with self._translate_errors():
             async for chunk in self._stream:
                 if first:
                     self.model_name = chunk.model or self.model_name

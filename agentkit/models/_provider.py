@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from types import ModuleType
 from typing import ClassVar, Generic, TypeVar
 
+from anyio.lowlevel import RunVar
+
 from agentkit._exceptions import AgentRunError, ModelHTTPError, UserError
 from agentkit._settings import ModelSettings
 from agentkit._tools import ToolDefinition
@@ -76,7 +78,9 @@ def timestamp_from_unix(seconds: float) -> datetime:
 class ProviderModel(Model, Generic[ClientT]):
     """A model on a provider SDK: imports the SDK and reads the key at the first request, not before.
 
-    Subclasses name their SDK and key variable and build the client in `_create_client`.
+    A client this class builds is kept per event loop (an `anyio` `RunVar`): its pooled connections
+    belong to the loop that opened them, and a second `run_sync` runs in a new loop. A client given
+    by the caller is used as it is. Subclasses name their SDK and build the client in `_create_client`.
     """
 
     sdk_name: ClassVar[str]
@@ -89,7 +93,8 @@ class ProviderModel(Model, Generic[ClientT]):
         self._model_name = model_name
         self.base_url = base_url
         self._api_key = api_key
-        self._client = client
+        self._given_client = client
+        self._clients: RunVar[ClientT | None] = RunVar(f"agentkit_{self.sdk_name}_client", default=None)
         self._sdk: ModuleType | None = None
 
     @property
@@ -105,34 +110,34 @@ class ProviderModel(Model, Generic[ClientT]):
         """Build the SDK's async client for `self.base_url` (None: the SDK's default)."""
 
     def _start_request(self) -> tuple[ModuleType, ClientT]:
-        """Check the request guard, then the SDK and the client, building them on first use."""
+        """Check the request guard, then get the SDK and this event loop's client, building them on first use."""
         check_model_request_allowed(f"{type(self).__name__} {self._model_name!r}")
         if self._sdk is None:
             self._sdk = import_sdk(self.sdk_name, self.sdk_name)
-        if self._client is None:
+        if self._given_client is not None:
+            return self._sdk, self._given_client
+        client = self._clients.get()
+        if client is None:
             api_key = read_api_key(self._api_key, self.api_key_env_var, self.provider_label)
-            self._client = self._create_client(self._sdk, api_key)
-        return self._sdk, self._client
-
-    def _describe_target(self) -> str:
-        url = self.base_url or str(getattr(self._client, "base_url", "") or "the default URL")
-        return f"{self.provider_label} model {self._model_name!r} at {url}"
+            client = self._create_client(self._sdk, api_key)
+            self._clients.set(client)
+        return self._sdk, client
 
     @contextmanager
-    def _translate_errors(self, sdk: ModuleType) -> Iterator[None]:
+    def _translate_errors(self, sdk: ModuleType, client: ClientT) -> Iterator[None]:
         """Turn the SDK's HTTP errors into `ModelHTTPError` and its network errors into `AgentRunError`."""
         try:
             yield
         except sdk.APIStatusError as error:
             raise ModelHTTPError(error.status_code, self._model_name, error.body) from error
-        except sdk.APITimeoutError as error:
-            raise AgentRunError(
-                f"The request to {self._describe_target()} timed out ({error}); "
-                "check that the server is up, or raise the `timeout` model setting"
-            ) from error
         except sdk.APIConnectionError as error:
-            cause = error.__cause__ or error
+            target = f"{self.provider_label} model {self._model_name!r} at {getattr(client, 'base_url', self.base_url)}"
+            if isinstance(error, sdk.APITimeoutError):
+                raise AgentRunError(
+                    f"The request to {target} timed out; check that the server is up, "
+                    "or raise the `timeout` model setting"
+                ) from error
             raise AgentRunError(
-                f"Could not reach {self._describe_target()}: {cause!r}; "
+                f"Could not reach {target}: {error.__cause__ or error!r}; "
                 "check the base_url and that the server is running"
             ) from error
