@@ -154,7 +154,8 @@ def _encode_request(request: RecordedRequest, catalog: ToolCatalog | None) -> di
         out["messages"] = encode_messages(messages)
     if request.settings:
         out["settings"] = to_plain(request.settings)
-    out["tools"] = _encode_tools(request.function_tools, catalog)
+    if request.function_tools:
+        out["tools"] = _encode_tools(request.function_tools, catalog)
     if not request.allow_text_result:
         out["allow_text_result"] = False
     if request.result_tools:
@@ -231,7 +232,9 @@ def _encode_event(event: dict[str, Any]) -> dict[str, Any]:
     if "part" in out:
         out["part"] = FlowDict(_encode_part(out["part"]))
     elif "delta" in out:
-        out["delta"] = FlowDict({key: value for key, value in out["delta"].items() if value is not None})
+        delta = out["delta"]
+        kind = delta.pop("part_delta_kind")
+        out["delta"] = FlowDict({"part_delta_kind": kind, **{k: v for k, v in delta.items() if v is not None}})
     return out
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -121,6 +123,7 @@ def _prepare_run(run: Any, where: Location, catalog: dict[str, ToolDefinition], 
         _prepare_args(call, [*where, "tool_calls", index], path, data)
         result = call.get("result")
         if isinstance(result, dict):
+            _prepare_timestamp(result)
             for key in ("tool_name", "tool_call_id"):
                 if key in call:
                     result.setdefault(key, call[key])
@@ -137,6 +140,7 @@ def _prepare_request(
     response = request.get("response")
     if isinstance(response, dict):
         response.setdefault("kind", "response")
+        _prepare_timestamp(response)
         _prepare_parts(response.get("parts"), [*at, "response", "parts"], path, data)
     for name, target in (("tools", "function_tools"), ("result_tools", "result_tools")):
         if name in request:
@@ -150,13 +154,26 @@ def _prepare_request(
 def _prepare_messages(messages: Any, where: Location, path: Path, data: bytes) -> None:
     for index, message in enumerate(messages if isinstance(messages, list) else ()):
         if isinstance(message, dict):
+            _prepare_timestamp(message)
             _prepare_parts(message.get("parts"), [*where, index, "parts"], path, data)
 
 
 def _prepare_parts(parts: Any, where: Location, path: Path, data: bytes) -> None:
     for index, part in enumerate(parts if isinstance(parts, list) else ()):
-        if isinstance(part, dict) and part.get("part_kind") == "tool-call":
+        if not isinstance(part, dict):
+            continue
+        if part.get("part_kind") == "tool-call":
             _prepare_args(part, [*where, index], path, data)
+        else:
+            _prepare_timestamp(part)
+
+
+def _prepare_timestamp(mapping: dict[str, Any]) -> None:
+    """Parse an ISO timestamp here, so a UTC one gets `datetime.timezone.utc` as the live run's do."""
+    value = mapping.get("timestamp")
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):  # else left for validation to report, with its place
+            mapping["timestamp"] = datetime.fromisoformat(value)
 
 
 def _prepare_args(mapping: dict[str, Any], where: Location, path: Path, data: bytes) -> None:
