@@ -1,0 +1,226 @@
+"""Scripted runs: a model that plays a list of responses, a run on it, and the invariants every run keeps.
+
+Nothing here needs Hypothesis: the strategies in `_strategies` draw the scripts, and tests may
+also write scripts by hand.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import datetime
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from agentkit import (
+    Agent,
+    AgentNode,
+    AgentRun,
+    End,
+    FixedClock,
+    ModelMessage,
+    ModelRequest,
+    ModelResponse,
+    RetryPromptPart,
+    RunResult,
+    SequentialIds,
+    TextPart,
+    ToolCallPart,
+    ToolDefinition,
+    ToolReturnPart,
+    UnexpectedModelBehavior,
+    UsageLimitExceeded,
+    UsageLimits,
+    UserError,
+    override_sources,
+)
+from agentkit.models import AgentInfo, FunctionModel, ModelRequestParameters, TestModel
+
+__all__ = ("SCRIPT_TIME", "ScriptedModel", "ScriptedRun", "probe_agent_info", "run_scripted")
+
+SCRIPT_TIME = datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC)
+"""The timestamp of scripted responses, so that scripts are reproducible."""
+
+
+class ScriptedModel(FunctionModel):
+    """A model that plays `responses` in order, then ends the run so it terminates.
+
+    When the script runs out it answers with `final_text` if the agent accepts text, otherwise it
+    calls the result tool with `final_result_args` (or, when not given, arguments `TestModel`
+    makes from the result schema).
+    """
+
+    def __init__(
+        self,
+        responses: Iterable[ModelResponse],
+        *,
+        final_text: str = "done",
+        final_result_args: dict[str, Any] | None = None,
+        model_name: str = "scripted",
+    ) -> None:
+        self.responses = [copy.deepcopy(response) for response in responses]
+        self.final_text = final_text
+        self.final_result_args = final_result_args
+        self.played = 0
+        super().__init__(self._respond, model_name=model_name)
+
+    def __repr__(self) -> str:
+        return f"ScriptedModel(responses={len(self.responses)}, played={self.played}, final_text={self.final_text!r})"
+
+    @property
+    def exhausted(self) -> bool:
+        """Whether every scripted response has been played."""
+        return self.played >= len(self.responses)
+
+    def _respond(self, messages: list[ModelMessage], info: AgentInfo) -> ModelResponse | Awaitable[ModelResponse]:
+        if not self.exhausted:
+            self.played += 1
+            return copy.deepcopy(self.responses[self.played - 1])  # the run may change what it is given
+        if info.allow_text_result or not info.result_tools:
+            return ModelResponse(parts=[TextPart(self.final_text)], timestamp=SCRIPT_TIME)
+        return self._final_result(info.result_tools[0])
+
+    async def _final_result(self, result_tool: ToolDefinition) -> ModelResponse:
+        if self.final_result_args is not None:
+            return ModelResponse(parts=[ToolCallPart(result_tool.name, dict(self.final_result_args))])
+        parameters = ModelRequestParameters(allow_text_result=False, result_tools=[result_tool])
+        response, _ = await TestModel(call_tools=[]).request([], None, parameters)
+        response.model_name = None
+        return response
+
+
+@dataclass(frozen=True)
+class ScriptedRun:
+    """One run of an agent on a scripted model: the script, the nodes and messages, and how it ended."""
+
+    script: list[ModelResponse]
+    nodes: list[AgentNode]
+    new_messages: list[ModelMessage]
+    requests: int
+    result: RunResult[Any] | None
+    error: UnexpectedModelBehavior | UsageLimitExceeded | None
+
+    def check(self, *, retry_budgets: Mapping[str, int], token_limits: bool = False) -> None:
+        """Assert every invariant of a run; `retry_budgets` maps each function tool to its `max_retries`."""
+        self.check_ending()
+        self.check_tool_calls_answered()
+        self.check_requests_counted(token_limits=token_limits)
+        self.check_tool_retries(retry_budgets)
+
+    def check_ending(self) -> None:
+        """A run ends in `End` with a result, or with one of the documented errors, never both or neither."""
+        last = self.nodes[-1] if self.nodes else None
+        if self.error is None:
+            assert isinstance(last, End), f"the run raised nothing but its last node is {last!r}, not End"
+            assert self.result is not None, "the run reached End but has no result"
+            assert self.result.data == last.data.data, f"result {self.result.data!r} != End data {last.data.data!r}"
+        else:
+            assert self.result is None, f"the run raised {self.error!r} yet has a result {self.result!r}"
+
+    def check_tool_calls_answered(self) -> None:
+        """Every tool call gets a return or retry prompt with its id in the next request, function tools in order."""
+        messages = self.new_messages
+        for index, message in enumerate(messages):
+            if not isinstance(message, ModelResponse):
+                continue
+            calls = [part for part in message.parts if isinstance(part, ToolCallPart)]
+            answer = messages[index + 1] if index + 1 < len(messages) else None
+            if answer is None:
+                assert not calls or self.error is not None, f"tool calls {calls!r} of the last response got no answer"
+                continue
+            assert isinstance(answer, ModelRequest), f"message {index + 1} follows a response but is {answer!r}"
+            if not calls:
+                continue
+            answered = [part for part in answer.parts if isinstance(part, ToolReturnPart | RetryPromptPart)]
+            call_ids = sorted(call.tool_call_id for call in calls)
+            answer_ids = sorted(part.tool_call_id for part in answered)
+            assert call_ids == answer_ids, (
+                f"response {index}: tool calls {call_ids} were answered with ids {answer_ids} in request {index + 1}"
+            )
+            order = [call.tool_call_id for call in calls]
+            returned = [part.tool_call_id for part in answered if isinstance(part, ToolReturnPart)]
+            assert returned == sorted(returned, key=order.index), (
+                f"response {index}: tool returns {returned} are not in call order {order}"
+            )
+
+    def check_requests_counted(self, *, token_limits: bool = False) -> None:
+        """`usage.requests` equals the number of responses, one more when a token limit cut off the last one."""
+        responses = sum(isinstance(message, ModelResponse) for message in self.new_messages)
+        allowed = (
+            {responses, responses + 1} if token_limits and isinstance(self.error, UsageLimitExceeded) else {responses}
+        )
+        assert self.requests in allowed, f"usage.requests={self.requests} but the run has {responses} responses"
+
+    def check_tool_retries(self, retry_budgets: Mapping[str, int]) -> None:
+        """No function tool is retried more times in a row (in call order) than its budget."""
+        in_a_row: dict[str, int] = {}
+        for index, message in enumerate(self.new_messages):
+            if not isinstance(message, ModelRequest):
+                continue
+            for part in message.parts:
+                name = getattr(part, "tool_name", None)
+                if not isinstance(name, str) or name not in retry_budgets:
+                    continue
+                if isinstance(part, RetryPromptPart):
+                    in_a_row[name] = in_a_row.get(name, 0) + 1
+                    assert in_a_row[name] <= retry_budgets[name], (
+                        f"tool {name!r} was retried {in_a_row[name]} times in a row by message {index}, "
+                        f"over its budget of {retry_budgets[name]}"
+                    )
+                elif isinstance(part, ToolReturnPart):
+                    in_a_row[name] = 0
+
+
+async def run_scripted(
+    agent: Agent[Any, Any],
+    script: Sequence[ModelResponse],
+    *,
+    prompt: str = "Start.",
+    deps: Any = None,
+    message_history: list[ModelMessage] | None = None,
+    usage_limits: UsageLimits | None = None,
+    final_result_args: dict[str, Any] | None = None,
+) -> ScriptedRun:
+    """Run `agent` node by node on a `ScriptedModel` playing `script`, with a fixed clock and ids.
+
+    The documented errors (`UnexpectedModelBehavior`, `UsageLimitExceeded`) are caught into the
+    result; any other exception propagates, since a run must never end that way.
+    """
+    model = ScriptedModel(script, final_result_args=final_result_args)
+    nodes: list[AgentNode] = []
+    error: UnexpectedModelBehavior | UsageLimitExceeded | None = None
+    agent_run: AgentRun[Any, Any] | None = None
+    with override_sources(clock=FixedClock(), ids=SequentialIds()), agent.override(model=model):
+        try:
+            async with agent.iter(
+                prompt, deps=deps, message_history=message_history, usage_limits=usage_limits, infer_name=False
+            ) as agent_run:
+                async for node in agent_run:
+                    nodes.append(node)
+        except (UnexpectedModelBehavior, UsageLimitExceeded) as exc:
+            error = exc
+    if agent_run is None:
+        raise UserError(f"agent.iter failed before the run started: {error!r}") from error
+    return ScriptedRun(
+        list(script), nodes, agent_run.new_messages(), agent_run.usage().requests, agent_run.result, error
+    )
+
+
+class _ProbeDone(Exception):
+    """Internal: stops the probe run as soon as the agent has said what it offers the model."""
+
+
+async def probe_agent_info(agent: Agent[Any, Any], *, deps: Any = None) -> AgentInfo:
+    """What `agent` offers the model on its first request: function tools, result tools, whether text may end it."""
+    seen: list[AgentInfo] = []
+
+    def capture(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        seen.append(info)
+        raise _ProbeDone
+
+    with agent.override(model=FunctionModel(capture, model_name="probe")), contextlib.suppress(_ProbeDone):
+        await agent.run("probe", deps=deps, infer_name=False)
+    if not seen:
+        raise UserError(f"probe_agent_info: {agent!r} never sent a request to its model")
+    return seen[0]
