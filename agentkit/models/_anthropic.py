@@ -36,7 +36,9 @@ __all__ = ("AnthropicModel",)
 DEFAULT_MAX_TOKENS = 1024
 """The messages API requires `max_tokens`; this is sent when the settings give none."""
 
-_SETTINGS_PASSED_AS_IS = ("max_tokens", "temperature", "top_p", "stop_sequences", "timeout", "extra_body")
+_SETTINGS_PASSED_AS_IS = ("max_tokens", "stop_sequences", "timeout")
+_SETTINGS_IN_BODY = ("temperature", "top_p")
+"""Sent through `extra_body`: recent SDKs have no keyword for them, though the API takes them."""
 
 
 class AnthropicModel(ProviderModel["AsyncAnthropic"]):
@@ -119,6 +121,9 @@ class AnthropicModel(ProviderModel["AsyncAnthropic"]):
         for name in _SETTINGS_PASSED_AS_IS:
             if name in given:
                 arguments[name] = given[name]
+        extra_body = {name: given[name] for name in _SETTINGS_IN_BODY if name in given} | given.get("extra_body", {})
+        if extra_body:
+            arguments["extra_body"] = extra_body
         tools = [
             {"name": tool.name, "description": tool.description, "input_schema": tool.parameters_json_schema}
             for tool in tools_for(parameters)
