@@ -299,6 +299,7 @@ class CallToolsNode:
             for call in pending:
                 yield FunctionToolCallEvent(call)
             results = await _run_tools(ctx, pending)
+            _count_tool_retries(ctx, pending, results)
             for call, result in zip(pending, results, strict=True):
                 yield FunctionToolResultEvent(result, call.tool_call_id)
             parts.extend(results)
@@ -359,19 +360,29 @@ async def _run_one_tool(ctx: GraphRunContext, call: ToolCallPart) -> ToolReturnP
     execute: Callable[[], Awaitable[ToolReturnPart | RetryPromptPart]] = lambda: _execute_tool(ctx, call)  # noqa: E731
     for observer in reversed(ctx.deps.observers):
         execute = _wrap_execute(observer, call, execute)
-    result = await execute()
-    tool = ctx.deps.function_tools[call.tool_name]
+    return await execute()
+
+
+def _count_tool_retries(
+    ctx: GraphRunContext, calls: list[ToolCallPart], results: list[ToolReturnPart | RetryPromptPart]
+) -> None:
+    """Count retries in a row per tool, in call order once all calls have finished.
+
+    Counting as each concurrent call finished made the count depend on which call finished
+    first, and raising inside the task group wrapped the error in an ExceptionGroup.
+    """
     retries = ctx.state.tool_retries
-    if isinstance(result, RetryPromptPart):
+    for call, result in zip(calls, results, strict=True):
+        if not isinstance(result, RetryPromptPart):
+            retries[call.tool_name] = 0
+            continue
         retries[call.tool_name] = retries.get(call.tool_name, 0) + 1
+        tool = ctx.deps.function_tools[call.tool_name]
         limit = tool.max_retries if tool.max_retries is not None else ctx.deps.default_tool_retries
         if retries[call.tool_name] > limit:
             raise UnexpectedModelBehavior(
                 f"Tool {call.tool_name!r} exceeded max retries count of {limit}; last problem: {_describe(result)}"
             )
-    else:
-        retries[call.tool_name] = 0
-    return result
 
 
 def _wrap_execute(

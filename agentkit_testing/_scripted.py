@@ -63,6 +63,8 @@ class ScriptedModel(FunctionModel):
         self.final_text = final_text
         self.final_result_args = final_result_args
         self.played = 0
+        self.agent_infos: list[AgentInfo] = []
+        """What the agent offered at each request, in order."""
         super().__init__(self._respond, model_name=model_name)
 
     def __repr__(self) -> str:
@@ -74,6 +76,7 @@ class ScriptedModel(FunctionModel):
         return self.played >= len(self.responses)
 
     def _respond(self, messages: list[ModelMessage], info: AgentInfo) -> ModelResponse | Awaitable[ModelResponse]:
+        self.agent_infos.append(info)
         if not self.exhausted:
             self.played += 1
             return copy.deepcopy(self.responses[self.played - 1])  # the run may change what it is given
@@ -100,6 +103,8 @@ class ScriptedRun:
     requests: int
     result: RunResult[Any] | None
     error: UnexpectedModelBehavior | UsageLimitExceeded | None
+    result_tool_names: frozenset[str] = frozenset()
+    """The result tools the agent offered; their returns come first in a request, before function tools'."""
 
     def check(self, *, retry_budgets: Mapping[str, int], token_limits: bool = False) -> None:
         """Assert every invariant of a run; `retry_budgets` maps each function tool to its `max_retries`."""
@@ -139,7 +144,11 @@ class ScriptedRun:
                 f"response {index}: tool calls {call_ids} were answered with ids {answer_ids} in request {index + 1}"
             )
             order = [call.tool_call_id for call in calls]
-            returned = [part.tool_call_id for part in answered if isinstance(part, ToolReturnPart)]
+            returned = [
+                part.tool_call_id
+                for part in answered
+                if isinstance(part, ToolReturnPart) and part.tool_name not in self.result_tool_names
+            ]
             assert returned == sorted(returned, key=order.index), (
                 f"response {index}: tool returns {returned} are not in call order {order}"
             )
@@ -202,8 +211,9 @@ async def run_scripted(
             error = exc
     if agent_run is None:
         raise UserError(f"agent.iter failed before the run started: {error!r}") from error
+    result_tools = frozenset(tool.name for info in model.agent_infos for tool in info.result_tools)
     return ScriptedRun(
-        list(script), nodes, agent_run.new_messages(), agent_run.usage().requests, agent_run.result, error
+        list(script), nodes, agent_run.new_messages(), agent_run.usage().requests, agent_run.result, error, result_tools
     )
 
 
