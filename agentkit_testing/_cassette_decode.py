@@ -228,8 +228,8 @@ def _fail(path: Path, data: bytes, location: Sequence[str | int], detail: str) -
             if len(variant_found) > len(found):
                 line, found, location = variant_line, variant_found, variant
             break
-    if len(found) < len(location) and location and not isinstance(location[-1], int):
-        found = [*found, location[-1]]
+    if location and found[-1:] != [location[-1]] and not isinstance(location[-1], int):
+        found = [*found, location[-1]]  # a missing field: name it under its parent
     field = _format_field(found or location)
     where = f"{path}:{line}" if line is not None else str(path)
     raise CassetteFormatError(

@@ -44,6 +44,8 @@ _NULL = "tag:yaml.org,2002:null"
 _BOOL = "tag:yaml.org,2002:bool"
 _INT = "tag:yaml.org,2002:int"
 _MERGE = "tag:yaml.org,2002:merge"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
 _BOOLEANS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 
@@ -93,9 +95,9 @@ class _CassetteLoader(_SafeLoader):  # type: ignore[misc, valid-type]
                 None, None, "aliases (*name) of mappings and lists are not allowed in cassettes", node.start_mark
             )
         seen.add(id(node))
-        if kind is yaml.SequenceNode:
+        if kind is yaml.SequenceNode and node.tag == _SEQ:
             return [self._plain(item, seen) for item in node.value]
-        if kind is yaml.MappingNode:
+        if kind is yaml.MappingNode and node.tag == _MAP:
             mapping: dict[Any, Any] = {}
             for key_node, value_node in node.value:
                 if key_node.tag == _MERGE:

@@ -1,0 +1,68 @@
+"""Fixtures for the cassette tests: a dice-game agent with two tools, and the repository's paths."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+import agentkit_testing
+from agentkit import Agent, RunContext
+from agentkit.models import Model, TestModel
+from agentkit_testing._cassette_context import cassette
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class DiceGame:
+    """An agent with two tools, and what its tools were asked to do."""
+
+    agent: Agent[str, str]
+    roll: str = "4"
+    calls: Counter[str] = field(default_factory=Counter)
+
+
+@pytest.fixture
+def dice_game() -> Callable[..., DiceGame]:
+    """Makes a dice-game agent: `roll_die` returns `game.roll`, `get_player_name` the deps."""
+
+    def make(model: Model | str | None = None, *, name: str = "dice_game", roll: str = "4") -> DiceGame:
+        agent: Agent[str, str] = Agent(
+            model if model is not None else TestModel(),
+            deps_type=str,
+            system_prompt="You're a dice game.\nUse the player's name in the response.",
+            name=name,
+        )
+        game = DiceGame(agent, roll)
+
+        @agent.tool_plain
+        async def roll_die() -> str:
+            """Roll a six-sided die and return the result."""
+            game.calls["roll_die"] += 1
+            return game.roll
+
+        @agent.tool
+        async def get_player_name(ctx: RunContext[str]) -> str:
+            """Get the player's name."""
+            game.calls["get_player_name"] += 1
+            return ctx.deps
+
+        return game
+
+    return make
+
+
+@pytest.fixture
+def repository() -> Path:
+    return REPOSITORY
+
+
+@pytest.fixture
+def public_cassette(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`agentkit_testing.cassette`, for examples written against the public API before it is exported."""
+    if not hasattr(agentkit_testing, "cassette"):
+        monkeypatch.setattr(agentkit_testing, "cassette", cassette, raising=False)

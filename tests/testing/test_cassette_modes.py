@@ -1,0 +1,208 @@
+"""Record modes none / once / new_episodes / all / rewrite, with vcrpy's meanings; the request guard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agentkit import Agent, ModelMessage, ModelRequestsBlocked, ModelResponse, TextPart
+from agentkit.models import AgentInfo, FunctionModel, OpenAIModel, TestModel, override_allow_model_requests
+from agentkit_testing._cassette import Cassette
+from agentkit_testing._cassette_context import cassette
+from agentkit_testing._exceptions import CassetteDivergence, CassetteError, UnrecordedRequest
+from agentkit_testing._recorder import RecordingModel
+from agentkit_testing._replay import ReplayModel
+
+pytestmark = pytest.mark.anyio
+
+
+class Oracle:
+    """A model function that answers with the prompt in capitals, counting the requests it gets."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+
+    def __call__(self, messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        self.requests += 1
+        prompt = messages[-1].parts[-1].content  # type: ignore[union-attr]
+        return ModelResponse(parts=[TextPart(str(prompt).upper())])
+
+
+@pytest.fixture
+def oracle() -> Oracle:
+    return Oracle()
+
+
+@pytest.fixture
+def agent(oracle: Oracle) -> Agent[None, str]:
+    return Agent(FunctionModel(oracle, model_name="oracle"), name="oracle_agent")
+
+
+async def test_none_replays_without_calling_the_model(agent: Agent[None, str], oracle: Oracle, tmp_path: Path) -> None:
+    path = tmp_path / "none.yaml"
+    with cassette(path, "once"):
+        await agent.run("hello")
+    assert oracle.requests == 1
+    with cassette(path, "none") as session:
+        result = await agent.run("hello")
+    assert (result.data, oracle.requests) == ("HELLO", 1)
+    assert [run.id for run in session.replayed_runs] == ["run-1"]
+    assert session.unplayed_runs == []
+
+
+async def test_none_with_a_missing_file_names_the_cassette(agent: Agent[None, str], tmp_path: Path) -> None:
+    path = tmp_path / "missing.yaml"
+    with pytest.raises(UnrecordedRequest) as raised, cassette(path):
+        await agent.run("hello")
+    message = str(raised.value)
+    assert message.startswith(f"{path}: the cassette does not exist and record_mode is 'none'")
+    assert "'oracle_agent'" in message
+    assert "record_mode='once'" in message
+    assert raised.value.path == path
+    assert not path.exists()
+
+
+async def test_none_refuses_a_run_the_cassette_no_longer_has(agent: Agent[None, str], tmp_path: Path) -> None:
+    path = tmp_path / "one_run.yaml"
+    with cassette(path, "once"):
+        await agent.run("hello")
+    with pytest.raises(UnrecordedRequest, match=r"holds 1 run\(s\), all already replayed") as raised, cassette(path):
+        await agent.run("hello")
+        await agent.run("hello")
+    assert str(raised.value).startswith(str(path))
+
+
+async def test_once_records_when_missing_then_only_replays(
+    agent: Agent[None, str], oracle: Oracle, tmp_path: Path
+) -> None:
+    path = tmp_path / "once.yaml"
+    with cassette(path, "once") as session:
+        await agent.run("hello")
+    assert [run.user_prompt for run in session.recorded_runs] == ["hello"]
+    written = path.read_bytes()
+    with cassette(path, "once"):
+        assert (await agent.run("hello")).data == "HELLO"
+    assert oracle.requests == 1
+    assert path.read_bytes() == written
+    with pytest.raises(CassetteDivergence), cassette(path, "once"):
+        await agent.run("goodbye")
+    assert oracle.requests == 1
+
+
+async def test_new_episodes_replays_known_runs_and_adds_new_ones(
+    agent: Agent[None, str], oracle: Oracle, tmp_path: Path
+) -> None:
+    path = tmp_path / "episodes.yaml"
+    with cassette(path, "once"):
+        await agent.run("hello")
+    with cassette(path, "new_episodes") as session:
+        await agent.run("hello")
+        await agent.run("goodbye")
+    assert oracle.requests == 2
+    assert [run.id for run in session.replayed_runs] == ["run-1"]
+    assert [run.user_prompt for run in Cassette.load(path).runs] == ["hello", "goodbye"]
+    with cassette(path, "none"):
+        assert (await agent.run("goodbye")).data == "GOODBYE"
+        assert (await agent.run("hello")).data == "HELLO"
+    assert oracle.requests == 2
+
+
+async def test_all_records_every_run_and_keeps_the_old_ones(
+    agent: Agent[None, str], oracle: Oracle, tmp_path: Path
+) -> None:
+    path = tmp_path / "all.yaml"
+    with cassette(path, "once"):
+        await agent.run("hello")
+    with cassette(path, "all"):
+        await agent.run("hello")
+    assert oracle.requests == 2
+    assert [(run.id, run.user_prompt) for run in Cassette.load(path).runs] == [("run-1", "hello"), ("run-2", "hello")]
+
+
+async def test_rewrite_replaces_the_file_with_this_blocks_runs(
+    agent: Agent[None, str], oracle: Oracle, tmp_path: Path
+) -> None:
+    path = tmp_path / "rewrite.yaml"
+    with cassette(path, "once"):
+        await agent.run("hello")
+        await agent.run("goodbye")
+    with cassette(path, "rewrite"):
+        await agent.run("again")
+    assert oracle.requests == 3
+    assert [(run.id, run.user_prompt) for run in Cassette.load(path).runs] == [("run-1", "again")]
+    with cassette(path, "rewrite"):
+        pass
+    assert Cassette.load(path).runs == ()
+
+
+async def test_unknown_record_mode_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="record_mode must be one of none, once, new_episodes, all, rewrite"):
+        with cassette(tmp_path / "x.yaml", "sometimes"):  # type: ignore[arg-type]
+            pass
+
+
+async def test_inner_cassette_block_takes_the_runs(agent: Agent[None, str], tmp_path: Path) -> None:
+    outer, inner = tmp_path / "outer.yaml", tmp_path / "inner.yaml"
+    with cassette(outer, "rewrite") as outer_session:
+        with cassette(inner, "rewrite"):
+            await agent.run("inner")
+        await agent.run("outer")
+    assert [run.user_prompt for run in outer_session.recorded_runs] == ["outer"]
+    assert [run.user_prompt for run in Cassette.load(inner).runs] == ["inner"]
+
+
+async def test_replay_is_allowed_while_real_requests_are_blocked(tmp_path: Path) -> None:
+    path = tmp_path / "openai.yaml"
+    recorder = Agent(TestModel(custom_result_text="Paris"), name="geo")
+    with cassette(path, "rewrite"):
+        await recorder.run("capital of France?")
+    replayed = Agent(TestModel(), name="geo")
+    with override_allow_model_requests(False), cassette(path):
+        assert (await replayed.run("capital of France?")).data == "Paris"
+    assert ReplayModel.sends_real_requests is False
+
+
+async def test_recording_a_real_model_obeys_the_request_guard(tmp_path: Path) -> None:
+    agent = Agent("openai:gpt-4o", name="live")
+    assert RecordingModel(OpenAIModel("gpt-4o"), Cassette()).sends_real_requests is True
+    assert RecordingModel(TestModel(), Cassette()).sends_real_requests is False
+    with (
+        pytest.raises(ModelRequestsBlocked, match="RecordingModel 'gpt-4o'"),
+        override_allow_model_requests(False),
+        cassette(tmp_path / "live.yaml", "once"),
+    ):
+        await agent.run("hello")
+
+
+async def test_playback_repeats_let_one_recording_serve_many_runs(
+    agent: Agent[None, str], oracle: Oracle, tmp_path: Path
+) -> None:
+    path = tmp_path / "repeat.yaml"
+    with cassette(path, "once"):
+        await agent.run("hello")
+    with cassette(path, allow_playback_repeats=True):
+        for _ in range(3):
+            assert (await agent.run("hello")).data == "HELLO"
+    assert oracle.requests == 1
+
+
+async def test_an_in_memory_cassette_can_be_given_instead_of_a_path(agent: Agent[None, str], oracle: Oracle) -> None:
+    memory = Cassette()
+    with cassette(memory, "new_episodes"):
+        await agent.run("hello")
+    assert [run.user_prompt for run in memory.runs] == ["hello"]
+    with cassette(memory):
+        assert (await agent.run("hello")).data == "HELLO"
+    assert oracle.requests == 1
+
+
+async def test_every_cassette_error_names_the_file(agent: Agent[None, str], tmp_path: Path) -> None:
+    path = tmp_path / "errors.yaml"
+    with cassette(path, "once"):
+        await agent.run("hello")
+    for prompt in ("goodbye", "hello"):
+        with pytest.raises(CassetteError) as raised, cassette(path):
+            await agent.run(prompt)
+            await agent.run(prompt)
+        assert str(path) in str(raised.value)
