@@ -29,9 +29,7 @@ def leftovers(directory: Path) -> list[str]:
     return sorted(name.name for name in directory.iterdir() if name.name.endswith(".tmp"))
 
 
-def test_interrupted_write_keeps_the_previous_file(
-    previous: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_interrupted_write_keeps_the_previous_file(previous: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     before = previous.read_bytes()
 
     def interrupted(descriptor: int) -> None:
@@ -71,9 +69,14 @@ async def test_block_interrupted_by_keyboard_interrupt_writes_nothing(
 ) -> None:
     before = previous.read_bytes()
     game = dice_game()
-    with pytest.raises(KeyboardInterrupt), cassette(previous, "rewrite"):
-        await game.agent.run("My guess is 4", deps="Anne")
-        raise KeyboardInterrupt
+
+    async def record_then_interrupt() -> None:
+        with cassette(previous, "rewrite"):
+            await game.agent.run("My guess is 4", deps="Anne")
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        await record_then_interrupt()
     assert previous.read_bytes() == before
     assert leftovers(previous.parent) == []
 
@@ -96,9 +99,14 @@ async def test_block_failing_with_an_ordinary_error_still_saves_finished_runs(
 ) -> None:
     path = tmp_path / "failing_test.yaml"
     game = dice_game()
-    with pytest.raises(AssertionError), cassette(path, "once"):
-        await game.agent.run("My guess is 4", deps="Anne")
-        raise AssertionError("the test failed after the run")
+
+    async def record_then_fail() -> None:
+        with cassette(path, "once"):
+            await game.agent.run("My guess is 4", deps="Anne")
+            raise AssertionError("the test failed after the run")
+
+    with pytest.raises(AssertionError):
+        await record_then_fail()
     (run,) = Cassette.load(path).runs
     assert run.user_prompt == "My guess is 4"
 

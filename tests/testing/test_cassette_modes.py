@@ -67,9 +67,10 @@ async def test_none_refuses_a_run_the_cassette_no_longer_has(agent: Agent[None, 
     path = tmp_path / "one_run.yaml"
     with cassette(path, "once"):
         await agent.run("hello")
-    with pytest.raises(UnrecordedRequest, match=r"holds 1 run\(s\), all already replayed") as raised, cassette(path):
+    with cassette(path):
         await agent.run("hello")
-        await agent.run("hello")
+        with pytest.raises(UnrecordedRequest, match=r"holds 1 run\(s\), all already replayed") as raised:
+            await agent.run("hello")
     assert str(raised.value).startswith(str(path))
 
 
@@ -137,9 +138,9 @@ async def test_rewrite_replaces_the_file_with_this_blocks_runs(
 
 
 async def test_unknown_record_mode_is_refused(tmp_path: Path) -> None:
+    manager = cassette(tmp_path / "x.yaml", "sometimes")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="record_mode must be one of none, once, new_episodes, all, rewrite"):
-        with cassette(tmp_path / "x.yaml", "sometimes"):  # type: ignore[arg-type]
-            pass
+        manager.__enter__()
 
 
 async def test_inner_cassette_block_takes_the_runs(agent: Agent[None, str], tmp_path: Path) -> None:
@@ -201,8 +202,13 @@ async def test_every_cassette_error_names_the_file(agent: Agent[None, str], tmp_
     path = tmp_path / "errors.yaml"
     with cassette(path, "once"):
         await agent.run("hello")
+
+    async def run_twice(prompt: str) -> None:
+        with cassette(path):
+            await agent.run(prompt)
+            await agent.run(prompt)
+
     for prompt in ("goodbye", "hello"):
-        with pytest.raises(CassetteError) as raised, cassette(path):
-            await agent.run(prompt)
-            await agent.run(prompt)
+        with pytest.raises(CassetteError) as raised:
+            await run_twice(prompt)
         assert str(path) in str(raised.value)
