@@ -25,7 +25,7 @@ from agentkit._messages import (
 from agentkit._settings import ModelSettings
 from agentkit._usage import Usage
 from agentkit.models._base import ModelRequestParameters, StreamedResponse
-from agentkit.models._provider import ProviderModel, tool_choice_for, tools_for
+from agentkit.models._provider import ProviderModel, close_shielded, tool_choice_for, tools_for
 
 if TYPE_CHECKING:
     from anthropic import AsyncAnthropic, AsyncStream
@@ -107,7 +107,7 @@ class AnthropicModel(ProviderModel["AsyncAnthropic"]):
         try:
             yield AnthropicStreamedResponse(self._model_name, stream, partial(self._translate_errors, sdk, client))
         finally:
-            await stream.close()
+            await close_shielded(stream)
 
     def _arguments(
         self, messages: list[ModelMessage], settings: ModelSettings | None, parameters: ModelRequestParameters

@@ -28,7 +28,7 @@ from agentkit._messages import (
 from agentkit._settings import ModelSettings
 from agentkit._usage import Usage
 from agentkit.models._base import ModelRequestParameters, StreamedResponse
-from agentkit.models._provider import ProviderModel, timestamp_from_unix, tool_choice_for, tools_for
+from agentkit.models._provider import ProviderModel, close_shielded, timestamp_from_unix, tool_choice_for, tools_for
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI, AsyncStream
@@ -104,7 +104,7 @@ class OpenAIModel(ProviderModel["AsyncOpenAI"]):
         try:
             yield OpenAIStreamedResponse(self._model_name, stream, partial(self._translate_errors, sdk, client))
         finally:
-            await stream.close()
+            await close_shielded(stream)
 
     async def _create_stream(
         self, sdk: ModuleType, client: AsyncOpenAI, arguments: dict[str, Any]

@@ -9,8 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import ModuleType
-from typing import ClassVar, Generic, TypeVar
+from typing import ClassVar, Generic, Protocol, TypeVar
 
+import anyio
 from anyio.lowlevel import RunVar
 
 from agentkit._exceptions import AgentRunError, ModelHTTPError, UserError
@@ -21,6 +22,7 @@ from agentkit.models._guard import check_model_request_allowed
 
 __all__ = (
     "ProviderModel",
+    "close_shielded",
     "import_sdk",
     "read_api_key",
     "timestamp_from_unix",
@@ -68,6 +70,16 @@ def tool_choice_for(settings: ModelSettings | None, parameters: ModelRequestPara
     if not parameters.allow_text_result and tools_for(parameters):
         return "required"
     return None
+
+
+class _Closable(Protocol):
+    async def close(self) -> None: ...
+
+
+async def close_shielded(stream: _Closable) -> None:
+    """Close an SDK stream, even from a scope being cancelled (so the connection is released)."""
+    with anyio.CancelScope(shield=True):
+        await stream.close()
 
 
 def timestamp_from_unix(seconds: float) -> datetime:

@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 if TYPE_CHECKING:
-    from vcr import VCR
-    from vcr.cassette import Cassette
+    from vcr import VCR  # type: ignore[import-untyped]
+    from vcr.cassette import Cassette  # type: ignore[import-untyped]
 
 SERIALIZER_NAME = "agentkit_readable_yaml"
 

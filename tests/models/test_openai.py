@@ -12,6 +12,9 @@ Two kinds of cassettes live in `cassettes/test_openai/`:
 
 from __future__ import annotations
 
+import http.server
+import json
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -234,8 +237,12 @@ async def test_stream_tool_call_args_split_across_chunks() -> None:
     assert isinstance(start.part, ToolCallPart)
     assert start.part.tool_name == "final_result"  # the server repeats the name on every chunk; taken once
     assert len(deltas) > 5
-    assert all(isinstance(event, PartDeltaEvent) and event.index == 0 for event in deltas)
-    pieces = [event.delta.args_delta for event in deltas if isinstance(event.delta, ToolCallPartDelta)]
+    pieces = [
+        event.delta.args_delta
+        for event in deltas
+        if isinstance(event, PartDeltaEvent) and event.index == 0 and isinstance(event.delta, ToolCallPartDelta)
+    ]
+    assert len(pieces) == len(deltas)
     [call] = streamed.get().parts
     assert isinstance(call, ToolCallPart)
     assert call.args == str(start.part.args) + "".join(piece for piece in pieces if isinstance(piece, str))
@@ -371,3 +378,50 @@ async def test_timeout_names_the_model_and_the_setting() -> None:
     with pytest.raises(AgentRunError, match=r"'gpt-4o-mini' at http://127.0.0.1:8766/v1/ timed out.*timeout") as raised:
         await Agent(model).run("Hello")
     assert isinstance(raised.value.__cause__, openai.APITimeoutError)
+
+
+@pytest.fixture
+def loopback_server() -> Iterator[str]:
+    """A real HTTP server on loopback answering every chat completion with 'pong' (keep-alive on)."""
+    completion = json.dumps(
+        {
+            "id": "chatcmpl-1",
+            "object": "chat.completion",
+            "created": 1764148000,
+            "model": STUB_MODEL,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "pong"}, "finish_reason": "stop"}],
+        }
+    ).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["content-length"]))
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(completion)))
+            self.end_headers()
+            self.wfile.write(completion)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# The pooled connection of the first, finished loop is only dropped, never closed.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+def test_run_sync_twice_gets_a_client_per_event_loop(loopback_server: str) -> None:
+    agent = Agent(OpenAIModel(STUB_MODEL, base_url=loopback_server, api_key=API_KEY))
+
+    assert agent.run_sync("ping").data == "pong"
+    assert agent.run_sync("ping").data == "pong"  # a client shared across loops fails: "Event loop is closed"
