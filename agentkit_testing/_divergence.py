@@ -58,7 +58,7 @@ def divergence(
         hint += f", or leave this field out of matching with Matching(ignore={{{mismatch.field!r}}})"
     message = (
         f"Replay of {cassette} diverged in {describe_run(run)} at node {node_index} ({where}): "
-        f"the {label} differs.\n{preamble}"
+        f"the {label} {_verb(label)} from the recording.\n{preamble}"
         f"expected (recorded):\n{_indent(expected)}"
         f"came (live):\n{_indent(actual)}"
         f"diff:\n{_indent(diff)}"
@@ -74,6 +74,10 @@ def divergence(
         actual=actual,
         diff=diff,
     )
+
+
+def _verb(label: str) -> str:
+    return "differ" if label.split(" of ")[0].endswith(("settings", "tools")) else "differs"
 
 
 def _indent(text: str) -> str:

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple, TypeAlias
 
 from agentkit import ModelRequest, ModelResponse, RetryPromptPart, ToolDefinition
 from agentkit.models import ModelRequestParameters
-from agentkit_testing._cassette_codec import to_plain
+from agentkit_testing._cassette_codec import encode_messages, to_plain
 from agentkit_testing._cassette_records import RecordedRequest
 from agentkit_testing._secrets import Scrubber
 
@@ -226,10 +226,8 @@ class Comparator:
         recorded_plain = self.normalize(to_plain(list(recorded)))
         if live_plain == recorded_plain:
             return None
-        shown_live, shown_recorded = (
-            _without_timestamps(to_plain(list(live))),
-            _without_timestamps(to_plain(list(recorded))),
-        )
+        shown_live = _without_timestamps(encode_messages(list(live)))
+        shown_recorded = _without_timestamps(encode_messages(list(recorded)))
         if len(live_plain) == len(recorded_plain):
             for index, (live_message, recorded_message) in enumerate(zip(live_plain, recorded_plain, strict=True)):
                 live_parts, recorded_parts = live_message.get("parts", []), recorded_message.get("parts", [])

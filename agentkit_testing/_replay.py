@@ -70,7 +70,9 @@ class RunReplayer(RunObserver):
         self._path = path
         self._comparator = comparator
         self._external_tools = external_tools
-        self._calls = {call.tool_call_id: call for call in run.tool_calls}
+        self._calls: dict[str, list[RecordedToolCall]] = {}
+        for call in run.tool_calls:
+            self._calls.setdefault(call.tool_call_id, []).append(call)
         self._request_index = 0
         self._seen: int | None = None
         self._messages: list[ModelMessage] | None = None
@@ -94,7 +96,7 @@ class RunReplayer(RunObserver):
     ) -> ToolReturnPart | RetryPromptPart:
         # Errors here are deferred to the next node: raised inside the run's tool task group,
         # they would reach the caller wrapped in an ExceptionGroup.
-        recorded = self._calls.get(call.tool_call_id) or self._find_call(call)
+        recorded = self._find_call(call)
         if call.tool_name in self._external_tools or (recorded is not None and recorded.external):
             if recorded is None:
                 self._defer(
@@ -195,11 +197,15 @@ class RunReplayer(RunObserver):
     # --- helpers -----------------------------------------------------------------------------
 
     def _find_call(self, call: ToolCallPart) -> RecordedToolCall | None:
+        """The recording of this call: by id (in this node when the id was reused), else by name and arguments."""
+        same_id = self._calls.get(call.tool_call_id)
+        if same_id is not None:
+            return next((known for known in same_id if known.node == self._tools_node), same_id[0])
         for recorded in self.run.tool_calls:
             if (
-                recorded.tool_name == call.tool_name
+                recorded.node == self._tools_node
+                and recorded.tool_name == call.tool_name
                 and recorded.args == call.args
-                and recorded.node == self._tools_node
             ):
                 return recorded
         return None
