@@ -258,7 +258,8 @@ class _SchemaWalker:
             if len(schema) > 1:
                 return self.valid(self.resolve(schema, where), where)
             if ref not in self._refs:  # deferred, so recursive definitions terminate
-                self._refs[ref] = st.deferred(lambda: self.valid(self.resolve(schema, where), ref))
+                target = self.resolve(schema, where)  # now, so a broken $ref fails here rather than in a draw
+                self._refs[ref] = st.deferred(lambda: self.valid(target, ref))
             return self._refs[ref]
         if "allOf" in schema:
             merged: Mapping[str, Any] | bool = {key: value for key, value in schema.items() if key != "allOf"}
@@ -351,7 +352,7 @@ class _SchemaWalker:
         max_length = schema.get("maxLength")
         if "pattern" in schema:
             try:
-                strategy: st.SearchStrategy[str] = from_pattern(schema["pattern"])
+                strategy: st.SearchStrategy[str] = from_pattern(re.compile(schema["pattern"]).pattern)
             except re.error as error:
                 raise UserError(
                     f"JSON schema at {where}: pattern {schema['pattern']!r} is not a regex: {error}"
@@ -374,6 +375,8 @@ class _SchemaWalker:
         rest_max = (rest_min + _UNBOUNDED_EXTRA) if max_items is None else max(int(max_items) - len(prefix), 0)
         unique = _canonical_json if schema.get("uniqueItems") else None
         rest = st.lists(items, min_size=rest_min, max_size=rest_max, unique_by=unique)
+        if schema.get("items") is False:  # nothing may follow the prefix
+            rest = st.just([]) if rest_min == 0 else st.nothing()
         strategy = st.tuples(st.tuples(*prefix), rest).map(lambda pair: [*pair[0], *pair[1]])
         if prefix or unique:  # a prefix may break maxItems or uniqueness; check the whole list
             strategy = strategy.map(lambda values: values[:max_items] if max_items is not None else values)
@@ -506,6 +509,11 @@ class _SchemaWalker:
             if misses:
                 options.append(st.sampled_from(misses))
         if not any(key in schema for key in _ARRAY_KEYWORDS):
+            return options
+        if schema.get("items") is False or schema.get("prefixItems"):
+            # Arrays of one kind only below; for tuples, one element too many is the simple break.
+            prefix = [self.valid(item, where) for item in schema.get("prefixItems", ())]
+            options.append(st.tuples(*prefix, _JSON_SCALARS).map(list))
             return options
         items = self.valid(schema.get("items", True), f"{where}/items")
         if schema.get("minItems", 0) > 0:

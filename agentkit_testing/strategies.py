@@ -1,0 +1,28 @@
+"""Hypothesis strategies for property tests of agents (needs `hypothesis`, from the `testing` extra).
+
+    from agentkit_testing.strategies import AgentFlowMachine, model_responses, tool_arguments
+
+- `tool_arguments(tool, valid=True)` — argument dicts a tool accepts (or, `valid=False`, rejects).
+- `from_json_schema(schema, valid=True)` — values of a JSON schema, or values it rejects.
+- `model_responses(tools, result_tool)` — scripts of model behaviour for a `ScriptedModel`.
+- `ScriptedModel`, `run_scripted`, `ScriptedRun` — play a script, run an agent on it, check the run.
+- `AgentFlowMachine` — a state machine to subclass for whole tool-call flows.
+"""
+
+from __future__ import annotations
+
+from agentkit_testing._json_schema_strategy import from_json_schema
+from agentkit_testing._scripted import ScriptedModel, ScriptedRun, probe_agent_info, run_scripted
+from agentkit_testing._strategies import AgentFlowMachine, ResponseKind, model_responses, tool_arguments
+
+__all__ = (
+    "AgentFlowMachine",
+    "ResponseKind",
+    "ScriptedModel",
+    "ScriptedRun",
+    "from_json_schema",
+    "model_responses",
+    "probe_agent_info",
+    "run_scripted",
+    "tool_arguments",
+)
