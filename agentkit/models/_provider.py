@@ -16,6 +16,7 @@ from anyio.lowlevel import RunVar
 
 from agentkit._exceptions import AgentRunError, ModelHTTPError, UserError
 from agentkit._settings import ModelSettings
+from agentkit._sources import now
 from agentkit._tools import ToolDefinition
 from agentkit.models._base import Model, ModelRequestParameters
 from agentkit.models._guard import check_model_request_allowed
@@ -82,9 +83,9 @@ async def close_shielded(stream: _Closable) -> None:
         await stream.close()
 
 
-def timestamp_from_unix(seconds: float) -> datetime:
-    """A UTC datetime from a Unix timestamp such as a response's `created`."""
-    return datetime.fromtimestamp(seconds, tz=UTC)
+def timestamp_from_unix(seconds: float | None) -> datetime:
+    """A UTC datetime from a Unix timestamp such as a response's `created`; now when a server omits it."""
+    return datetime.fromtimestamp(seconds, tz=UTC) if seconds else now()
 
 
 class ProviderModel(Model, Generic[ClientT]):

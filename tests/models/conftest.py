@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from vcr import VCR  # type: ignore[import-untyped]
     from vcr.cassette import Cassette  # type: ignore[import-untyped]
 
-SERIALIZER_NAME = "agentkit_readable_yaml"
+CASSETTE_ROOT = Path(__file__).parent / "cassettes"
 
 SECRET_HEADERS = ("authorization", "x-api-key", "api-key", "openai-organization", "openai-project", "cookie")
 NOISY_REQUEST_HEADERS = (
@@ -129,7 +130,9 @@ class ReadableYamlSerializer:
 
 
 def pytest_recording_configure(config: pytest.Config, vcr: VCR) -> None:
-    vcr.register_serializer(SERIALIZER_NAME, ReadableYamlSerializer)
+    # This hook runs for every cassette of the session: only ours get the readable serializer.
+    if Path(vcr.cassette_library_dir).resolve().is_relative_to(CASSETTE_ROOT.resolve()):
+        vcr.register_serializer("yaml", ReadableYamlSerializer)
 
 
 def _drop_secret_response_headers(response: dict[str, Any]) -> dict[str, Any]:
@@ -142,11 +145,7 @@ def _drop_secret_response_headers(response: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture
 def vcr_config() -> dict[str, Any]:
-    from vcr import VCR
-
     return {
-        "serializer": SERIALIZER_NAME,
-        "path_transformer": VCR.ensure_suffix(".yaml"),
         "filter_headers": [*SECRET_HEADERS, *NOISY_REQUEST_HEADERS],
         "before_record_response": _drop_secret_response_headers,
         "decode_compressed_response": True,

@@ -2,12 +2,14 @@
 
 Two kinds of cassettes live in `cassettes/test_openai/`:
 
-- recorded from the real llama.cpp OpenAI-compatible server (`.ci/llm_server.sh start PY 8765`,
-  SmolLM2-135M): the tests that use `LLAMA_URL`; re-record them with the server up and
-  `pytest tests/models/test_openai.py --record-mode=rewrite -k <test>`;
+- recorded from a real llama.cpp server (llama-cpp-python's OpenAI-compatible one, started with
+  `.ci/llm_server.sh start PY 8765`, SmolLM2-135M): the tests that use `LLAMA_URL`. Re-record one:
+  `pytest tests/models/test_openai.py --record-mode=rewrite -W ignore::ResourceWarning
+  -W ignore::pytest.PytestUnraisableExceptionWarning -k <test>` (a finished event loop leaves
+  its pooled connection for the garbage collector, which warns);
 - written by hand in the documented chat-completions wire format, for what that server cannot be
   made to do (a 500, an empty answer, refusing `stream_options`, parallel streamed tool calls):
-  the tests that use `STUB_URL`.
+  the tests that use `STUB_URL`. A local stub served them while recording; edit the YAML to change one.
 """
 
 from __future__ import annotations
