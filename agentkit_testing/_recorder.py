@@ -143,6 +143,7 @@ class RunRecorder(RunObserver):
     def add_request(
         self,
         messages: list[ModelMessage],
+        sent: int,
         new: tuple[ModelMessage, ...],
         settings: ModelSettings | None,
         parameters: ModelRequestParameters,
@@ -164,7 +165,7 @@ class RunRecorder(RunObserver):
                 stream=stream,
             )
         )
-        self._seen = len(messages) + 1
+        self._seen = sent + 1  # the messages sent, and the response
         self._messages = messages
         calls = [part for part in response.parts if isinstance(part, ToolCallPart)]
         self._call_positions = {part.tool_call_id: position for position, part in enumerate(calls)}
@@ -257,9 +258,9 @@ class RecordingModel(Model):
         model_request_parameters: ModelRequestParameters,
     ) -> tuple[ModelResponse, Usage]:
         recorder = self._recorder_for(messages)
-        new = recorder.new_messages(messages)
+        sent, new = len(messages), recorder.new_messages(messages)
         response, usage = await self.inner.request(messages, model_settings, model_request_parameters)
-        recorder.add_request(messages, new, model_settings, model_request_parameters, response, usage)
+        recorder.add_request(messages, sent, new, model_settings, model_request_parameters, response, usage)
         return response, usage
 
     @asynccontextmanager
@@ -270,12 +271,13 @@ class RecordingModel(Model):
         model_request_parameters: ModelRequestParameters,
     ) -> AsyncIterator[StreamedResponse]:
         recorder = self._recorder_for(messages)
-        new = recorder.new_messages(messages)
+        sent, new = len(messages), recorder.new_messages(messages)
         async with self.inner.request_stream(messages, model_settings, model_request_parameters) as streamed:
             recording = _RecordingStream(streamed)
             yield recording
         recorder.add_request(
             messages,
+            sent,
             new,
             model_settings,
             model_request_parameters,
