@@ -118,7 +118,7 @@ async def test_streamed_tool_call_arguments_replay_chunk_by_chunk(tmp_path: Path
     with cassette(path, "once"):
         recorded_nodes, recorded_events = await stream_nodes(agent, "Weather?")
     text = path.read_text()
-    assert 'args_delta: ty": "Pa' in text or "args_delta: 'ty\": \"Pa'" in text
+    assert """delta: {part_delta_kind: tool_call, args_delta: 'ty": "Pa'}""" in text
     with cassette(path):
         replayed_nodes, replayed_events = await stream_nodes(agent, "Weather?")
     assert replayed_events == recorded_events
