@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import string
 from datetime import date, datetime, timedelta
+from fractions import Fraction
 from typing import Any
 
 __all__ = ("SchemaValueGenerator",)
@@ -106,22 +108,46 @@ class SchemaValueGenerator:
         return letter * length
 
     def _number(self, schema: dict[str, Any], seed: int, *, integer: bool) -> int | float:
-        low = schema.get("minimum")
-        if "exclusiveMinimum" in schema:
-            low = schema["exclusiveMinimum"] + (1 if integer else 0.5)
-        high = schema.get("maximum")
-        if "exclusiveMaximum" in schema:
-            high = schema["exclusiveMaximum"] - (1 if integer else 0.5)
-        value: float = seed
-        if low is not None:
-            value = max(value, low)
-        if high is not None:
-            value = min(value, high)
+        # Bounds as (value, open?); exclusive ones are open. Integers get closed integer bounds.
+        low, low_open = _bound(schema, "minimum", "exclusiveMinimum", max)
+        high, high_open = _bound(schema, "maximum", "exclusiveMaximum", min)
+        if integer:
+            if low is not None:
+                low, low_open = (math.floor(low) + 1 if low_open else math.ceil(low)), False
+            if high is not None:
+                high, high_open = (math.ceil(high) - 1 if high_open else math.floor(high)), False
+
+        def inside(value: float | Fraction) -> bool:
+            above = low is None or value > low or (value == low and not low_open)
+            below = high is None or value < high or (value == high and not high_open)
+            return above and below
+
+        value: float | Fraction = seed
+        if not inside(value):
+            if low is not None and high is not None:
+                value = (low + high) / 2 if low_open or high_open else (low if value < low else high)
+            elif low is not None:
+                value = low + 1 if low_open else low
+            elif high is not None:
+                value = high - 1 if high_open else high
         multiple = schema.get("multipleOf")
         if multiple:
-            value = multiple * round(value / multiple)
-            if low is not None and value < low:
-                value += multiple * -(-(low - value) // multiple)
-            elif high is not None and value > high:
-                value -= multiple * -(-(value - high) // multiple)
+            step = Fraction(str(multiple))
+            nearest = round(Fraction(value) / step)
+            first = math.ceil(Fraction(str(low)) / step) if low is not None else nearest
+            for k in (nearest, nearest + 1, nearest - 1, first, first + 1):
+                if inside(k * step):
+                    value = k * step  # exact: a float would lose digits of large integers
+                    break
         return int(value) if integer else float(value)
+
+
+def _bound(schema: dict[str, Any], inclusive: str, exclusive: str, tighter: Any) -> tuple[Any, bool]:
+    """The tighter of a schema's inclusive and exclusive bound on one side, and whether it is exclusive."""
+    candidates = [(schema[inclusive], False)] if inclusive in schema else []
+    if exclusive in schema:
+        candidates.append((schema[exclusive], True))
+    if not candidates:
+        return None, False
+    bound = tighter(value for value, _ in candidates)
+    return bound, any(value == bound and is_open for value, is_open in candidates)
