@@ -32,6 +32,7 @@ from agentkit import (
     ModelRequest,
     ModelRequestsBlocked,
     ModelResponse,
+    ModelRetry,
     ModelSettings,
     PartDeltaEvent,
     PartStartEvent,
@@ -94,6 +95,13 @@ def get_weather(city: str) -> str:
         city: the city name, e.g. Paris.
     """
     return f"Sunny, 21 C in {city}"
+
+
+def look_up_order(order_id: int) -> str:
+    """Look up an order by its number."""
+    if order_id == 42:
+        raise ModelRetry("Order 42 does not exist; the latest order is 43.")
+    return f"Order {order_id}: shipped"
 
 
 async def hide_after_first_return(ctx: RunContext[None], tool: ToolDefinition) -> ToolDefinition | None:
@@ -291,7 +299,22 @@ async def test_http_5xx_raises_model_http_error() -> None:
 
 
 @pytest.mark.vcr
-async def test_empty_answer_becomes_a_retry_prompt() -> None:
+async def test_retry_prompt_goes_back_as_a_tool_message(recorded_request_bodies: RecordedBodies) -> None:
+    result = await Agent(stub(), tools=[Tool(look_up_order)]).run("Look up the order.")
+
+    assert result.data == "Order 43 has shipped."
+    retry = result.all_messages()[2].parts[0]
+    assert isinstance(retry, RetryPromptPart)
+    assert recorded_request_bodies()[1]["messages"][-1] == {
+        "role": "tool",
+        "tool_call_id": "call_0rd3r1",
+        "content": "Order 42 does not exist; the latest order is 43.\n\nFix the errors and try again.",
+    }
+    assert recorded_request_bodies()[2]["messages"][-1]["content"] == "Order 43: shipped"
+
+
+@pytest.mark.vcr
+async def test_empty_answer_becomes_a_retry_prompt(recorded_request_bodies: RecordedBodies) -> None:
     result = await Agent(stub(), retries=1).run("Say nothing, then answer.")
 
     assert result.data == "Hello again."
@@ -301,6 +324,13 @@ async def test_empty_answer_becomes_a_retry_prompt() -> None:
     retry = result.all_messages()[2].parts[0]
     assert isinstance(retry, RetryPromptPart)
     assert retry.tool_name is None
+    assert recorded_request_bodies()[1]["messages"][1:] == [
+        {"role": "assistant", "content": ""},
+        {
+            "role": "user",
+            "content": "Responses without text or tool calls are not permitted.\n\nFix the errors and try again.",
+        },
+    ]
 
 
 @pytest.mark.vcr
