@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agentkit import UserError
+from agentkit.models._schema_values import SchemaValueGenerator
 from agentkit_testing._json_schema_strategy import json_schema_accepts
 from agentkit_testing.strategies import from_json_schema
 
@@ -218,16 +219,18 @@ def _bounded_integer() -> st.SearchStrategy[dict[str, Any]]:
 
 
 def _bounded_number() -> st.SearchStrategy[dict[str, Any]]:
-    return st.builds(
-        lambda low, width, exclusive: {
-            "type": "number",
-            ("exclusiveMinimum" if exclusive else "minimum"): low,
-            "maximum": low + width,
-        },
-        st.floats(-100, 100, allow_nan=False).map(lambda x: round(x, 2)),
-        st.floats(0.5, 50).map(lambda x: round(x, 2)),
-        st.booleans(),
-    )
+    @st.composite
+    def build(draw: st.DrawFn) -> dict[str, Any]:
+        low = round(draw(st.floats(-100, 100)), 2)
+        high = low + draw(st.sampled_from([0.05, 0.5, 1, 7.25, 50]))
+        schema: dict[str, Any] = {"type": "number"}
+        schema["exclusiveMinimum" if draw(st.booleans()) else "minimum"] = low
+        schema["exclusiveMaximum" if draw(st.booleans()) else "maximum"] = high
+        if draw(st.booleans()):
+            schema["multipleOf"] = draw(st.sampled_from([0.01, 0.25, 0.5]))
+        return schema
+
+    return build()
 
 
 def _string() -> st.SearchStrategy[dict[str, Any]]:
@@ -314,3 +317,28 @@ ANY_JSON = st.recursive(
 @given(schema=RANDOM_SCHEMAS, value=ANY_JSON)
 def test_json_schema_accepts_agrees_with_jsonschema(schema: dict[str, Any], value: Any) -> None:
     assert json_schema_accepts(schema, value) == jsonschema.Draft202012Validator(schema).is_valid(value)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(schema=RANDOM_SCHEMAS.filter(lambda schema: "pattern" not in str(schema)), seed=st.integers(0, 40))
+def test_test_model_argument_values_are_valid_for_random_schemas(schema: dict[str, Any], seed: int) -> None:
+    """Fuzzes the core: `TestModel` calls tools with `SchemaValueGenerator` values (it ignores `pattern`)."""
+    value = SchemaValueGenerator(schema, seed).generate()
+    assert jsonschema.Draft202012Validator(schema).is_valid(value), f"{value!r} is invalid for {schema}"
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 0.1},
+        {"type": "number", "minimum": 0.8, "exclusiveMaximum": 1},
+        {"type": "number", "exclusiveMinimum": 2.9, "maximum": 3.1, "multipleOf": 0.1},
+        {"type": "integer", "minimum": 0.5},
+        {"type": "integer", "minimum": 10**19, "multipleOf": 3},
+    ],
+)
+def test_test_model_argument_values_respect_narrow_and_exclusive_bounds(schema: dict[str, Any]) -> None:
+    """Regression: exclusive bounds were moved inward by 0.5, leaving narrow ranges (gt=0, lt=0.1 gave -0.4)."""
+    for seed in range(5):
+        value = SchemaValueGenerator(schema, seed).generate()
+        assert jsonschema.Draft202012Validator(schema).is_valid(value), f"seed {seed}: {value!r}"
