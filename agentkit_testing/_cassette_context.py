@@ -25,7 +25,7 @@ from typing import Any
 
 from agentkit import RunInfo, RunObserver, intercept_runs
 from agentkit_testing._cassette import BeforeRecord, Cassette
-from agentkit_testing._cassette_codec import to_plain
+from agentkit_testing._cassette_codec import encode_messages
 from agentkit_testing._cassette_records import RecordedRun, RecordMode, model_id
 from agentkit_testing._cassette_selection import RunSelector
 from agentkit_testing._divergence import divergence
@@ -164,8 +164,7 @@ class CassetteSession:
 
 
 def _history(messages: Any) -> Any:
-    plain = to_plain(list(messages)) if messages else []
-    return _drop_timestamps(plain)
+    return _drop_timestamps(encode_messages(list(messages))) if messages else []
 
 
 def _drop_timestamps(value: Any) -> Any:

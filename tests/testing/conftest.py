@@ -28,22 +28,37 @@ class DiceGame:
 
 @pytest.fixture
 def dice_game() -> Callable[..., DiceGame]:
-    """Makes a dice-game agent: `roll_die` returns `game.roll`, `get_player_name` the deps."""
+    """Makes a dice-game agent: `roll_die` returns `game.roll` (`sided`: it takes a `sides` argument),
+    `get_player_name` returns the deps."""
 
-    def make(model: Model | str | None = None, *, name: str = "dice_game", roll: str = "4") -> DiceGame:
+    def make(
+        model: Model | str | None = None,
+        *,
+        name: str = "dice_game",
+        roll: str = "4",
+        system_prompt: str = "You're a dice game.\nUse the player's name in the response.",
+        sided: bool = False,
+    ) -> DiceGame:
         agent: Agent[str, str] = Agent(
-            model if model is not None else TestModel(),
-            deps_type=str,
-            system_prompt="You're a dice game.\nUse the player's name in the response.",
-            name=name,
+            model if model is not None else TestModel(), deps_type=str, system_prompt=system_prompt, name=name
         )
         game = DiceGame(agent, roll)
 
-        @agent.tool_plain
-        async def roll_die() -> str:
-            """Roll a six-sided die and return the result."""
-            game.calls["roll_die"] += 1
-            return game.roll
+        if sided:
+
+            @agent.tool_plain
+            async def roll_die(sides: int = 6) -> str:
+                """Roll a die with this many sides and return the result."""
+                game.calls["roll_die"] += 1
+                return game.roll
+
+        else:
+
+            @agent.tool_plain
+            async def roll_die() -> str:
+                """Roll a six-sided die and return the result."""
+                game.calls["roll_die"] += 1
+                return game.roll
 
         @agent.tool
         async def get_player_name(ctx: RunContext[str]) -> str:
