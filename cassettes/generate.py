@@ -13,7 +13,7 @@ import importlib.util
 import random
 import sys
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -63,9 +63,9 @@ def load_example(name: str) -> ModuleType:
 
 
 def pinned_sources() -> Any:
-    return override_sources(
-        clock=FixedClock(datetime(2025, 3, 15, 12, 0, tzinfo=UTC), timedelta(milliseconds=250)), ids=SequentialIds()
-    )
+    # One instant for every timestamp: tools may run in worker threads, so a clock that moves on
+    # each read would hand out its readings in whatever order the threads get there.
+    return override_sources(clock=FixedClock(datetime(2025, 3, 15, 12, 0, tzinfo=UTC)), ids=SequentialIds())
 
 
 def answer_paris(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
