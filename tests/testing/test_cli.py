@@ -73,7 +73,7 @@ def test_diff_shows_what_changed_between_recordings(runner: CliRunner, dice: Pat
     changed.write_text(
         dice.read_text()
         .replace("Your guess was right: you''re a winner!", "You win!")
-        .replace("2025-03-15T12:00:01Z", "2025-04-01T09:30:00Z")
+        .replace("2025-03-15T12:00:00Z", "2025-04-01T09:30:00Z")
     )
     result = runner.invoke(main, ["cassette", "diff", str(dice), str(changed)])
     assert result.exit_code == 1
