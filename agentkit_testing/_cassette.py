@@ -132,7 +132,10 @@ class Cassette:
             return f"run-{number}"
 
     def save(self, path: str | os.PathLike[str] | None = None) -> None:
-        """Write the cassette atomically, after the `before_record` hook and the scrubber."""
+        """Write the cassette atomically, after the `before_record` hook and the scrubber.
+
+        To another `path`, the format follows that file's name (`.json` is JSON).
+        """
         target = Path(path) if path is not None else self.path
         if target is None:
             raise CassetteError("This cassette has no file: pass a path to save() or create it with one")
@@ -150,4 +153,5 @@ class Cassette:
                 runs.append(run)
         document = self.scrubber.scrub(encode_document(runs))
         comment = self.scrubber.scrub_text(self.comment if self.comment is not None else DEFAULT_COMMENT)
-        atomic_write(target, dump_document(document, self.file_format, comment))
+        file_format = self.file_format if path is None else file_format_for(target)
+        atomic_write(target, dump_document(document, file_format, comment))

@@ -177,3 +177,13 @@ def test_empty_and_non_utf8_files_are_refused(tmp_path: Path) -> None:
     with pytest.raises(CassetteFormatError, match="is not UTF-8") as raised:
         Cassette.load(path)
     assert raised.value.line == 2
+
+
+def test_invalid_field_in_json_names_its_line(tmp_path: Path, repository: Path) -> None:
+    converted = tmp_path / "dice.json"
+    Cassette.load(repository / "cassettes" / "dice_game.yaml").save(converted)
+    broken = converted.read_text().replace('"node": 2', '"node": "two"')
+    path = write(tmp_path, broken, "broken.json")
+    with pytest.raises(CassetteFormatError) as raised:
+        Cassette.load(path)
+    assert (raised.value.line, raised.value.field) == (line_of(broken, '"node": "two"'), "runs[0].requests[1].node")
