@@ -1,3 +1,242 @@
-"""The agentkit pytest plugin, registered through the `pytest11` entry point."""
+"""The agentkit pytest plugin, registered through the `pytest11` entry point.
+
+What it gives a test suite, with nothing to import:
+
+- `--agentkit-record-mode` (or `AGENTKIT_RECORD_MODE`): `none` (default: replay only, so CI never
+  calls a live model), `once`, `new_episodes`, `all`, `rewrite`. The option has its own name so it
+  never clashes with pytest-recording's `--record-mode`.
+- real model requests are blocked in every test unless the record mode records;
+- `agentkit_cassette` fixture, or `@pytest.mark.agentkit_cassette(...)`: the test's runs are
+  recorded to / replayed from `cassettes/<test module>/<test name>.yaml` beside the test file;
+- `agent_runs` fixture: the runs made during the test, with their messages, for assertions;
+- a terminal summary of what was recorded and replayed, and which cassettes no test used, with
+  `--agentkit-delete-unused-cassettes` to remove them.
+
+The harness itself is imported only when a fixture needs it, so loading the plugin stays cheap.
+"""
 
 from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from agentkit_testing._capture import CapturedRuns
+    from agentkit_testing._cassette_context import CassetteSession
+
+RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
+RECORDING_MODES = frozenset({"once", "new_episodes", "all", "rewrite"})
+ENV_RECORD_MODE = "AGENTKIT_RECORD_MODE"
+MARKER = "agentkit_cassette"
+
+_stats_key = pytest.StashKey["CassetteStats"]()
+
+
+@dataclass
+class CassetteStats:
+    """What the cassettes of this test session did, for the terminal summary."""
+
+    used: set[str] = field(default_factory=set)
+    recorded: dict[str, int] = field(default_factory=dict)
+    replayed: dict[str, int] = field(default_factory=dict)
+    expected: dict[str, set[str]] = field(default_factory=dict)
+    """Per cassette directory, the cassette file names of every collected test (run or not)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "used": sorted(self.used),
+            "recorded": self.recorded,
+            "replayed": self.replayed,
+            "expected": {directory: sorted(names) for directory, names in self.expected.items()},
+        }
+
+    def merge_json(self, data: dict[str, Any]) -> None:
+        self.used.update(data["used"])
+        for name in ("recorded", "replayed"):
+            mine: dict[str, int] = getattr(self, name)
+            for path, count in data[name].items():
+                mine[path] = mine.get(path, 0) + count
+        for directory, names in data["expected"].items():
+            self.expected.setdefault(directory, set()).update(names)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("agentkit", "agentkit: record and replay agent runs")
+    group.addoption(
+        "--agentkit-record-mode",
+        action="store",
+        default=None,
+        choices=RECORD_MODES,
+        help=f"cassette record mode (default: ${ENV_RECORD_MODE} or 'none', which replays only and blocks "
+        "real model requests)",
+    )
+    group.addoption(
+        "--agentkit-delete-unused-cassettes",
+        action="store_true",
+        default=False,
+        help="delete cassette files that no collected test of their module uses",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(path=None, record_mode=None, **options): record/replay the test's agent runs with a cassette; "
+        "options go to agentkit_testing.cassette (matching, external_tools, scrub_patterns, ...)",
+    )
+    config.stash[_stats_key] = CassetteStats()
+    record_mode(config)  # a wrong option or environment value stops the session at once
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_XdistBridge(config), "agentkit-xdist-bridge")
+
+
+def record_mode(config: pytest.Config, marker: pytest.Mark | None = None) -> str:
+    """The record mode in force: the marker's, else the option's, else the environment's, else `none`."""
+    mode = marker.kwargs.get("record_mode") if marker is not None else None
+    mode = mode or config.getoption("--agentkit-record-mode") or os.environ.get(ENV_RECORD_MODE) or "none"
+    if mode not in RECORD_MODES:
+        raise pytest.UsageError(
+            f"agentkit record mode must be one of {', '.join(RECORD_MODES)}; got {mode!r} "
+            f"(from the {MARKER} marker, --agentkit-record-mode or ${ENV_RECORD_MODE})"
+        )
+    return str(mode)
+
+
+def default_cassette_path(item: pytest.Item) -> Path:
+    """`cassettes/<test module>/<test name>.yaml`, beside the test file."""
+    module = Path(str(item.path))
+    return module.parent / "cassettes" / module.stem / f"{_file_name(item.name)}.yaml"
+
+
+def _file_name(test_name: str) -> str:
+    return re.sub(r"[^\w.\-\[\]]+", "_", test_name).strip("_") or "test"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    stats = config.stash[_stats_key]
+    for item in items:
+        path = default_cassette_path(item)
+        stats.expected.setdefault(str(path.parent), set()).add(path.name)
+
+
+@pytest.fixture
+def agentkit_record_mode(request: pytest.FixtureRequest) -> str:
+    """The record mode in force for this test."""
+    return record_mode(request.config, request.node.get_closest_marker(MARKER))
+
+
+@pytest.fixture(autouse=True)
+def _agentkit_request_guard(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Block real model requests unless recording; open the cassette when the test is marked."""
+    from agentkit.models import override_allow_model_requests
+
+    marker = request.node.get_closest_marker(MARKER)
+    allowed = record_mode(request.config, marker) in RECORDING_MODES
+    with override_allow_model_requests(allowed):
+        if marker is not None and "agentkit_cassette" not in request.fixturenames:
+            request.getfixturevalue("agentkit_cassette")
+        yield
+
+
+@pytest.fixture
+def agentkit_cassette(request: pytest.FixtureRequest) -> Iterator[CassetteSession]:
+    """A cassette for this test: every agent run inside the test is recorded or replayed with it."""
+    from agentkit_testing._cassette_context import cassette
+
+    marker = request.node.get_closest_marker(MARKER)
+    options = dict(marker.kwargs) if marker is not None else {}
+    options.pop("record_mode", None)
+    path = Path(options.pop("path", None) or default_cassette_path(request.node))
+    if not path.is_absolute():
+        path = Path(str(request.node.path)).parent / path
+    mode = record_mode(request.config, marker)
+    if mode in RECORDING_MODES:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    options.setdefault("label", request.node.nodeid)
+    stats = request.config.stash[_stats_key]
+    stats.used.add(str(path))
+    with cassette(path, mode, **options) as session:  # type: ignore[arg-type]
+        yield session
+        stats.recorded[str(path)] = stats.recorded.get(str(path), 0) + len(session.recorded_runs)
+        stats.replayed[str(path)] = stats.replayed.get(str(path), 0) + len(session.replayed_runs)
+
+
+@pytest.fixture
+def agent_runs() -> Iterator[CapturedRuns]:
+    """The agent runs made during this test, each with its messages, result or error."""
+    from agentkit_testing._capture import capture_runs
+
+    with capture_runs() as runs:
+        yield runs
+
+
+def _unused_cassettes(stats: CassetteStats) -> list[Path]:
+    unused = []
+    for directory, expected in stats.expected.items():
+        folder = Path(directory)
+        if not folder.is_dir():
+            continue
+        for candidate in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.json")):
+            if candidate.name not in expected and str(candidate) not in stats.used:
+                unused.append(candidate)
+    return unused
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):
+        return  # xdist workers report to the controller, which prints the summary
+    stats = config.stash[_stats_key]
+    unused = _unused_cassettes(stats)
+    if not (stats.used or unused):
+        return
+    root = Path(str(config.rootpath))
+    terminalreporter.section("agentkit cassettes")
+    recorded = sum(stats.recorded.values())
+    replayed = sum(stats.replayed.values())
+    terminalreporter.write_line(
+        f"{len(stats.used)} cassette(s) used: {recorded} run(s) recorded, {replayed} run(s) replayed"
+    )
+    for used in sorted(stats.used):
+        if stats.recorded.get(used):
+            terminalreporter.write_line(f"  recorded {stats.recorded[used]} run(s) to {_relative(used, root)}")
+    if unused:
+        delete = config.getoption("--agentkit-delete-unused-cassettes")
+        verb = "deleted" if delete else "unused"
+        terminalreporter.write_line(f"{len(unused)} cassette(s) {verb}:")
+        for path in unused:
+            terminalreporter.write_line(f"  {_relative(str(path), root)}")
+            if delete:
+                path.unlink()
+        if not delete:
+            terminalreporter.write_line("  (delete them with --agentkit-delete-unused-cassettes)")
+
+
+def _relative(path: str, root: Path) -> str:
+    try:
+        return str(Path(path).relative_to(root))
+    except ValueError:
+        return path
+
+
+class _XdistBridge:
+    """Carries each xdist worker's cassette statistics to the controller."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        workeroutput = getattr(self.config, "workeroutput", None)
+        if workeroutput is not None:
+            workeroutput["agentkit_cassettes"] = self.config.stash[_stats_key].to_json()
+
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        data = getattr(node, "workeroutput", {}).get("agentkit_cassettes")
+        if data is not None:
+            self.config.stash[_stats_key].merge_json(data)
