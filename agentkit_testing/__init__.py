@@ -1,5 +1,65 @@
-"""agentkit_testing: record agent runs to cassettes, replay them offline, and test them."""
+"""agentkit_testing: record agent runs to cassettes, replay them offline, and test them.
+
+- `cassette(path, record_mode)`: record or replay every agent run in a block.
+- `RecordingModel` / `ReplayModel`: the same, explicitly, around one model.
+- `capture_runs()`: the runs made in a block, with their messages.
+- `serialize_run()` and `AgentRunSnapshotExtension` (syrupy): readable node-sequence snapshots.
+- `agentkit_testing.strategies`: hypothesis strategies for tool arguments and tool-call flows.
+- The pytest plugin (loaded automatically) gives fixtures and `--agentkit-record-mode`.
+"""
 
 from __future__ import annotations
 
-__all__: tuple[str, ...] = ()
+from typing import TYPE_CHECKING, Any
+
+from agentkit_testing._capture import CapturedRun, CapturedRuns, capture_runs
+from agentkit_testing._cassette import BeforeRecord, Cassette
+from agentkit_testing._cassette_context import CassetteSession, cassette
+from agentkit_testing._cassette_records import RecordedRun, RecordMode
+from agentkit_testing._exceptions import CassetteDivergence, CassetteError, CassetteFormatError, UnrecordedRequest
+from agentkit_testing._matching import Matching, Normalizer, normalize_datetimes, normalize_uuids, replace_pattern
+from agentkit_testing._recorder import RecordingModel
+from agentkit_testing._replay import ReplayModel
+from agentkit_testing._run_text import serialize_run
+from agentkit_testing._scripted import ScriptedModel
+from agentkit_testing._secrets import DEFAULT_SECRET_PATTERNS, Scrubber
+
+if TYPE_CHECKING:
+    from agentkit_testing._snapshot import AgentRunSnapshotExtension
+
+__all__ = (
+    "AgentRunSnapshotExtension",
+    "BeforeRecord",
+    "CapturedRun",
+    "CapturedRuns",
+    "Cassette",
+    "CassetteDivergence",
+    "CassetteError",
+    "CassetteFormatError",
+    "CassetteSession",
+    "DEFAULT_SECRET_PATTERNS",
+    "Matching",
+    "Normalizer",
+    "RecordMode",
+    "RecordedRun",
+    "RecordingModel",
+    "ReplayModel",
+    "ScriptedModel",
+    "Scrubber",
+    "UnrecordedRequest",
+    "capture_runs",
+    "cassette",
+    "normalize_datetimes",
+    "normalize_uuids",
+    "replace_pattern",
+    "serialize_run",
+)
+
+
+def __getattr__(name: str) -> Any:
+    # syrupy is imported only by the snapshot module, and only when the extension is asked for.
+    if name == "AgentRunSnapshotExtension":
+        from agentkit_testing._snapshot import AgentRunSnapshotExtension
+
+        return AgentRunSnapshotExtension
+    raise AttributeError(f"module 'agentkit_testing' has no attribute {name!r}")

@@ -39,3 +39,13 @@ def test_import_agentkit_loads_no_provider_sdk_or_test_tool() -> None:
     )
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert output.strip() == ""
+
+
+def test_import_agentkit_testing_loads_no_test_tool_until_asked() -> None:
+    code = (
+        "import sys, agentkit_testing\n"
+        "banned = ['pytest', 'hypothesis', 'syrupy', 'vcr', 'openai', 'anthropic']\n"
+        "print(','.join(name for name in banned if name in sys.modules))"
+    )
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert output.strip() == ""
