@@ -5,7 +5,8 @@ What it gives a test suite, with nothing to import:
 - `--agentkit-record-mode` (or `AGENTKIT_RECORD_MODE`): `none` (default: replay only, so CI never
   calls a live model), `once`, `new_episodes`, `all`, `rewrite`. The option has its own name so it
   never clashes with pytest-recording's `--record-mode`.
-- real model requests are blocked in every test unless the record mode records;
+- real model requests are blocked in every test unless the record mode records, or the test is
+  marked `@pytest.mark.agentkit_allow_model_requests` (live tests);
 - `agentkit_cassette` fixture, or `@pytest.mark.agentkit_cassette(...)`: the test's runs are
   recorded to / replayed from `cassettes/<test module>/<test name>.yaml` beside the test file;
 - `agent_runs` fixture: the runs made during the test, with their messages, for assertions;
@@ -34,6 +35,7 @@ RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
 RECORDING_MODES = frozenset({"once", "new_episodes", "all", "rewrite"})
 ENV_RECORD_MODE = "AGENTKIT_RECORD_MODE"
 MARKER = "agentkit_cassette"
+ALLOW_MARKER = "agentkit_allow_model_requests"
 
 _stats_key = pytest.StashKey["CassetteStats"]()
 
@@ -90,6 +92,10 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{MARKER}(path=None, record_mode=None, **options): record/replay the test's agent runs with a cassette; "
         "options go to agentkit_testing.cassette (matching, external_tools, scrub_patterns, ...)",
     )
+    config.addinivalue_line(
+        "markers",
+        f"{ALLOW_MARKER}: let the test's models send real requests (live tests) whatever the record mode",
+    )
     config.stash[_stats_key] = CassetteStats()
     record_mode(config)  # a wrong option or environment value stops the session at once
     if config.pluginmanager.hasplugin("xdist"):
@@ -138,6 +144,7 @@ def _agentkit_request_guard(request: pytest.FixtureRequest) -> Iterator[None]:
 
     marker = request.node.get_closest_marker(MARKER)
     allowed = record_mode(request.config, marker) in RECORDING_MODES
+    allowed = allowed or request.node.get_closest_marker(ALLOW_MARKER) is not None
     with override_allow_model_requests(allowed):
         if marker is not None and "agentkit_cassette" not in request.fixturenames:
             request.getfixturevalue("agentkit_cassette")

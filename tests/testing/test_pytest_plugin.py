@@ -222,3 +222,19 @@ def test_xdist_workers_record_their_own_cassettes(project: pytest.Pytester) -> N
     replayed = project.runpytest_subprocess(*QUIET, "-n", "2")
     replayed.assert_outcomes(passed=4)
     replayed.stdout.fnmatch_lines(["*4 run(s) replayed*"])
+
+
+def test_allow_marker_lifts_the_guard_for_live_tests(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(agent_module=AGENT_MODULE)
+    pytester.makepyfile(
+        test_live="""
+        import pytest
+        import agent_module
+
+        @pytest.mark.agentkit_allow_model_requests
+        def test_live():
+            assert agent_module.agent.run_sync("hello").data == "live answer"
+        """
+    )
+    pytester.syspathinsert()
+    run(pytester).assert_outcomes(passed=1)
