@@ -8,7 +8,7 @@ What it gives a test suite, with nothing to import:
 - real model requests are blocked in every test unless the record mode records, or the test is
   marked `@pytest.mark.agentkit_allow_model_requests` (live tests);
 - `agentkit_cassette` fixture, or `@pytest.mark.agentkit_cassette(...)`: the test's runs are
-  recorded to / replayed from `cassettes/<test module>/<test name>.yaml` beside the test file;
+  recorded to / replayed from `<rootdir>/cassettes/<test module path>/<test name>.yaml`;
 - `agent_runs` fixture: the runs made during the test, with their messages, for assertions;
 - a terminal summary of what was recorded and replayed, and which cassettes no test used, with
   `--agentkit-delete-unused-cassettes` to remove them.
@@ -82,7 +82,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--agentkit-delete-unused-cassettes",
         action="store_true",
         default=False,
-        help="delete cassette files that no collected test of their module uses",
+        help="delete agentkit cassette files that no collected test of their module uses",
     )
 
 
@@ -115,9 +115,18 @@ def record_mode(config: pytest.Config, marker: pytest.Mark | None = None) -> str
 
 
 def default_cassette_path(item: pytest.Item) -> Path:
-    """`cassettes/<test module>/<test name>.yaml`, beside the test file."""
+    """`<rootdir>/cassettes/<test module>/<test name>.yaml`, the module as its path from the rootdir.
+
+    Rooted apart from pytest-recording's `<test dir>/cassettes/`, so HTTP cassettes and agent
+    cassettes never share a file name.
+    """
+    root = Path(str(item.config.rootpath))
     module = Path(str(item.path))
-    return module.parent / "cassettes" / module.stem / f"{_file_name(item.name)}.yaml"
+    try:
+        relative = module.relative_to(root).with_suffix("")
+    except ValueError:
+        relative = Path(module.stem)
+    return root / "cassettes" / relative / f"{_file_name(item.name)}.yaml"
 
 
 def _file_name(test_name: str) -> str:
@@ -161,7 +170,7 @@ def agentkit_cassette(request: pytest.FixtureRequest) -> Iterator[CassetteSessio
     options.pop("record_mode", None)
     path = Path(options.pop("path", None) or default_cassette_path(request.node))
     if not path.is_absolute():
-        path = Path(str(request.node.path)).parent / path
+        path = Path(str(request.config.rootpath)) / path
     mode = record_mode(request.config, marker)
     if mode in RECORDING_MODES:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -190,9 +199,19 @@ def _unused_cassettes(stats: CassetteStats) -> list[Path]:
         if not folder.is_dir():
             continue
         for candidate in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.json")):
-            if candidate.name not in expected and str(candidate) not in stats.used:
+            if candidate.name not in expected and str(candidate) not in stats.used and _is_agentkit_cassette(candidate):
                 unused.append(candidate)
     return unused
+
+
+def _is_agentkit_cassette(path: Path) -> bool:
+    """Only files that declare the agentkit cassette format are ever reported or deleted."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(4096)
+    except OSError:
+        return False
+    return b"agentkit-cassette" in head
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

@@ -21,7 +21,8 @@ from agentkit import (
 )
 from agentkit.models import Model, ModelRequestParameters, TestModel, override_allow_model_requests
 
-pytestmark = pytest.mark.anyio
+# These tests drive the guard themselves, so the plugin's default block is lifted for them.
+pytestmark = [pytest.mark.anyio, pytest.mark.agentkit_allow_model_requests]
 
 
 class NetworkModel(Model):
@@ -113,10 +114,21 @@ async def test_interceptor_sees_and_wraps_every_run_in_context() -> None:
         result = await agent.run("hi")
     assert result.data == "wrapped gpt-4o"
     (info,) = recorder.infos
-    assert (info.agent_name, info.model.model_name, info.user_prompt, info.streamed) == ("module_level", "gpt-4o", "hi", False)
+    assert (info.agent_name, info.model.model_name, info.user_prompt, info.streamed) == (
+        "module_level",
+        "gpt-4o",
+        "hi",
+        False,
+    )
     assert recorder.tool_calls == ["lookup"]
     assert executed == ["a"]
-    assert recorder.nodes == [(0, "ModelRequestNode"), (1, "CallToolsNode"), (2, "ModelRequestNode"), (3, "CallToolsNode"), (4, "End")]
+    assert recorder.nodes == [
+        (0, "ModelRequestNode"),
+        (1, "CallToolsNode"),
+        (2, "ModelRequestNode"),
+        (3, "CallToolsNode"),
+        (4, "End"),
+    ]
     assert recorder.ended == [(result, None)]
     assert (await Agent(TestModel()).run("outside")).data == "success (no tool calls)"
     assert len(recorder.infos) == 1

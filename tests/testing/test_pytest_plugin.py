@@ -172,13 +172,16 @@ def test_agent_runs_fixture_captures_messages(pytester: pytest.Pytester) -> None
 def test_unused_cassettes_are_reported_and_can_be_deleted(project: pytest.Pytester) -> None:
     run(project, "--agentkit-record-mode=once").assert_outcomes(passed=2)
     stale = project.path / "cassettes" / "test_agents" / "test_removed_long_ago.yaml"
-    stale.write_text("stale")
+    stale.write_text("format: agentkit-cassette\nversion: 1\nruns: []\n")
+    foreign = project.path / "cassettes" / "test_agents" / "test_http_recording.yaml"
+    foreign.write_text("interactions: []\nversion: 1\n")  # e.g. a vcrpy cassette: never touched
     reported = run(project)
     reported.stdout.fnmatch_lines(["*1 cassette(s) unused:*", "*test_removed_long_ago.yaml*"])
     assert stale.exists()
     deleted = run(project, "--agentkit-delete-unused-cassettes")
     deleted.stdout.fnmatch_lines(["*1 cassette(s) deleted:*"])
     assert not stale.exists()
+    assert foreign.exists()
     assert (project.path / "cassettes" / "test_agents" / "test_sync.yaml").exists()
 
 
@@ -193,6 +196,7 @@ def test_coexists_with_pytest_recording(project: pytest.Pytester) -> None:
     pytest.importorskip("pytest_recording")
     result = run(project, "--record-mode=none", "--agentkit-record-mode=once")
     result.assert_outcomes(passed=2)
+    assert (project.path / "cassettes" / "test_agents" / "test_sync.yaml").exists()
 
 
 def test_xdist_workers_record_their_own_cassettes(project: pytest.Pytester) -> None:
@@ -238,3 +242,14 @@ def test_allow_marker_lifts_the_guard_for_live_tests(pytester: pytest.Pytester) 
     )
     pytester.syspathinsert()
     run(pytester).assert_outcomes(passed=1)
+
+
+def test_nested_test_modules_get_their_path_under_cassettes(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(agent_module=AGENT_MODULE)
+    pytester.mkpydir("suite")
+    (pytester.path / "suite" / "test_deep.py").write_text(
+        "import agent_module\n\ndef test_deep(agentkit_cassette):\n    agent_module.agent.run_sync('x')\n"
+    )
+    pytester.syspathinsert()
+    run(pytester, "--agentkit-record-mode=once").assert_outcomes(passed=1)
+    assert (pytester.path / "cassettes" / "suite" / "test_deep" / "test_deep.yaml").exists()
