@@ -89,7 +89,8 @@ class ToolReturnPart:
         return plain if isinstance(plain, dict) else {"return_value": plain}
 
 
-ErrorDetails: TypeAlias = dict[str, Any]
+ErrorDetails: TypeAlias = pydantic_core.ErrorDetails
+"""One validation error as pydantic reports it (`type`, `loc` tuple, `msg`, `input`, ...)."""
 
 
 @dataclass

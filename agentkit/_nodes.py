@@ -400,7 +400,7 @@ async def _execute_tool(ctx: GraphRunContext, call: ToolCallPart) -> ToolReturnP
         kwargs = schema.validate(call.args)
     except pydantic.ValidationError as error:
         return RetryPromptPart(
-            content=error.errors(include_url=False, include_context=False),  # type: ignore[arg-type]
+            content=error.errors(include_url=False, include_context=False),
             tool_name=call.tool_name,
             tool_call_id=call.tool_call_id,
         )

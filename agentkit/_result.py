@@ -88,7 +88,7 @@ class ResultTool:
         except pydantic.ValidationError as error:
             raise ToolRetry(
                 RetryPromptPart(
-                    content=error.errors(include_url=False, include_context=False),  # type: ignore[arg-type]
+                    content=error.errors(include_url=False, include_context=False),
                     tool_name=call.tool_name,
                     tool_call_id=call.tool_call_id,
                 )

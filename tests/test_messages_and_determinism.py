@@ -38,7 +38,7 @@ def test_every_part_kind_round_trips_through_json() -> None:
                 UserPromptPart("hi", timestamp=STAMP),
                 ToolReturnPart("t", {"a": [1, 2]}, "c1", timestamp=STAMP),
                 RetryPromptPart(
-                    [{"type": "missing", "loc": ["x"], "msg": "Field required", "input": {}}], "t", "c2", STAMP
+                    [{"type": "missing", "loc": ("x",), "msg": "Field required", "input": {}}], "t", "c2", STAMP
                 ),
                 RetryPromptPart("again", timestamp=STAMP, tool_call_id="c3"),
             ]

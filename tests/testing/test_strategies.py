@@ -349,17 +349,11 @@ def test_every_run_ends_in_end_or_a_documented_error(result_name: str) -> None:
     check()
 
 
-LOC_TUPLE_BUG = (
-    "core bug: RetryPromptPart.content is list[dict[str, Any]], so JSON turns each validation error's loc tuple "
-    "into a list; fix in agentkit/_messages.py: ErrorDetails = pydantic_core.ErrorDetails (a TypedDict, tuple loc)"
-)
-
-
 @pytest.mark.parametrize(
     "kinds",
     [
         pytest.param(WELL_FORMED, id="well-formed"),
-        pytest.param(None, id="all kinds", marks=pytest.mark.xfail(strict=True, reason=LOC_TUPLE_BUG)),
+        pytest.param(None, id="all kinds"),
     ],
 )
 def test_messages_round_trip_through_json_exactly(kinds: tuple[ResponseKind, ...] | None) -> None:
@@ -467,7 +461,6 @@ def test_tool_retries_are_counted_in_call_order_not_finishing_order() -> None:
     run.check(retry_budgets={"pause": 1})
 
 
-@pytest.mark.xfail(strict=True, reason=LOC_TUPLE_BUG)
 def test_a_validation_retry_prompt_round_trips_through_json_exactly() -> None:
     errors: list[Any] = [{"type": "missing", "loc": ("city",), "msg": "Field required", "input": {}}]
     messages: list[ModelMessage] = [ModelRequest([RetryPromptPart(errors, "forecast", "c1")])]
