@@ -9,10 +9,8 @@ from pathlib import Path
 
 import pytest
 
-import agentkit_testing
 from agentkit import Agent, RunContext
 from agentkit.models import Model, TestModel
-from agentkit_testing._cassette_context import cassette
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
@@ -74,10 +72,3 @@ def dice_game() -> Callable[..., DiceGame]:
 @pytest.fixture
 def repository() -> Path:
     return REPOSITORY
-
-
-@pytest.fixture
-def public_cassette(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`agentkit_testing.cassette`, for examples written against the public API before it is exported."""
-    if not hasattr(agentkit_testing, "cassette"):
-        monkeypatch.setattr(agentkit_testing, "cassette", cassette, raising=False)

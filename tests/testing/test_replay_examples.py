@@ -17,11 +17,7 @@ from agentkit.models import override_allow_model_requests
 
 SEED_SCRIPT = """
 import runpy, sys
-import agentkit_testing
 from agentkit.models import override_allow_model_requests
-from agentkit_testing._cassette_context import cassette
-if not hasattr(agentkit_testing, "cassette"):
-    agentkit_testing.cassette = cassette  # until agentkit_testing exports it
 with override_allow_model_requests(False):
     runpy.run_path("examples/seed_replay.py", run_name="__main__")
 print("openai imported:", "openai" in sys.modules)
@@ -53,7 +49,6 @@ def test_seed_example_replays_with_no_key_no_network_and_no_sdk(repository: Path
     assert sdk == "openai imported: False"
 
 
-@pytest.mark.usefixtures("public_cassette")
 def test_dice_example_replays_without_rolling(
     repository: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -67,7 +62,6 @@ def test_dice_example_replays_without_rolling(
     assert capsys.readouterr().out == "You rolled a 4, Anne. Your guess was right: you're a winner!\n"
 
 
-@pytest.mark.usefixtures("public_cassette")
 def test_streaming_example_replays_its_chunks(
     repository: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
