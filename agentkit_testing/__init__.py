@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Any
 from agentkit_testing._capture import CapturedRun, CapturedRuns, capture_runs
 from agentkit_testing._cassette import BeforeRecord, Cassette
 from agentkit_testing._cassette_context import CassetteSession, cassette
-from agentkit_testing._cassette_records import RecordedRun, RecordMode
+from agentkit_testing._cassette_records import (
+    RecordedError,
+    RecordedRequest,
+    RecordedResult,
+    RecordedRun,
+    RecordedToolCall,
+    RecordMode,
+)
 from agentkit_testing._exceptions import CassetteDivergence, CassetteError, CassetteFormatError, UnrecordedRequest
 from agentkit_testing._matching import Matching, Normalizer, normalize_datetimes, normalize_uuids, replace_pattern
 from agentkit_testing._recorder import RecordingModel
@@ -41,7 +48,11 @@ __all__ = (
     "Matching",
     "Normalizer",
     "RecordMode",
+    "RecordedError",
+    "RecordedRequest",
+    "RecordedResult",
     "RecordedRun",
+    "RecordedToolCall",
     "RecordingModel",
     "ReplayModel",
     "ScriptedModel",
