@@ -8,6 +8,7 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from types import FrameType
 from typing import Any, Generic, overload
 
@@ -35,6 +36,15 @@ SystemPromptFunc = Callable[..., "str | Awaitable[str]"]
 ToolFunc = Callable[..., Any]
 _UNSET: Any = object()
 _NONE_TYPE = type(None)
+
+
+@dataclass(frozen=True)
+class _ToolOptions:
+    name: str | None
+    retries: int | None
+    prepare: ToolPrepareFunc | None
+    docstring_format: DocstringFormat
+    require_parameter_descriptions: bool
 
 
 class Agent(Generic[AgentDepsT, ResultDataT]):
@@ -132,22 +142,8 @@ class Agent(Generic[AgentDepsT, ResultDataT]):
         require_parameter_descriptions: bool = False,
     ) -> Any:
         """Register a tool whose first parameter is the `RunContext`; usable bare or with options."""
-
-        def register(func: ToolFunc) -> ToolFunc:
-            self._register(
-                Tool(
-                    func,
-                    takes_ctx=True,
-                    max_retries=retries,
-                    name=name,
-                    prepare=prepare,
-                    docstring_format=docstring_format,
-                    require_parameter_descriptions=require_parameter_descriptions,
-                )
-            )
-            return func
-
-        return register(function) if function is not None else register
+        options = _ToolOptions(name, retries, prepare, docstring_format, require_parameter_descriptions)
+        return self._tool_decorator(function, options, takes_ctx=True)
 
     @overload
     def tool_plain(self, function: ToolFunc, /) -> ToolFunc: ...
@@ -175,21 +171,25 @@ class Agent(Generic[AgentDepsT, ResultDataT]):
         require_parameter_descriptions: bool = False,
     ) -> Any:
         """Register a tool that does not take the `RunContext`; usable bare or with options."""
+        options = _ToolOptions(name, retries, prepare, docstring_format, require_parameter_descriptions)
+        return self._tool_decorator(function, options, takes_ctx=False)
 
+    def _tool_decorator(self, function: ToolFunc | None, options: _ToolOptions, *, takes_ctx: bool) -> Any:
         def register(func: ToolFunc) -> ToolFunc:
-            if takes_run_context(func):
+            if not takes_ctx and takes_run_context(func):
                 raise UserError(
-                    f"Tool {name or func.__name__!r} takes a RunContext; register it with `tool`, not `tool_plain`"
+                    f"Tool {options.name or func.__name__!r} takes a RunContext; "
+                    "register it with `tool`, not `tool_plain`"
                 )
             self._register(
                 Tool(
                     func,
-                    takes_ctx=False,
-                    max_retries=retries,
-                    name=name,
-                    prepare=prepare,
-                    docstring_format=docstring_format,
-                    require_parameter_descriptions=require_parameter_descriptions,
+                    takes_ctx=takes_ctx,
+                    max_retries=options.retries,
+                    name=options.name,
+                    prepare=options.prepare,
+                    docstring_format=options.docstring_format,
+                    require_parameter_descriptions=options.require_parameter_descriptions,
                 )
             )
             return func
