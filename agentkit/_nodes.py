@@ -192,9 +192,9 @@ class ModelRequestNode:
     def _finish(self, ctx: GraphRunContext, response: ModelResponse, usage: Usage) -> CallToolsNode:
         state = ctx.state
         state.usage.incr(usage, requests=1)
-        ctx.deps.usage_limits.check_tokens(state.usage)
         state.message_history.append(response)
         self._result = CallToolsNode(response)
+        ctx.deps.usage_limits.check_tokens(state.usage)  # after the response is kept: a breach loses nothing
         return self._result
 
 
@@ -346,13 +346,25 @@ async def _run_tools(ctx: GraphRunContext, calls: list[ToolCallPart]) -> list[To
     if len(calls) == 1:
         return [await _run_one_tool(ctx, calls[0])]
     results: list[ToolReturnPart | RetryPromptPart | None] = [None] * len(calls)
+    errors: list[Exception | None] = [None] * len(calls)
 
     async def run_at(index: int, call: ToolCallPart) -> None:
-        results[index] = await _run_one_tool(ctx, call)
+        try:
+            results[index] = await _run_one_tool(ctx, call)
+        except Exception as error:  # raised below, once every call has finished
+            errors[index] = error
 
     async with anyio.create_task_group() as group:
         for index, call in enumerate(calls):
             group.start_soon(run_at, index, call)
+    failures = [error for error in errors if error is not None]
+    if failures:
+        # A tool's own exception escapes as it is, as with a single call (not in an ExceptionGroup);
+        # with several, the first in call order, naming the others.
+        first, *others = failures
+        if others:
+            first.add_note(f"{len(others)} other tool call(s) in this response also raised: {others!r}")
+        raise first
     return [result for result in results if result is not None]
 
 

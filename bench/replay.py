@@ -22,11 +22,10 @@ from pathlib import Path
 
 import anyio
 import yaml
+from overhead import two_tool_agent  # the same agent as the overhead benchmark (bench/ is on sys.path)
 
-from agentkit import Agent, RunContext
 from agentkit.models import TestModel
-from agentkit_testing._cassette import Cassette
-from agentkit_testing._cassette_context import cassette
+from agentkit_testing import Cassette, cassette
 
 BATCH = 200
 ROUNDS = 7
@@ -34,24 +33,8 @@ LOAD_RUNS = 1000
 LOAD_ROUNDS = 5
 
 
-def two_tool_agent() -> Agent[str, str]:
-    agent: Agent[str, str] = Agent(TestModel(), deps_type=str, name="bench")
-
-    @agent.tool
-    async def get_weather(ctx: RunContext[str], city: str) -> str:
-        """Weather for a city."""
-        return f"sunny in {city}"
-
-    @agent.tool_plain
-    async def local_time(utc_offset: int = 0) -> str:
-        """Local time."""
-        return f"{12 + utc_offset}:00"
-
-    return agent
-
-
 async def replay_ms(directory: Path) -> tuple[float, float]:
-    agent = two_tool_agent()
+    agent = two_tool_agent(TestModel())
     path = directory / "replay.yaml"
     with cassette(path, "rewrite"):
         await agent.run("What should I wear?", deps="x")

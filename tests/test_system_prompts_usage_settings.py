@@ -112,3 +112,12 @@ async def test_model_settings_merge_agent_under_run() -> None:
     await agent.run("go", model_settings={"temperature": 0.0, "seed": 3})
     await agent.run("go")
     assert seen == [{"temperature": 0.0, "max_tokens": 10, "seed": 3}, {"temperature": 0.5, "max_tokens": 10}]
+
+
+async def test_a_token_limit_breach_keeps_the_response_that_broke_it() -> None:
+    from agentkit import capture_run_messages
+
+    agent = Agent(TestModel(custom_result_text="many words in this answer indeed"))
+    with capture_run_messages() as messages, pytest.raises(UsageLimitExceeded):
+        await agent.run("go", usage_limits=UsageLimits(response_tokens_limit=2))
+    assert [m.kind for m in messages] == ["request", "response"]
