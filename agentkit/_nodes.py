@@ -256,34 +256,35 @@ class CallToolsNode:
         self, ctx: GraphRunContext, calls: list[ToolCallPart]
     ) -> AsyncIterator[HandleResponseEvent]:
         deps = ctx.deps
-        parts: list[Any] = []
+        answers: dict[int, ToolReturnPart | RetryPromptPart] = {}  # by position in `calls`, to keep call order
         final: FinalResult[Any] | None = None
         result_call = deps.result_schema.find_call(calls)
         if result_call is not None:
             assert deps.result_schema.tool is not None
+            position = calls.index(result_call)
             try:
                 data = deps.result_schema.tool.validate(result_call)
                 data = await _validate_result(ctx, data, result_call)
             except ToolRetry as retry:
                 _count_result_retry(ctx, retry.retry_prompt)
-                parts.append(retry.retry_prompt)
+                answers[position] = retry.retry_prompt
             else:
                 ctx.state.retries = 0
                 final = FinalResult(data, result_call.tool_name, result_call.tool_call_id)
-                parts.append(ToolReturnPart(result_call.tool_name, "Final result processed.", result_call.tool_call_id))
+                answers[position] = ToolReturnPart(
+                    result_call.tool_name, "Final result processed.", result_call.tool_call_id
+                )
 
-        pending: list[ToolCallPart] = []
-        for call in calls:
+        pending: list[tuple[int, ToolCallPart]] = []
+        for position, call in enumerate(calls):
             if call is result_call:
                 continue
             if final is not None:
-                parts.append(
-                    ToolReturnPart(
-                        call.tool_name, "Tool not executed - a final result was already processed.", call.tool_call_id
-                    )
+                answers[position] = ToolReturnPart(
+                    call.tool_name, "Tool not executed - a final result was already processed.", call.tool_call_id
                 )
             elif call.tool_name in deps.function_tools:
-                pending.append(call)
+                pending.append((position, call))
             else:
                 names = [*deps.function_tools, *(t.name for t in deps.result_schema.tool_definitions())]
                 unknown = RetryPromptPart(
@@ -293,17 +294,19 @@ class CallToolsNode:
                     tool_call_id=call.tool_call_id,
                 )
                 _count_result_retry(ctx, unknown, tool_name=call.tool_name)
-                parts.append(unknown)
+                answers[position] = unknown
 
         if pending:
-            for call in pending:
+            pending_calls = [call for _, call in pending]
+            for call in pending_calls:
                 yield FunctionToolCallEvent(call)
-            results = await _run_tools(ctx, pending)
-            _count_tool_retries(ctx, pending, results)
-            for call, result in zip(pending, results, strict=True):
+            results = await _run_tools(ctx, pending_calls)
+            _count_tool_retries(ctx, pending_calls, results)
+            for (position, call), result in zip(pending, results, strict=True):
                 yield FunctionToolResultEvent(result, call.tool_call_id)
-            parts.extend(results)
+                answers[position] = result
 
+        parts: list[Any] = [answers[position] for position in sorted(answers)]
         if final is not None:
             ctx.state.message_history.append(ModelRequest(parts=parts))
             self._result = End(final)
