@@ -323,6 +323,8 @@ class _SchemaWalker:
         step = Fraction(str(schema["multipleOf"])).numerator  # integer multiples of p/q are multiples of p
         first = None if low is None else math.ceil(Fraction(low, step))
         last = None if high is None else math.floor(Fraction(high, step))
+        if first is not None and last is not None and first > last:
+            return st.nothing()  # no multiple within the bounds
         return st.integers(first, last).map(lambda k: k * step)
 
     def _numbers(self, schema: Mapping[str, Any]) -> st.SearchStrategy[float | int]:
@@ -333,6 +335,8 @@ class _SchemaWalker:
             low, high = (schema.get("minimum"), schema.get("maximum"))
             first = None if low is None else math.ceil(Fraction(str(low)) / step)
             last = None if high is None else math.floor(Fraction(str(high)) / step)
+            if first is not None and last is not None and first > last:
+                return st.nothing()  # no multiple within the bounds
             values = st.integers(first, last).map(
                 lambda k: int(k * step) if (k * step).denominator == 1 else float(k * step)
             )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime
+import os
 from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,8 +37,10 @@ from agentkit import (
     override_sources,
 )
 from agentkit.models import AgentInfo, FunctionModel, ModelRequestParameters, TestModel
+from agentkit_testing._cassette import Cassette
+from agentkit_testing._cassette_context import cassette
 
-__all__ = ("SCRIPT_TIME", "ScriptedModel", "ScriptedRun", "probe_agent_info", "run_scripted")
+__all__ = ("SCRIPT_TIME", "ScriptedModel", "ScriptedRun", "probe_agent_info", "replay_example", "run_scripted")
 
 SCRIPT_TIME = datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC)
 """The timestamp of scripted responses, so that scripts are reproducible."""
@@ -190,17 +193,21 @@ async def run_scripted(
     message_history: list[ModelMessage] | None = None,
     usage_limits: UsageLimits | None = None,
     final_result_args: dict[str, Any] | None = None,
+    record_to: Cassette | None = None,
 ) -> ScriptedRun:
     """Run `agent` node by node on a `ScriptedModel` playing `script`, with a fixed clock and ids.
 
     The documented errors (`UnexpectedModelBehavior`, `UsageLimitExceeded`) are caught into the
-    result; any other exception propagates, since a run must never end that way.
+    result; any other exception propagates, since a run must never end that way. With `record_to`,
+    the run is also recorded into that cassette (in memory until you `save()` it), so a failing
+    example can be kept and replayed offline as a regression test with `cassette(path)`.
     """
     model = ScriptedModel(script, final_result_args=final_result_args)
     nodes: list[AgentNode] = []
     error: UnexpectedModelBehavior | UsageLimitExceeded | None = None
     agent_run: AgentRun[Any, Any] | None = None
-    with override_sources(clock=FixedClock(), ids=SequentialIds()), agent.override(model=model):
+    recording = cassette(record_to, "all") if record_to is not None else contextlib.nullcontext()
+    with override_sources(clock=FixedClock(), ids=SequentialIds()), agent.override(model=model), recording:
         try:
             async with agent.iter(
                 prompt, deps=deps, message_history=message_history, usage_limits=usage_limits, infer_name=False
@@ -234,3 +241,31 @@ async def probe_agent_info(agent: Agent[Any, Any], *, deps: Any = None) -> Agent
     if not seen:
         raise UserError(f"probe_agent_info: {agent!r} never sent a request to its model")
     return seen[0]
+
+
+async def replay_example(
+    agent: Agent[Any, Any],
+    path: str | os.PathLike[str],
+    *,
+    deps: Any = None,
+    usage_limits: UsageLimits | None = None,
+) -> list[ScriptedRun]:
+    """Run `agent` again, offline, on every run a cassette holds, in order: a regression test for a saved example.
+
+    The model's side comes from the cassette (record mode `none`), the tools run for real, so a
+    fixed bug stays fixed: check each returned run with `ScriptedRun.check`, and any exception a
+    run raises propagates as it did when the example was found.
+    """
+    recorded = Cassette.load(path).runs
+    if not recorded:
+        raise UserError(f"replay_example: the cassette {os.fspath(path)!r} holds no runs")
+    runs: list[ScriptedRun] = []
+    with cassette(path, "none"):
+        for run in recorded:
+            history = list(run.message_history) if run.message_history is not None else None
+            runs.append(
+                await run_scripted(
+                    agent, [], prompt=run.user_prompt, deps=deps, message_history=history, usage_limits=usage_limits
+                )
+            )
+    return runs

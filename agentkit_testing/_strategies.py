@@ -7,6 +7,7 @@ and checks every run with `ScriptedRun.check`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import decimal
@@ -14,10 +15,11 @@ import enum
 import inspect
 import json
 import math
+import os
 import types
 import typing
 import uuid
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal, TypeAlias
 
 import annotated_types
@@ -38,6 +40,7 @@ from agentkit import (
     UsageLimits,
     UserError,
 )
+from agentkit_testing._cassette import Cassette
 from agentkit_testing._json_schema_strategy import _JSON_VALUES, from_json_schema, from_pattern
 from agentkit_testing._scripted import SCRIPT_TIME, ScriptedRun, probe_agent_info, run_scripted
 
@@ -370,7 +373,9 @@ class AgentFlowMachine(RuleBasedStateMachine):
 
     Class attributes: `prompt`, `deps`, `usage_limits`, `max_responses` (per script), `tools` (the
     agent's `Tool` objects, to draw arguments from their signatures and read their `max_retries`),
-    and `tool_retries` (the agent's `retries`, the budget of tools without their own).
+    `tool_retries` (the agent's `retries`, the budget of tools without their own), and
+    `failing_example_cassette`: a path where the runs of a failing example are saved as a
+    cassette, to replay offline in a regression test with `agentkit_testing.cassette(path)`.
     """
 
     agent_factory: typing.ClassVar[typing.Callable[[], Agent[Any, Any]] | None] = None
@@ -380,6 +385,7 @@ class AgentFlowMachine(RuleBasedStateMachine):
     max_responses: typing.ClassVar[int] = 5
     tools: typing.ClassVar[Sequence[Tool[Any]]] = ()
     tool_retries: typing.ClassVar[int] = 1
+    failing_example_cassette: typing.ClassVar[str | os.PathLike[str] | None] = None
 
     def __init__(self) -> None:
         super().__init__()
@@ -387,15 +393,14 @@ class AgentFlowMachine(RuleBasedStateMachine):
         self.info = anyio.run(lambda: probe_agent_info(self.agent, deps=self.deps))
         by_name = {tool.name: tool for tool in self.tools}
         script_tools = [by_name.get(definition.name, definition) for definition in self.info.function_tools]
-        self.retry_budgets = {
-            tool.name: tool.max_retries
-            if isinstance(tool, Tool) and tool.max_retries is not None
-            else self.tool_retries
-            for tool in script_tools
-        }
+        own_budgets = {tool.name: tool.max_retries for tool in self.tools if tool.max_retries is not None}
+        self.retry_budgets = {tool.name: own_budgets.get(tool.name, self.tool_retries) for tool in script_tools}
         self.result_tool = self.info.result_tools[0] if self.info.result_tools else None
         self.scripts = model_responses(script_tools, self.result_tool, max_size=self.max_responses)
         self.runs: list[ScriptedRun] = []
+        self.recording = (
+            Cassette(comment=f"A failing example of {type(self).__name__}") if self.failing_example_cassette else None
+        )
 
     def make_agent(self) -> Agent[Any, Any]:
         """The agent under test; a fresh one for each example."""
@@ -407,13 +412,28 @@ class AgentFlowMachine(RuleBasedStateMachine):
     def _draw_and_run(self, data: st.DataObject, history: list[ModelMessage] | None) -> None:
         script = data.draw(self.scripts, "script")
         final_args = data.draw(tool_arguments(self.result_tool), "final_result_args") if self.result_tool else None
-        run = anyio.run(
-            lambda: run_scripted(
-                self.agent, script, prompt=self.prompt, deps=self.deps, message_history=history,
-                usage_limits=self.usage_limits, final_result_args=final_args,
-            )
-        )  # fmt: skip
+        with self._saving_failures():
+            run = anyio.run(
+                lambda: run_scripted(
+                    self.agent, script, prompt=self.prompt, deps=self.deps, message_history=history,
+                    usage_limits=self.usage_limits, final_result_args=final_args, record_to=self.recording,
+                )
+            )  # fmt: skip
         self.runs.append(run)
+
+    @contextlib.contextmanager
+    def _saving_failures(self) -> Iterator[None]:
+        """Save this example's runs to `failing_example_cassette` when something fails, then fail."""
+        try:
+            yield
+        except Exception as error:
+            if self.recording is not None and self.failing_example_cassette is not None:
+                self.recording.save(self.failing_example_cassette)
+                error.add_note(
+                    f"The runs of this example were saved to {os.fspath(self.failing_example_cassette)!r}; "
+                    "replay them offline with `with agentkit_testing.cassette(path): ...`"
+                )
+            raise
 
     @rule(data=st.data())
     def new_conversation(self, data: st.DataObject) -> None:
@@ -430,6 +450,7 @@ class AgentFlowMachine(RuleBasedStateMachine):
     def last_run_keeps_the_invariants(self) -> None:
         if self.runs:
             limits = self.usage_limits
-            self.runs[-1].check(
-                retry_budgets=self.retry_budgets, token_limits=bool(limits and limits.has_token_limits())
-            )
+            with self._saving_failures():
+                self.runs[-1].check(
+                    retry_budgets=self.retry_budgets, token_limits=bool(limits and limits.has_token_limits())
+                )

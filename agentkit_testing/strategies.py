@@ -6,13 +6,14 @@
 - `from_json_schema(schema, valid=True)` — values of a JSON schema, or values it rejects.
 - `model_responses(tools, result_tool)` — scripts of model behaviour for a `ScriptedModel`.
 - `ScriptedModel`, `run_scripted`, `ScriptedRun` — play a script, run an agent on it, check the run.
-- `AgentFlowMachine` — a state machine to subclass for whole tool-call flows.
+- `AgentFlowMachine` — a state machine to subclass for whole tool-call flows; a failing example
+  can be saved as a cassette (`failing_example_cassette`) and re-run offline with `replay_example`.
 """
 
 from __future__ import annotations
 
 from agentkit_testing._json_schema_strategy import from_json_schema
-from agentkit_testing._scripted import ScriptedModel, ScriptedRun, probe_agent_info, run_scripted
+from agentkit_testing._scripted import ScriptedModel, ScriptedRun, probe_agent_info, replay_example, run_scripted
 from agentkit_testing._strategies import AgentFlowMachine, ResponseKind, model_responses, tool_arguments
 
 __all__ = (
@@ -23,6 +24,7 @@ __all__ = (
     "from_json_schema",
     "model_responses",
     "probe_agent_info",
+    "replay_example",
     "run_scripted",
     "tool_arguments",
 )
