@@ -109,11 +109,11 @@ class ScriptedRun:
     result_tool_names: frozenset[str] = frozenset()
     """The result tools the agent offered; their returns come first in a request, before function tools'."""
 
-    def check(self, *, retry_budgets: Mapping[str, int], token_limits: bool = False) -> None:
+    def check(self, *, retry_budgets: Mapping[str, int]) -> None:
         """Assert every invariant of a run; `retry_budgets` maps each function tool to its `max_retries`."""
         self.check_ending()
         self.check_tool_calls_answered()
-        self.check_requests_counted(token_limits=token_limits)
+        self.check_requests_counted()
         self.check_tool_retries(retry_budgets)
 
     def check_ending(self) -> None:
@@ -156,13 +156,10 @@ class ScriptedRun:
                 f"response {index}: tool returns {returned} are not in call order {order}"
             )
 
-    def check_requests_counted(self, *, token_limits: bool = False) -> None:
-        """`usage.requests` equals the number of responses, one more when a token limit cut off the last one."""
+    def check_requests_counted(self) -> None:
+        """`usage.requests` equals the number of responses in the run's messages, even when a limit stopped it."""
         responses = sum(isinstance(message, ModelResponse) for message in self.new_messages)
-        allowed = (
-            {responses, responses + 1} if token_limits and isinstance(self.error, UsageLimitExceeded) else {responses}
-        )
-        assert self.requests in allowed, f"usage.requests={self.requests} but the run has {responses} responses"
+        assert self.requests == responses, f"usage.requests={self.requests} but the run has {responses} responses"
 
     def check_tool_retries(self, retry_budgets: Mapping[str, int]) -> None:
         """No function tool is retried more times in a row (in call order) than its budget."""

@@ -449,8 +449,5 @@ class AgentFlowMachine(RuleBasedStateMachine):
     @invariant()
     def last_run_keeps_the_invariants(self) -> None:
         if self.runs:
-            limits = self.usage_limits
             with self._saving_failures():
-                self.runs[-1].check(
-                    retry_budgets=self.retry_budgets, token_limits=bool(limits and limits.has_token_limits())
-                )
+                self.runs[-1].check(retry_budgets=self.retry_budgets)
