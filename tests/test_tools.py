@@ -333,3 +333,26 @@ async def test_extra_arguments_are_rejected() -> None:
     (retry,) = tool_parts(result.all_messages())
     assert isinstance(retry, RetryPromptPart)
     assert retry.content[0]["type"] == "extra_forbidden"  # type: ignore[index]
+
+
+async def test_answers_keep_call_order_when_unknown_and_known_tools_mix() -> None:
+    agent = Agent(
+        scripted(
+            ModelResponse(
+                parts=[
+                    ToolCallPart("google_style", {"city": "Oslo"}, "a"),
+                    ToolCallPart("nope", {}, "b"),
+                    ToolCallPart("google_style", {"city": "Rome"}, "c"),
+                ]
+            ),
+            ModelResponse(parts=[TextPart("done")]),
+        ),
+        tools=[google_style],
+    )
+    result = await agent.run("go")
+    answers = result.all_messages()[2].parts
+    assert [(type(p).__name__, p.tool_call_id) for p in answers] == [  # type: ignore[union-attr]
+        ("ToolReturnPart", "a"),
+        ("RetryPromptPart", "b"),
+        ("ToolReturnPart", "c"),
+    ]
