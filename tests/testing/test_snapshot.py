@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -213,3 +216,9 @@ def test_serializing_something_else_is_a_clear_error() -> None:
 )
 def test_first_changed_node(snapshot_text: str, received: str, expected: str | None) -> None:
     assert first_changed_node(snapshot_text, received) == expected
+
+
+def test_the_snapshot_example_runs() -> None:
+    example = Path(__file__).parents[2] / "examples" / "testing_snapshot.py"
+    completed = subprocess.run([sys.executable, str(example)], capture_output=True, text=True, check=True)
+    assert '- 2 |     "sunny"\n+ 2 |     "rainy"' in completed.stdout

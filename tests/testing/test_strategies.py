@@ -6,6 +6,8 @@ import dataclasses
 import datetime
 import enum
 import json
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 from typing import Annotated, Any, Literal, NotRequired
@@ -523,3 +525,9 @@ def test_a_validation_retry_prompt_round_trips_through_json_exactly() -> None:
     errors: list[Any] = [{"type": "missing", "loc": ("city",), "msg": "Field required", "input": {}}]
     messages: list[ModelMessage] = [ModelRequest([RetryPromptPart(errors, "forecast", "c1")])]
     assert ModelMessagesTypeAdapter.validate_json(ModelMessagesTypeAdapter.dump_json(messages)) == messages
+
+
+def test_the_strategies_example_runs() -> None:
+    example = Path(__file__).parents[2] / "examples" / "testing_strategies.py"
+    completed = subprocess.run([sys.executable, str(example)], capture_output=True, text=True, check=True)
+    assert "AgentFlowMachine: 20 conversations of up to 3 runs, all invariants kept" in completed.stdout
