@@ -1,17 +1,23 @@
 """Runtime overhead: median ms per run of an agent with two tools on TestModel.
 
-Prints one JSON line: `agent.run`, consuming `agent.iter`, and `run_stream` of a 50-chunk text
-answer; each the median of several timed batches, with the per-run figure.
+Prints one JSON line: `agent.run` (async tools, and sync tools that run in worker threads),
+consuming `agent.iter`, and `run_stream` of a 50-chunk text answer; each the median of several
+timed batches, per run. With `--peer PYTHON` (an interpreter with `pydantic-ai-slim` installed)
+the same agent is timed on the peer framework in the same invocation, for a side-by-side figure:
+
+    python bench/overhead.py [asyncio|trio] [--peer /path/to/peer-venv/bin/python]
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import platform
 import statistics
-import sys
+import subprocess
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import anyio
 
@@ -62,6 +68,19 @@ async def main() -> dict[str, object]:
                 pass
         return agent_run.result
 
+    sync_agent: Agent[str, str] = Agent(TestModel(), deps_type=str)
+
+    @sync_agent.tool
+    def get_weather(ctx: RunContext[str], city: str) -> str:
+        return f"sunny in {city}"
+
+    @sync_agent.tool_plain
+    def local_time(utc_offset: int = 0) -> str:
+        return f"{12 + utc_offset}:00"
+
+    async def run_sync_tools() -> object:
+        return await sync_agent.run("What should I wear?", deps="x")
+
     text = "w" * 50
     streaming_agent = two_tool_agent(TestModel(custom_result_text=text, stream_chunk_size=1))
 
@@ -75,6 +94,7 @@ async def main() -> dict[str, object]:
         "benchmark": "overhead",
         "python": platform.python_version(),
         "agent_run_ms": await median_ms(run),
+        "agent_run_sync_tools_ms": await median_ms(run_sync_tools),
         "iter_ms": await median_ms(iterate),
         "run_stream_50_chunks_ms": await median_ms(stream),
         "batch": BATCH,
@@ -83,7 +103,14 @@ async def main() -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    backend = sys.argv[1] if len(sys.argv) > 1 else "asyncio"
-    result = anyio.run(main, backend=backend)
-    result["backend"] = backend
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("backend", nargs="?", default="asyncio", choices=["asyncio", "trio"])
+    parser.add_argument("--peer", metavar="PYTHON", help="interpreter with pydantic-ai-slim, for the peer figure")
+    arguments = parser.parse_args()
+    result = anyio.run(main, backend=arguments.backend)
+    result["backend"] = arguments.backend
+    if arguments.peer:
+        script = str(Path(__file__).with_name("peer_overhead.py"))
+        peer = subprocess.run([arguments.peer, script], capture_output=True, text=True, check=True)
+        result.update(json.loads(peer.stdout))
     print(json.dumps(result))
