@@ -99,6 +99,8 @@ class Agent(Generic[AgentDepsT, ResultDataT]):
         self._result_validators: list[ResultValidator] = []
         self._function_tools: dict[str, Tool[Any]] = {}
         for tool in tools:
+            if not isinstance(tool, Tool) and not callable(tool):
+                raise UserError(f"Expected a function or a Tool in tools, got {tool!r} (type={type(tool).__name__})")
             self._register(tool if isinstance(tool, Tool) else Tool(tool))
         self._override_model: ContextVar[Model | None] = ContextVar(f"agentkit_override_model_{id(self)}", default=None)
         self._override_deps: ContextVar[Any] = ContextVar(f"agentkit_override_deps_{id(self)}", default=_UNSET)
@@ -287,6 +289,13 @@ class Agent(Generic[AgentDepsT, ResultDataT]):
         override_deps = self._override_deps.get()
         if override_deps is not _UNSET:
             deps = override_deps
+        if not isinstance(user_prompt, str) and not (
+            isinstance(user_prompt, Sequence) and all(isinstance(item, str) for item in user_prompt)
+        ):
+            raise UserError(
+                f"Expected the user prompt to be a str or a sequence of str, got {user_prompt!r} "
+                f"(type={type(user_prompt).__name__})"
+            )
         prompt_text = user_prompt if isinstance(user_prompt, str) else "\n".join(user_prompt)
         observers: list[RunObserver] = []
         interceptors = active_interceptors()

@@ -191,3 +191,14 @@ async def test_capture_run_messages_keeps_messages_of_a_failed_run() -> None:
         await agent.run("hi")
     assert [m.kind for m in messages] == ["request", "response"]
     assert messages[0].parts[0].content == "hi"  # type: ignore[union-attr]
+
+
+async def test_a_prompt_of_the_wrong_type_is_a_clear_error() -> None:
+    agent = Agent(answer("x"))
+    with pytest.raises(UserError, match=r"user prompt to be a str or a sequence of str, got 42 \(type=int\)"):
+        await agent.run(42)  # type: ignore[arg-type]
+
+
+def test_a_tool_that_is_not_callable_is_a_clear_error() -> None:
+    with pytest.raises(UserError, match=r"Expected a function or a Tool in tools, got 42 \(type=int\)"):
+        Agent(TestModel(), tools=[42])  # type: ignore[list-item]
