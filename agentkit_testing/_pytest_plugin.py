@@ -10,6 +10,7 @@ What it gives a test suite, with nothing to import:
 - `agentkit_cassette` fixture, or `@pytest.mark.agentkit_cassette(...)`: the test's runs are
   recorded to / replayed from `<rootdir>/cassettes/<test module path>/<test name>.yaml`;
 - `agent_runs` fixture: the runs made during the test, with their messages, for assertions;
+- `agent_snapshot` fixture: syrupy's `snapshot` set to store runs as readable node sequences;
 - a terminal summary of what was recorded and replayed, and which cassettes no test used, with
   `--agentkit-delete-unused-cassettes` to remove them.
 
@@ -190,6 +191,20 @@ def agent_runs() -> Iterator[CapturedRuns]:
 
     with capture_runs() as runs:
         yield runs
+
+
+@pytest.fixture
+def agent_snapshot(request: pytest.FixtureRequest) -> Any:
+    """syrupy's `snapshot`, storing agent runs as readable node sequences: `assert run == agent_snapshot`."""
+    try:
+        snapshot = request.getfixturevalue("snapshot")
+    except pytest.FixtureLookupError:
+        raise pytest.UsageError(
+            "agent_snapshot needs syrupy: install it with `pip install 'agentkit[testing]'`"
+        ) from None
+    from agentkit_testing._snapshot import AgentRunSnapshotExtension
+
+    return snapshot.use_extension(AgentRunSnapshotExtension)
 
 
 def _unused_cassettes(stats: CassetteStats) -> list[Path]:

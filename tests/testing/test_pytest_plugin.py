@@ -253,3 +253,29 @@ def test_nested_test_modules_get_their_path_under_cassettes(pytester: pytest.Pyt
     pytester.syspathinsert()
     run(pytester, "--agentkit-record-mode=once").assert_outcomes(passed=1)
     assert (pytester.path / "cassettes" / "suite" / "test_deep" / "test_deep.yaml").exists()
+
+
+def test_agent_snapshot_fixture_stores_the_node_sequence(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_snap="""
+        from agentkit import Agent
+        from agentkit.models import TestModel
+
+        agent = Agent(TestModel(custom_result_text="done"))
+
+        @agent.tool_plain
+        def add(a: int, b: int) -> int:
+            return a + b
+
+        def test_run(agent_snapshot):
+            assert agent.run_sync("add") == agent_snapshot
+        """
+    )
+    created = pytester.runpytest("-p", "no:hypothesispytest", "-p", "no:cacheprovider", "--snapshot-update")
+    created.assert_outcomes(passed=1)
+    (stored,) = (pytester.path / "__snapshots__").rglob("*.run.txt")
+    text = stored.read_text()
+    assert "[0] ModelRequestNode" in text
+    assert "add" in text
+    matched = pytester.runpytest("-p", "no:hypothesispytest", "-p", "no:cacheprovider")
+    matched.assert_outcomes(passed=1)
