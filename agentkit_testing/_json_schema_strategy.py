@@ -11,7 +11,6 @@ booleans; null; `enum` and `const`; arrays with `items`, `prefixItems`, `minItem
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -22,29 +21,22 @@ from typing import Any
 from hypothesis import strategies as st
 
 from agentkit import UserError
+from agentkit_testing._json_schema_check import (
+    ARRAY_KEYWORDS,
+    TYPES,
+    SchemaChecker,
+    canonical_json,
+    is_multiple,
+)
 
-__all__ = ("from_json_schema", "from_pattern", "json_schema_accepts")
+__all__ = ("JSON_VALUES", "from_json_schema", "from_pattern")
 
-_TYPES = ("null", "boolean", "integer", "number", "string", "array", "object")
-_ANNOTATIONS = frozenset(
-    {"title", "description", "default", "examples", "$schema", "$id", "$comment", "deprecated", "readOnly",
-     "writeOnly", "discriminator", "$defs", "definitions", "format", "nullable", "contentMediaType"}
-)  # fmt: skip
-_KEYWORDS = _ANNOTATIONS | {
-    "type", "enum", "const", "properties", "required", "additionalProperties", "minProperties", "maxProperties",
-    "items", "prefixItems", "minItems", "maxItems", "uniqueItems", "minLength", "maxLength", "pattern",
-    "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "anyOf", "oneOf", "allOf", "$ref",
-}  # fmt: skip
-_OBJECT_KEYWORDS = ("properties", "required", "additionalProperties", "minProperties", "maxProperties")
-_ARRAY_KEYWORDS = ("items", "prefixItems", "minItems", "maxItems", "uniqueItems")
-_STRING_KEYWORDS = ("minLength", "maxLength", "pattern")
-_NUMBER_KEYWORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
 _UNBOUNDED_EXTRA = 4  # how many items past the minimum a list may have when no maximum is given
 
 _JSON_SCALARS = (
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8)
 )
-_JSON_VALUES: st.SearchStrategy[Any] = st.recursive(
+JSON_VALUES: st.SearchStrategy[Any] = st.recursive(
     _JSON_SCALARS,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
     max_leaves=6,
@@ -104,11 +96,6 @@ def from_json_schema(schema: Mapping[str, Any] | bool, *, valid: bool = True) ->
     return invalid.filter(lambda value: not walker.is_valid(schema, value))
 
 
-def json_schema_accepts(schema: Mapping[str, Any] | bool, value: Any) -> bool:
-    """Whether `value` is valid for `schema`, for the keywords `from_json_schema` supports (formats unchecked)."""
-    return _SchemaWalker(schema).is_valid(schema, value)
-
-
 def from_pattern(pattern: str) -> st.SearchStrategy[str]:
     """Strings in which `pattern` matches, by both Python's and pydantic's (Rust) regex engines.
 
@@ -122,137 +109,21 @@ def _setting(name: str) -> Callable[[tuple[dict[str, Any], Any]], dict[str, Any]
     return lambda pair: {**pair[0], name: pair[1]}
 
 
-def _canonical_json(value: Any) -> str:
-    """JSON text under which equal JSON values are equal (1 == 1.0, key order ignored, true != 1)."""
-
-    def normal(item: Any) -> Any:
-        if isinstance(item, float) and item.is_integer():
-            return int(item)
-        if isinstance(item, list | tuple):
-            return [normal(element) for element in item]
-        if isinstance(item, dict):
-            return {key: normal(element) for key, element in item.items()}
-        return item
-
-    return json.dumps(normal(value), sort_keys=True)
-
-
-def _json_type_matches(value: Any, kind: str) -> bool:
-    if kind == "null":
-        return value is None
-    if kind == "boolean":
-        return isinstance(value, bool)
-    if isinstance(value, bool):
-        return False
-    if kind == "integer":
-        return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-    if kind == "number":
-        return isinstance(value, int | float)
-    return isinstance(value, {"string": str, "array": list, "object": dict}[kind])
-
-
-def _is_multiple(value: float, multiple: float) -> bool:
-    # The same arithmetic as the `jsonschema` package, so both agree on floats.
-    if isinstance(multiple, float):
-        quotient = value / multiple
-        return math.isfinite(quotient) and int(quotient) == quotient
-    return not value % multiple
-
-
-class _SchemaWalker:
-    """Walks one schema (the root, for `$ref`) to build strategies and to check values."""
+class _SchemaWalker(SchemaChecker):
+    """Walks one schema (the root, for `$ref`) to build strategies of valid and invalid values."""
 
     def __init__(self, root: Mapping[str, Any] | bool) -> None:
-        self.root = root
+        super().__init__(root)
         self._refs: dict[str, st.SearchStrategy[Any]] = {}
-
-    # --- structure --------------------------------------------------------------------------
-
-    def resolve(self, schema: Mapping[str, Any], where: str) -> Mapping[str, Any]:
-        """`schema` with its `$ref` replaced by the target (sibling keywords kept)."""
-        seen: set[str] = set()
-        while "$ref" in schema:
-            ref = schema["$ref"]
-            if not isinstance(ref, str) or not ref.startswith("#") or ref in seen:
-                raise UserError(f"JSON schema at {where}: $ref {ref!r} must point inside this schema (e.g. #/$defs/X)")
-            seen.add(ref)
-            target: Any = self.root
-            for token in ref[1:].split("/")[1:]:
-                token = token.replace("~1", "/").replace("~0", "~")
-                if not isinstance(target, Mapping) or token not in target:
-                    raise UserError(f"JSON schema at {where}: $ref {ref!r} points to nothing")
-                target = target[token]
-            if not isinstance(target, Mapping):
-                raise UserError(f"JSON schema at {where}: $ref {ref!r} points to {target!r}, not a schema object")
-            schema = {**target, **{key: value for key, value in schema.items() if key != "$ref"}}
-        return schema
-
-    def _check(self, schema: Any, where: str) -> Mapping[str, Any]:
-        if not isinstance(schema, Mapping):
-            raise UserError(f"JSON schema at {where}: expected a schema object or a boolean, got {schema!r}")
-        unknown = sorted(set(schema) - _KEYWORDS)
-        if unknown:
-            raise UserError(
-                f"JSON schema at {where}: keyword {unknown[0]!r} is not supported by from_json_schema; "
-                f"supported keywords: {', '.join(sorted(_KEYWORDS - _ANNOTATIONS))}"
-            )
-        return schema
-
-    def _merge(
-        self, schema: Mapping[str, Any] | bool, branch: Mapping[str, Any] | bool, where: str
-    ) -> Mapping[str, Any] | bool:
-        """Both schemas' keywords in one (the branch wins a clash): enough for the schemas tools use."""
-        if isinstance(schema, bool) or isinstance(branch, bool):
-            return schema if branch is True else (branch if schema is True else False)
-        return {**schema, **self.resolve(self._check(branch, where), where)}
-
-    def types(self, schema: Mapping[str, Any]) -> list[str]:
-        """The JSON types a typed schema allows, in a stable order; inferred from keywords when untyped."""
-        kind = schema.get("type")
-        if kind is None:
-            for keywords, implied in (
-                (_OBJECT_KEYWORDS, "object"),
-                (_ARRAY_KEYWORDS, "array"),
-                (_STRING_KEYWORDS, "string"),
-                (_NUMBER_KEYWORDS, "number"),
-            ):
-                if any(keyword in schema for keyword in keywords):
-                    return [implied, "null"] if schema.get("nullable") else [implied]
-            return list(_TYPES)
-        kinds = [kind] if isinstance(kind, str) else list(kind)
-        if schema.get("nullable") and "null" not in kinds:
-            kinds.append("null")
-        return kinds
-
-    def allowed_types(self, schema: Mapping[str, Any] | bool) -> set[str] | None:
-        """The JSON types that can be valid for `schema`, or None when any type can."""
-        if isinstance(schema, bool):
-            return None if schema else set()
-        schema = self.resolve(schema, "#")
-        if "const" in schema or "enum" in schema:
-            values = [schema["const"]] if "const" in schema else list(schema["enum"])
-            return {kind for kind in _TYPES for value in values if _json_type_matches(value, kind)}
-        found: set[str] | None = set(self.types(schema)) if "type" in schema else None
-        for key in ("anyOf", "oneOf"):
-            if key in schema:
-                branches = [self.allowed_types(branch) for branch in schema[key]]
-                union = None if any(b is None for b in branches) else set().union(*(b for b in branches if b))
-                found = union if found is None else (found if union is None else found & union)
-        for branch in schema.get("allOf", ()):
-            narrowed = self.allowed_types(branch)
-            found = narrowed if found is None else (found if narrowed is None else found & narrowed)
-        if found is not None and "number" in found:
-            found.add("integer")
-        return found
 
     # --- valid values ----------------------------------------------------------------------
 
     def valid(self, schema: Mapping[str, Any] | bool, where: str) -> st.SearchStrategy[Any]:
         if schema is True:
-            return _JSON_VALUES
+            return JSON_VALUES
         if schema is False:
             return st.nothing()
-        schema = self._check(schema, where)
+        schema = self.check_keywords(schema, where)
         if "$ref" in schema:
             ref = str(schema["$ref"])
             if len(schema) > 1:
@@ -264,12 +135,12 @@ class _SchemaWalker:
         if "allOf" in schema:
             merged: Mapping[str, Any] | bool = {key: value for key, value in schema.items() if key != "allOf"}
             for index, branch in enumerate(schema["allOf"]):
-                merged = self._merge(merged, branch, f"{where}/allOf/{index}")
+                merged = self.merge(merged, branch, f"{where}/allOf/{index}")
             return self.valid(merged, where)
         for key in ("anyOf", "oneOf"):
             if key in schema:
                 rest = {name: value for name, value in schema.items() if name != key}
-                branches = [self._merge(rest, branch, f"{where}/{key}/{i}") for i, branch in enumerate(schema[key])]
+                branches = [self.merge(rest, branch, f"{where}/{key}/{i}") for i, branch in enumerate(schema[key])]
                 strategy = st.one_of([self.valid(branch, f"{where}/{key}/{i}") for i, branch in enumerate(branches)])
                 if key == "oneOf":
                     strategy = strategy.filter(lambda v: sum(self.is_valid(b, v) for b in schema["oneOf"]) == 1)
@@ -296,7 +167,7 @@ class _SchemaWalker:
             return self._arrays(schema, where)
         if kind == "object":
             return self._objects(schema, where)
-        raise UserError(f"JSON schema at {where}: unknown type {kind!r}; expected one of {', '.join(_TYPES)}")
+        raise UserError(f"JSON schema at {where}: unknown type {kind!r}; expected one of {', '.join(TYPES)}")
 
     @staticmethod
     def _integer_bounds(schema: Mapping[str, Any]) -> tuple[int | None, int | None]:
@@ -340,7 +211,7 @@ class _SchemaWalker:
             values = st.integers(first, last).map(
                 lambda k: int(k * step) if (k * step).denominator == 1 else float(k * step)
             )
-            return values.filter(lambda value: self.is_valid(schema, value) and _is_multiple(value, multiple))
+            return values.filter(lambda value: self.is_valid(schema, value) and is_multiple(value, multiple))
         floats = st.floats(
             min_value=schema.get("minimum", schema.get("exclusiveMinimum")),
             max_value=schema.get("maximum", schema.get("exclusiveMaximum")),
@@ -377,7 +248,7 @@ class _SchemaWalker:
         items = self.valid(schema.get("items", True), f"{where}/items")
         rest_min = max(min_items - len(prefix), 0)
         rest_max = (rest_min + _UNBOUNDED_EXTRA) if max_items is None else max(int(max_items) - len(prefix), 0)
-        unique = _canonical_json if schema.get("uniqueItems") else None
+        unique = canonical_json if schema.get("uniqueItems") else None
         rest = st.lists(items, min_size=rest_min, max_size=rest_max, unique_by=unique)
         if schema.get("items") is False:  # nothing may follow the prefix
             rest = st.just([]) if rest_min == 0 else st.nothing()
@@ -409,78 +280,13 @@ class _SchemaWalker:
             known = known.filter(lambda value: self.is_valid(schema, value))
         return known
 
-    # --- checking ----------------------------------------------------------------------------
-
-    def is_valid(self, schema: Mapping[str, Any] | bool, value: Any) -> bool:
-        if isinstance(schema, bool):
-            return schema
-        schema = self.resolve(schema, "#")
-        if "type" in schema and not any(_json_type_matches(value, kind) for kind in self.types(schema)):
-            return False
-        if "const" in schema and _canonical_json(value) != _canonical_json(schema["const"]):
-            return False
-        if "enum" in schema and _canonical_json(value) not in {_canonical_json(option) for option in schema["enum"]}:
-            return False
-        if not all(self.is_valid(branch, value) for branch in schema.get("allOf", ())):
-            return False
-        if "anyOf" in schema and not any(self.is_valid(branch, value) for branch in schema["anyOf"]):
-            return False
-        if "oneOf" in schema and sum(self.is_valid(branch, value) for branch in schema["oneOf"]) != 1:
-            return False
-        if isinstance(value, str):
-            return self._string_ok(schema, value)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return self._number_ok(schema, value)
-        if isinstance(value, list):
-            return self._array_ok(schema, value)
-        if isinstance(value, dict):
-            return self._object_ok(schema, value)
-        return True
-
-    @staticmethod
-    def _string_ok(schema: Mapping[str, Any], value: str) -> bool:
-        if len(value) < schema.get("minLength", 0) or len(value) > schema.get("maxLength", math.inf):
-            return False
-        return "pattern" not in schema or re.search(schema["pattern"], value) is not None
-
-    @staticmethod
-    def _number_ok(schema: Mapping[str, Any], value: float) -> bool:
-        checks: list[tuple[str, Callable[[Any], bool]]] = [
-            ("minimum", lambda bound: value >= bound),
-            ("maximum", lambda bound: value <= bound),
-            ("exclusiveMinimum", lambda bound: value > bound),
-            ("exclusiveMaximum", lambda bound: value < bound),
-            ("multipleOf", lambda multiple: _is_multiple(value, multiple)),
-        ]
-        return all(check(schema[key]) for key, check in checks if key in schema)
-
-    def _array_ok(self, schema: Mapping[str, Any], value: list[Any]) -> bool:
-        if len(value) < schema.get("minItems", 0) or len(value) > schema.get("maxItems", math.inf):
-            return False
-        if schema.get("uniqueItems") and len({_canonical_json(item) for item in value}) != len(value):
-            return False
-        prefix = schema.get("prefixItems", ())
-        if not all(self.is_valid(item_schema, item) for item_schema, item in zip(prefix, value, strict=False)):
-            return False
-        items = schema.get("items", True)
-        return all(self.is_valid(items, item) for item in value[len(prefix) :])
-
-    def _object_ok(self, schema: Mapping[str, Any], value: dict[str, Any]) -> bool:
-        if len(value) < schema.get("minProperties", 0) or len(value) > schema.get("maxProperties", math.inf):
-            return False
-        if any(name not in value for name in schema.get("required", ())):
-            return False
-        properties = schema.get("properties", {})
-        additional = schema.get("additionalProperties", True)
-        return all(self.is_valid(properties.get(name, additional), item) for name, item in value.items())
-
     # --- invalid values ----------------------------------------------------------------------
 
     def invalid(self, schema: Mapping[str, Any] | bool, where: str, *, depth: int) -> st.SearchStrategy[Any] | None:
         """Values `schema` rejects, or None when it accepts everything."""
         if isinstance(schema, bool):
-            return _JSON_VALUES if not schema else None
-        schema = self.resolve(self._check(schema, where), where)
+            return JSON_VALUES if not schema else None
+        schema = self.resolve(self.check_keywords(schema, where), where)
         options: list[st.SearchStrategy[Any]] = []
         allowed = self.allowed_types(schema)
         if allowed is not None:
@@ -512,7 +318,7 @@ class _SchemaWalker:
             misses = [text for text in ("", " ", "!?", "0", "aA", "\n") if not re.search(schema["pattern"], text)]
             if misses:
                 options.append(st.sampled_from(misses))
-        if not any(key in schema for key in _ARRAY_KEYWORDS):
+        if not any(key in schema for key in ARRAY_KEYWORDS):
             return options
         if schema.get("items") is False or schema.get("prefixItems"):
             # Arrays of one kind only below; for tuples, one element too many is the simple break.

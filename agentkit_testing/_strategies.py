@@ -41,7 +41,7 @@ from agentkit import (
     UserError,
 )
 from agentkit_testing._cassette import Cassette
-from agentkit_testing._json_schema_strategy import _JSON_VALUES, from_json_schema, from_pattern
+from agentkit_testing._json_schema_strategy import JSON_VALUES, from_json_schema, from_pattern
 from agentkit_testing._scripted import SCRIPT_TIME, ScriptedRun, probe_agent_info, run_scripted
 
 __all__ = ("AgentFlowMachine", "ResponseKind", "model_responses", "signature_arguments", "tool_arguments")
@@ -167,7 +167,7 @@ def _for_type(annotation: Any, stack: tuple[Any, ...]) -> st.SearchStrategy[Any]
     found = _Constraints.collect(metadata)
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if annotation is Any or annotation is object:
-        return _JSON_VALUES
+        return JSON_VALUES
     if annotation is None or annotation is type(None):
         return st.none()
     if origin is typing.Union or origin is types.UnionType:
