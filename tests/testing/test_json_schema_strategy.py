@@ -223,12 +223,14 @@ def _bounded_number() -> st.SearchStrategy[dict[str, Any]]:
     @st.composite
     def build(draw: st.DrawFn) -> dict[str, Any]:
         low = round(draw(st.floats(-100, 100)), 2)
-        high = low + draw(st.sampled_from([0.05, 0.5, 1, 7.25, 50]))
+        width = draw(st.sampled_from([0.05, 0.5, 1, 7.25, 50]))
+        multiple = draw(st.sampled_from([None, 0.01, 0.25, 0.5]))
         schema: dict[str, Any] = {"type": "number"}
+        if multiple is not None:
+            schema["multipleOf"] = multiple
+            width = max(width, 2 * multiple)  # so that a multiple lies strictly inside: satisfiable
         schema["exclusiveMinimum" if draw(st.booleans()) else "minimum"] = low
-        schema["exclusiveMaximum" if draw(st.booleans()) else "maximum"] = high
-        if draw(st.booleans()):
-            schema["multipleOf"] = draw(st.sampled_from([0.01, 0.25, 0.5]))
+        schema["exclusiveMaximum" if draw(st.booleans()) else "maximum"] = low + width
         return schema
 
     return build()

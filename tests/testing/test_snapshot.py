@@ -56,6 +56,13 @@ CALL = "(extension_class=AgentRunSnapshotExtension)"
 USE = ".use_extension(AgentRunSnapshotExtension)"
 
 
+@pytest.fixture(autouse=True)
+def _not_an_xdist_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The inner sessions are plain ones, even when this suite runs under pytest-xdist (syrupy reports differ)."""
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+        monkeypatch.delenv(name, raising=False)
+
+
 def _write(pytester: pytest.Pytester, roll: int, use: str = CALL) -> None:
     pytester.makepyfile(test_dice=INNER_TEST.format(roll=roll, use=use))
 
