@@ -77,7 +77,7 @@ def tool_arguments(tool: Tool[Any] | ToolDefinition, *, valid: bool = True) -> s
         )
     if not valid:
         schema_invalid = from_json_schema(tool.schema.json_schema, valid=False)
-        return schema_invalid.filter(lambda args: not _accepts(tool, args))
+        return schema_invalid.filter(lambda args: _rejects(tool, args))
     # The signature-derived values are valid by construction; the filter is a safety net for
     # constraints no type carries (custom validators), and keeps the promise of validity.
     return signature_arguments(tool).filter(lambda args: _accepts(tool, args))
@@ -89,6 +89,17 @@ def _accepts(tool: Tool[Any], args: Any) -> bool:
         tool.schema.validate(args)
         tool.schema.validate(json.dumps(args))
     except (pydantic.ValidationError, TypeError, ValueError):
+        return False
+    return True
+
+
+def _rejects(tool: Tool[Any], args: Any) -> bool:
+    """Whether the tool rejects `args` both as a dict and as JSON text."""
+    for sent in (args, json.dumps(args)):
+        try:
+            tool.schema.validate(sent)
+        except pydantic.ValidationError:
+            continue
         return False
     return True
 

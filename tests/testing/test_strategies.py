@@ -126,7 +126,7 @@ def walk(tree: Tree, anything: Any = None) -> int:
 SIGNATURE_TOOLS = [Tool(forecast), Tool(measure), Tool(schedule), Tool(walk)]
 
 
-def _accepted(tool: Tool[Any], args: dict[str, Any]) -> bool:
+def _accepted(tool: Tool[Any], args: str | dict[str, Any]) -> bool:
     try:
         tool.schema.validate(args)
     except pydantic.ValidationError:
@@ -159,6 +159,7 @@ def test_invalid_arguments_are_rejected_by_the_tool(tool: Tool[Any]) -> None:
     def check(args: dict[str, Any]) -> None:
         assert isinstance(args, dict)
         assert not _accepted(tool, args), f"{args!r} was accepted"
+        assert not _accepted(tool, json.dumps(args)), f"{args!r} was accepted as JSON text"
 
     check()
 
