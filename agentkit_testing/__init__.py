@@ -28,7 +28,7 @@ from agentkit_testing._matching import Matching, Normalizer, normalize_datetimes
 from agentkit_testing._recorder import RecordingModel
 from agentkit_testing._replay import ReplayModel
 from agentkit_testing._run_text import serialize_run
-from agentkit_testing._scripted import ScriptedModel
+from agentkit_testing._scripted import ScriptedModel, ScriptedRun, probe_agent_info, replay_example, run_scripted
 from agentkit_testing._secrets import DEFAULT_SECRET_PATTERNS, Scrubber
 
 if TYPE_CHECKING:
@@ -56,13 +56,17 @@ __all__ = (
     "RecordingModel",
     "ReplayModel",
     "ScriptedModel",
+    "ScriptedRun",
     "Scrubber",
     "UnrecordedRequest",
     "capture_runs",
     "cassette",
     "normalize_datetimes",
     "normalize_uuids",
+    "probe_agent_info",
     "replace_pattern",
+    "replay_example",
+    "run_scripted",
     "serialize_run",
 )
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-PUBLIC_MODULES = ["agentkit", "agentkit.models", "agentkit_testing"]
+PUBLIC_MODULES = ["agentkit", "agentkit.models", "agentkit_testing", "agentkit_testing.strategies"]
 
 
 @pytest.mark.parametrize("module_name", PUBLIC_MODULES)
