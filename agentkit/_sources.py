@@ -7,7 +7,7 @@ here, so a test can pin both with `override_sources` and get bit-for-bit identic
 from __future__ import annotations
 
 import itertools
-import uuid
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -25,7 +25,7 @@ def _system_clock() -> datetime:
 
 
 def _random_id() -> str:
-    return uuid.uuid4().hex[:24]
+    return os.urandom(12).hex()
 
 
 _clock: ContextVar[Clock] = ContextVar("agentkit_clock", default=_system_clock)

@@ -90,6 +90,9 @@ class TestModel(Model):
     stream_chunk_size: int = 4
     last_model_request_parameters: ModelRequestParameters | None = field(default=None, repr=False)
     _model_name: str = field(default="test", repr=False)
+    _argument_cache: dict[tuple[str, int], tuple[dict[str, Any], str]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def model_name(self) -> str:
@@ -127,8 +130,14 @@ class TestModel(Model):
         return [tool for tool in parameters.function_tools if tool.name in wanted]
 
     def _arguments(self, tool: ToolDefinition, seed: int) -> str:
-        value = SchemaValueGenerator(tool.parameters_json_schema, seed).generate()
-        return json.dumps(value if isinstance(value, dict) else {}, separators=(",", ":"))
+        schema = tool.parameters_json_schema
+        cached = self._argument_cache.get((tool.name, seed))
+        if cached is not None and cached[0] is schema:  # the same schema object: same arguments
+            return cached[1]
+        value = SchemaValueGenerator(schema, seed).generate()
+        arguments = json.dumps(value if isinstance(value, dict) else {}, separators=(",", ":"))
+        self._argument_cache[(tool.name, seed)] = (schema, arguments)
+        return arguments
 
     def _respond(self, messages: list[ModelMessage], parameters: ModelRequestParameters) -> ModelResponse:
         tools = {tool.name: tool for tool in parameters.function_tools}
