@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol, TypeAlias
 
@@ -64,6 +66,8 @@ class Cassette:
         self.file_format: FileFormat = file_format or (file_format_for(self.path) if self.path else "yaml")
         self._entries: list[RecordedRun | PendingRun] = list(runs)
         self._ids = {run.id for run in self._entries if isinstance(run, RecordedRun)}
+        self._initial_ids = frozenset(self._ids)
+        """The runs this cassette started with (e.g. loaded from its file); the others are new."""
         self._lock = threading.Lock()
 
     @classmethod
@@ -131,10 +135,13 @@ class Cassette:
             self._ids.add(f"run-{number}")
             return f"run-{number}"
 
-    def save(self, path: str | os.PathLike[str] | None = None) -> None:
+    def save(self, path: str | os.PathLike[str] | None = None, *, merge: bool = False) -> None:
         """Write the cassette atomically, after the `before_record` hook and the scrubber.
 
-        To another `path`, the format follows that file's name (`.json` is JSON).
+        To another `path`, the format follows that file's name (`.json` is JSON). With `merge`,
+        runs that another process wrote to the file since it was loaded are kept: the file ends
+        up with them plus this cassette's new runs (renumbered on an id clash), so parallel test
+        workers recording into one cassette lose nothing.
         """
         target = Path(path) if path is not None else self.path
         if target is None:
@@ -151,7 +158,47 @@ class Cassette:
                 run = self.before_record(run)
             if run is not None:
                 runs.append(run)
-        document = self.scrubber.scrub(encode_document(runs))
-        comment = self.scrubber.scrub_text(self.comment if self.comment is not None else DEFAULT_COMMENT)
         file_format = self.file_format if path is None else file_format_for(target)
-        atomic_write(target, dump_document(document, file_format, comment))
+        with exclusive_directory_lock(target.parent):
+            if merge and target.exists():
+                runs = self._merged_with(Cassette.load(target, file_format=file_format).runs, runs)
+            document = self.scrubber.scrub(encode_document(runs))
+            comment = self.scrubber.scrub_text(self.comment if self.comment is not None else DEFAULT_COMMENT)
+            atomic_write(target, dump_document(document, file_format, comment))
+
+    def _merged_with(self, on_disk: tuple[RecordedRun, ...], runs: list[RecordedRun]) -> list[RecordedRun]:
+        """The runs on disk, then this cassette's new runs, with fresh ids where they clash."""
+        merged = list(on_disk)
+        used = {run.id for run in on_disk}
+        number = len(used)
+        for run in runs:
+            if run.id in self._initial_ids:
+                continue  # already in the file (runs loaded from it are never edited)
+            if run.id in used:
+                while f"run-{number}" in used:
+                    number += 1
+                run = dataclasses.replace(run, id=f"run-{number}")
+            used.add(run.id)
+            merged.append(run)
+        return merged
+
+
+@contextmanager
+def exclusive_directory_lock(directory: Path) -> Iterator[None]:
+    """Hold an exclusive advisory lock on `directory` (POSIX `flock`) while reading and writing in it.
+
+    Separate processes (pytest-xdist workers) saving cassettes there take turns. Where `fcntl` is
+    missing (Windows) the block runs unlocked.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing the descriptor releases the lock

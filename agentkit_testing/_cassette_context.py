@@ -241,4 +241,4 @@ def cassette(
 def _save(session: CassetteSession) -> None:
     writes = session.recorded_anything or session.record_mode == "rewrite"
     if writes and session.cassette.path is not None:
-        session.cassette.save()
+        session.cassette.save(merge=session.record_mode != "rewrite")

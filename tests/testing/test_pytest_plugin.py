@@ -279,3 +279,27 @@ def test_agent_snapshot_fixture_stores_the_node_sequence(pytester: pytest.Pytest
     assert "add" in text
     matched = pytester.runpytest("-p", "no:hypothesispytest", "-p", "no:cacheprovider")
     matched.assert_outcomes(passed=1)
+
+
+def test_xdist_workers_sharing_one_cassette_lose_no_run(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("xdist")
+    pytester.makepyfile(agent_module=AGENT_MODULE)
+    pytester.makepyfile(
+        test_shared="""
+        import pytest
+        import agent_module
+
+        pytestmark = pytest.mark.agentkit_cassette(path="cassettes/shared.yaml")
+
+        @pytest.mark.parametrize("n", range(6))
+        def test_prompt(n):
+            assert agent_module.agent.run_sync(f"question {n}").data == "live answer"
+        """
+    )
+    pytester.syspathinsert()
+    recorded = pytester.runpytest_subprocess(*QUIET, "-n", "2", "--agentkit-record-mode=new_episodes")
+    recorded.assert_outcomes(passed=6)
+    text = (pytester.path / "cassettes" / "shared.yaml").read_text()
+    assert sorted(n for n in range(6) if f"question {n}" in text) == list(range(6))
+    replayed = pytester.runpytest_subprocess(*QUIET, "-n", "2")
+    replayed.assert_outcomes(passed=6)
