@@ -8,6 +8,8 @@ from datetime import date, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
+from agentkit.models._pattern_values import example_for_pattern
+
 __all__ = ("SchemaValueGenerator",)
 
 _LETTERS = string.ascii_lowercase
@@ -101,6 +103,10 @@ class SchemaValueGenerator:
             return f"{_LETTERS[seed % 26]}@example.com"
         if fmt in ("uri", "url"):
             return f"https://example.com/{_LETTERS[seed % 26]}"
+        if "pattern" in schema:
+            matching = example_for_pattern(schema["pattern"], seed)
+            if matching is not None:
+                return matching
         letter: str = _LETTERS[seed % 26]
         length: int = max(int(schema.get("minLength", 1)), 1)
         if "maxLength" in schema:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -119,3 +120,24 @@ def test_schema_value_generator_cases(schema: dict[str, Any], expected: Any) -> 
 def test_schema_value_generator_reports_missing_refs() -> None:
     with pytest.raises(ValueError, match="'#/\\$defs/Nope' not found"):
         SchemaValueGenerator({"$ref": "#/$defs/Nope"}).generate()
+
+
+@pytest.mark.parametrize("seed", range(4))
+async def test_pattern_constrained_parameters_get_matching_values(seed: int) -> None:
+    def book(code: Annotated[str, pydantic.Field(pattern=r"^[A-Z]{2}-\d{3,5}(x|y)?$")], day: date) -> str:
+        return code
+
+    agent = Agent(TestModel(seed=seed, custom_result_text="ok"), tools=[book])
+    result = await agent.run("go")
+    returns = [p for m in result.all_messages() for p in m.parts if isinstance(p, ToolReturnPart)]
+    assert len(returns) == 1  # validated on the first try: no retry prompt
+    assert re.fullmatch(r"[A-Z]{2}-\d{3,5}[xy]?", returns[0].content)
+
+
+def test_patterns_it_cannot_satisfy_fall_back_to_none() -> None:
+    from agentkit.models._pattern_values import example_for_pattern
+
+    assert example_for_pattern(r"^(?=a)b") is None
+    assert example_for_pattern(r"[^abc]") is None
+    assert example_for_pattern(r"(unclosed") is None
+    assert example_for_pattern(r"^\w+@\w+\.com$") == "a@a.com"
