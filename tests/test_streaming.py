@@ -266,3 +266,22 @@ async def test_tool_events_left_unread_still_run_each_tool_once() -> None:
                         break
     assert calls == ["a"]
     assert agent_run.result is not None
+
+
+async def test_cancelling_a_stream_ends_the_run_cleanly() -> None:
+    agent = weather_agent(TestModel(custom_result_text="word " * 40, stream_chunk_size=3))
+    received: list[str] = []
+    with anyio.CancelScope() as scope:
+        async with agent.run_stream("weather?") as result:
+            async for delta in result.stream_text(delta=True):
+                received.append(delta)
+                if len(received) == 3:
+                    scope.cancel()
+                    await anyio.sleep(0)  # the cancellation lands here
+    assert scope.cancelled_caught
+    assert len(received) == 3
+    assert not result.is_complete
+    assert result.usage().requests == 2
+    partial = result.all_messages()[-1]
+    assert isinstance(partial, ModelResponse)
+    assert partial.parts[0].content == "".join(received)  # type: ignore[union-attr]
