@@ -6,16 +6,18 @@ several timed batches of the per-run time. The load figure is the median of a fe
 1,000-run YAML cassette (made by copying recorded runs), with `yaml.CSafeLoader` when libyaml is
 present. Wall-clock figures are the headline; CPU-time figures (`process_time`) are printed too,
 as they are less disturbed by other work on a shared machine. Usage:
-`python bench/replay.py [asyncio|trio]`.
+`python bench/replay.py [asyncio|trio] [--peer PYTHON]`; `--peer` times the peer route (the
+established framework's OpenAI model replayed by vcrpy, `bench/peer_replay.py`) in the same run.
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 import platform
 import statistics
-import sys
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -92,4 +94,15 @@ def main(backend: str) -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(sys.argv[1] if len(sys.argv) > 1 else "asyncio")))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("backend", nargs="?", default="asyncio", choices=["asyncio", "trio"])
+    parser.add_argument(
+        "--peer", metavar="PYTHON", help="interpreter with pydantic-ai-slim[openai] and vcrpy, for the peer route"
+    )
+    arguments = parser.parse_args()
+    result = main(arguments.backend)
+    if arguments.peer:
+        script = str(Path(__file__).with_name("peer_replay.py"))
+        peer = subprocess.run([arguments.peer, script], capture_output=True, text=True, check=True)
+        result.update(json.loads(peer.stdout))
+    print(json.dumps(result))
