@@ -145,7 +145,7 @@ class ModelRequestNode:
             ctx.state.message_history, ctx.deps.model_settings, parameters
         ) as streamed:
             agent_stream = AgentStream(
-                streamed, ctx, parameters, on_complete=lambda: self._finish(ctx, streamed.get(), streamed.usage())
+                streamed, ctx, on_complete=lambda: self._finish(ctx, streamed.get(), streamed.usage())
             )
             try:
                 yield agent_stream

@@ -60,12 +60,8 @@ def _union_members(tp: Any) -> tuple[Any, ...]:
     return (tp,)
 
 
-def _is_object_type(tp: Any) -> bool:
-    """Whether `tp` validates from a JSON object with named fields (so needs no wrapping)."""
-    try:
-        schema = pydantic.TypeAdapter(tp).json_schema()
-    except Exception:
-        return False
+def _is_object_schema(schema: dict[str, Any]) -> bool:
+    """Whether a schema describes a JSON object with named fields (so needs no wrapping)."""
     return schema.get("type") == "object" and "properties" in schema and "additionalProperties" not in schema
 
 
@@ -113,14 +109,13 @@ class ResultSchema:
             return cls(result_type, allow_text_result=True, tool=None)
         tool_type: Any = others[0] if len(others) == 1 else Union[others]  # noqa: UP007
         try:
-            if len(others) == 1 and _is_object_type(tool_type):
-                adapter: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(tool_type)
-                wrapper_key = None
-            else:
-                wrapper = pydantic.create_model(name, response=(tool_type, ...))
-                adapter = pydantic.TypeAdapter(wrapper)
-                wrapper_key = "response"
+            adapter: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(tool_type)
             schema = adapter.json_schema()
+            wrapper_key = None
+            if len(others) > 1 or not _is_object_schema(schema):
+                adapter = pydantic.TypeAdapter(pydantic.create_model(name, response=(tool_type, ...)))
+                schema = adapter.json_schema()
+                wrapper_key = "response"
         except (pydantic.PydanticSchemaGenerationError, pydantic.PydanticUserError) as error:
             raise UserError(f"result_type {result_type!r} cannot be turned into a JSON schema: {error}") from error
         description = schema.pop("description", None) or DEFAULT_RESULT_TOOL_DESCRIPTION

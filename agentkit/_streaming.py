@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from agentkit._messages import ModelResponse, ModelResponseStreamEvent
 from agentkit._usage import Usage
-from agentkit.models._base import ModelRequestParameters, StreamedResponse
+from agentkit.models._base import StreamedResponse
 
 if TYPE_CHECKING:
     from agentkit._nodes import GraphRunContext
@@ -22,13 +22,11 @@ class AgentStream:
         self,
         streamed: StreamedResponse,
         ctx: GraphRunContext,
-        parameters: ModelRequestParameters,
         on_complete: Callable[[], object],
     ) -> None:
         self._streamed = streamed
         self._on_complete = on_complete
         self._ctx = ctx
-        self._parameters = parameters
         self._iterator = streamed.__aiter__()
         self.is_complete = False
         """True once every event has been read."""
