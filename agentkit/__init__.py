@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from agentkit._agent import Agent
 from agentkit._capture import capture_run_messages
 from agentkit._context import RunContext
-from agentkit._exceptions import (
+from agentkit._hooks import RunInfo, RunInterceptor, RunObserver, intercept_runs
+from agentkit._nodes import AgentNode, CallToolsNode, End, GraphRunContext, ModelRequestNode
+from agentkit._run import AgentRun, RunResult
+from agentkit._run_stream import StreamedRunResult
+from agentkit._sources import FixedClock, SequentialIds, override_sources
+from agentkit._streaming import AgentStream
+from agentkit.agent import Agent
+from agentkit.exceptions import (
     AgentkitError,
     AgentRunError,
     ModelHTTPError,
@@ -15,8 +21,7 @@ from agentkit._exceptions import (
     UsageLimitExceeded,
     UserError,
 )
-from agentkit._hooks import RunInfo, RunInterceptor, RunObserver, intercept_runs
-from agentkit._messages import (
+from agentkit.messages import (
     AgentStreamEvent,
     FunctionToolCallEvent,
     FunctionToolResultEvent,
@@ -39,15 +44,10 @@ from agentkit._messages import (
     ToolReturnPart,
     UserPromptPart,
 )
-from agentkit._nodes import AgentNode, CallToolsNode, End, GraphRunContext, ModelRequestNode
-from agentkit._result import FinalResult
-from agentkit._run import AgentRun, RunResult
-from agentkit._run_stream import StreamedRunResult
-from agentkit._settings import ModelSettings
-from agentkit._sources import FixedClock, SequentialIds, override_sources
-from agentkit._streaming import AgentStream
-from agentkit._tools import Tool, ToolDefinition
-from agentkit._usage import Usage, UsageLimits
+from agentkit.result import FinalResult
+from agentkit.settings import ModelSettings
+from agentkit.tools import Tool, ToolDefinition
+from agentkit.usage import Usage, UsageLimits
 
 __version__ = "0.1.0"
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from agentkit._messages import ModelMessage
+from agentkit.messages import ModelMessage
 
 __all__ = ("capture_run_messages", "captured_messages_list")
 

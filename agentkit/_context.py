@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any, Generic
 
 from typing_extensions import TypeVar
 
-from agentkit._messages import ModelMessage
-from agentkit._usage import Usage
+from agentkit.messages import ModelMessage
+from agentkit.usage import Usage
 
 if TYPE_CHECKING:
     from agentkit.models import Model

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import anyio
 
-from agentkit._agent import Agent
 from agentkit._context import RunContext
 from agentkit._nodes import End
 from agentkit._sources import FixedClock, SequentialIds, override_sources
-from agentkit.models._test import TestModel
+from agentkit.agent import Agent
+from agentkit.models.test import TestModel
 
 __all__ = ("build_demo_agent", "main")
 

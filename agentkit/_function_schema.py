@@ -13,7 +13,7 @@ import pydantic
 import pydantic_core
 
 from agentkit._context import RunContext
-from agentkit._exceptions import UserError
+from agentkit.exceptions import UserError
 
 __all__ = ("DocstringFormat", "FunctionSchema", "build_function_schema", "takes_run_context")
 

@@ -15,7 +15,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from agentkit._messages import ModelMessage, RetryPromptPart, ToolCallPart, ToolReturnPart
+from agentkit.messages import ModelMessage, RetryPromptPart, ToolCallPart, ToolReturnPart
 
 if TYPE_CHECKING:
     from agentkit._nodes import AgentNode

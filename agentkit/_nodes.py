@@ -15,9 +15,10 @@ import anyio
 import pydantic
 
 from agentkit._context import RunContext
-from agentkit._exceptions import ModelRetry, UnexpectedModelBehavior
 from agentkit._hooks import RunObserver
-from agentkit._messages import (
+from agentkit._streaming import AgentStream
+from agentkit.exceptions import ModelRetry, UnexpectedModelBehavior
+from agentkit.messages import (
     FunctionToolCallEvent,
     FunctionToolResultEvent,
     HandleResponseEvent,
@@ -29,13 +30,12 @@ from agentkit._messages import (
     ToolCallPart,
     ToolReturnPart,
 )
-from agentkit._result import FinalResult, ResultDataT, ResultSchema, ResultValidator, ToolRetry
-from agentkit._settings import ModelSettings
-from agentkit._streaming import AgentStream
-from agentkit._tools import Tool
-from agentkit._usage import Usage, UsageLimits
 from agentkit.models._base import Model, ModelRequestParameters, StreamedResponse
 from agentkit.models._guard import check_model_request_allowed, model_requests_allowed
+from agentkit.result import FinalResult, ResultDataT, ResultSchema, ResultValidator, ToolRetry
+from agentkit.settings import ModelSettings
+from agentkit.tools import Tool
+from agentkit.usage import Usage, UsageLimits
 
 __all__ = (
     "AgentNode",

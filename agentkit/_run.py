@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from typing import Any, Generic
 
 from agentkit._context import AgentDepsT
-from agentkit._exceptions import UserError
 from agentkit._hooks import RunObserver
-from agentkit._messages import ModelMessage, ModelMessagesTypeAdapter
 from agentkit._nodes import AgentNode, End, GraphRunContext
-from agentkit._result import FinalResult, ResultDataT
-from agentkit._usage import Usage
+from agentkit.exceptions import UserError
+from agentkit.messages import ModelMessage, ModelMessagesTypeAdapter
+from agentkit.result import FinalResult, ResultDataT
+from agentkit.usage import Usage
 
 __all__ = ("AgentRun", "RunResult")
 

@@ -9,8 +9,11 @@ from typing import Any, Generic, TypeVar
 import pydantic
 
 from agentkit._context import AgentDepsT
-from agentkit._exceptions import UserError
-from agentkit._messages import (
+from agentkit._nodes import End, ModelRequestNode
+from agentkit._run import AgentRun, _MessagesMixin
+from agentkit._streaming import AgentStream
+from agentkit.exceptions import UserError
+from agentkit.messages import (
     ModelResponseStreamEvent,
     PartDeltaEvent,
     PartStartEvent,
@@ -18,11 +21,8 @@ from agentkit._messages import (
     TextPartDelta,
     ToolCallPart,
 )
-from agentkit._nodes import End, ModelRequestNode
-from agentkit._result import ResultDataT, ResultSchema, ResultTool
-from agentkit._run import AgentRun, _MessagesMixin
-from agentkit._streaming import AgentStream
-from agentkit._usage import Usage
+from agentkit.result import ResultDataT, ResultSchema, ResultTool
+from agentkit.usage import Usage
 
 __all__ = ("StreamedRunResult", "stream_final_result")
 

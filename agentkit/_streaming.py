@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from agentkit._messages import ModelResponse, ModelResponseStreamEvent
-from agentkit._usage import Usage
+from agentkit.messages import ModelResponse, ModelResponseStreamEvent
 from agentkit.models._base import StreamedResponse
+from agentkit.usage import Usage
 
 if TYPE_CHECKING:
     from agentkit._nodes import GraphRunContext

@@ -8,7 +8,23 @@ import sys
 
 import pytest
 
-PUBLIC_MODULES = ["agentkit", "agentkit.models", "agentkit_testing", "agentkit_testing.strategies"]
+PUBLIC_MODULES = [
+    "agentkit",
+    "agentkit.agent",
+    "agentkit.exceptions",
+    "agentkit.messages",
+    "agentkit.models",
+    "agentkit.models.anthropic",
+    "agentkit.models.function",
+    "agentkit.models.openai",
+    "agentkit.models.test",
+    "agentkit.result",
+    "agentkit.settings",
+    "agentkit.tools",
+    "agentkit.usage",
+    "agentkit_testing",
+    "agentkit_testing.strategies",
+]
 
 
 @pytest.mark.parametrize("module_name", PUBLIC_MODULES)

@@ -9,7 +9,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from agentkit.models._base import Model, ModelRequestParameters, StreamedResponse
-from agentkit.models._function import (
+from agentkit.models._guard import (
+    check_model_request_allowed,
+    model_requests_allowed,
+    override_allow_model_requests,
+)
+from agentkit.models._infer import KnownModelName, infer_model
+from agentkit.models.function import (
     AgentInfo,
     DeltaToolCall,
     DeltaToolCalls,
@@ -17,17 +23,11 @@ from agentkit.models._function import (
     FunctionModel,
     StreamFunctionDef,
 )
-from agentkit.models._guard import (
-    check_model_request_allowed,
-    model_requests_allowed,
-    override_allow_model_requests,
-)
-from agentkit.models._infer import KnownModelName, infer_model
-from agentkit.models._test import TestModel
+from agentkit.models.test import TestModel
 
 if TYPE_CHECKING:
-    from agentkit.models._anthropic import AnthropicModel
-    from agentkit.models._openai import OpenAIModel
+    from agentkit.models.anthropic import AnthropicModel
+    from agentkit.models.openai import OpenAIModel
 
 __all__ = (
     "AgentInfo",
@@ -52,11 +52,11 @@ __all__ = (
 
 def __getattr__(name: str) -> Any:
     if name == "OpenAIModel":
-        from agentkit.models._openai import OpenAIModel
+        from agentkit.models.openai import OpenAIModel
 
         return OpenAIModel
     if name == "AnthropicModel":
-        from agentkit.models._anthropic import AnthropicModel
+        from agentkit.models.anthropic import AnthropicModel
 
         return AnthropicModel
     raise AttributeError(f"module 'agentkit.models' has no attribute {name!r}")

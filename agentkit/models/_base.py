@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from agentkit._messages import (
+from agentkit._sources import new_id, now
+from agentkit.messages import (
     ModelMessage,
     ModelResponse,
     ModelResponsePart,
@@ -21,10 +22,9 @@ from agentkit._messages import (
     ToolCallPart,
     ToolCallPartDelta,
 )
-from agentkit._settings import ModelSettings
-from agentkit._sources import new_id, now
-from agentkit._tools import ToolDefinition
-from agentkit._usage import Usage
+from agentkit.settings import ModelSettings
+from agentkit.tools import ToolDefinition
+from agentkit.usage import Usage
 
 __all__ = ("Model", "ModelRequestParameters", "StreamedResponse")
 

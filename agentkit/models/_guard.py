@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from agentkit._exceptions import ModelRequestsBlocked
+from agentkit.exceptions import ModelRequestsBlocked
 
 __all__ = ("check_model_request_allowed", "model_requests_allowed", "override_allow_model_requests")
 

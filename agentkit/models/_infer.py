@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, TypeAlias
 
-from agentkit._exceptions import UserError
+from agentkit.exceptions import UserError
 from agentkit.models._base import Model
 
 __all__ = ("KnownModelName", "infer_model")
@@ -26,7 +26,7 @@ def infer_model(model: Model | KnownModelName) -> Model:
     if not isinstance(model, str):
         raise UserError(f"Expected a Model or a model name string, got {model!r} (type={type(model).__name__})")
     if model == "test":
-        from agentkit.models._test import TestModel
+        from agentkit.models.test import TestModel
 
         return TestModel()
     provider, _, name = model.partition(":")
@@ -36,11 +36,11 @@ def infer_model(model: Model | KnownModelName) -> Model:
         elif model.startswith("claude"):
             provider, name = "anthropic", model
     if provider == "openai" and name:
-        from agentkit.models._openai import OpenAIModel
+        from agentkit.models.openai import OpenAIModel
 
         return OpenAIModel(name)
     if provider == "anthropic" and name:
-        from agentkit.models._anthropic import AnthropicModel
+        from agentkit.models.anthropic import AnthropicModel
 
         return AnthropicModel(name)
     raise UserError(

@@ -14,12 +14,12 @@ from typing import ClassVar, Generic, Protocol, TypeVar
 import anyio
 from anyio.lowlevel import RunVar
 
-from agentkit._exceptions import AgentRunError, ModelHTTPError, UserError
-from agentkit._settings import ModelSettings
 from agentkit._sources import now
-from agentkit._tools import ToolDefinition
+from agentkit.exceptions import AgentRunError, ModelHTTPError, UserError
 from agentkit.models._base import Model, ModelRequestParameters
 from agentkit.models._guard import check_model_request_allowed
+from agentkit.settings import ModelSettings
+from agentkit.tools import ToolDefinition
 
 __all__ = (
     "ProviderModel",

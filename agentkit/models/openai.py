@@ -11,8 +11,8 @@ from functools import partial
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from agentkit._exceptions import UnexpectedModelBehavior
-from agentkit._messages import (
+from agentkit.exceptions import UnexpectedModelBehavior
+from agentkit.messages import (
     ModelMessage,
     ModelRequest,
     ModelResponse,
@@ -25,10 +25,10 @@ from agentkit._messages import (
     ToolReturnPart,
     UserPromptPart,
 )
-from agentkit._settings import ModelSettings
-from agentkit._usage import Usage
 from agentkit.models._base import ModelRequestParameters, StreamedResponse
 from agentkit.models._provider import ProviderModel, close_shielded, timestamp_from_unix, tool_choice_for, tools_for
+from agentkit.settings import ModelSettings
+from agentkit.usage import Usage
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI, AsyncStream

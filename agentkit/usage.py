@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agentkit._exceptions import UsageLimitExceeded
+from agentkit.exceptions import UsageLimitExceeded
 
 __all__ = ("Usage", "UsageLimits")
 

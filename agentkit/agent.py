@@ -16,19 +16,19 @@ import anyio
 
 from agentkit._capture import captured_messages_list
 from agentkit._context import AgentDepsT
-from agentkit._exceptions import UserError
 from agentkit._function_schema import DocstringFormat, takes_run_context
 from agentkit._hooks import RunInfo, RunObserver, active_interceptors
-from agentkit._messages import ModelMessage, ModelRequest, SystemPromptPart, UserContent, UserPromptPart
 from agentkit._nodes import GraphAgentDeps, GraphAgentState, GraphRunContext, ModelRequestNode
-from agentkit._result import ResultDataT, ResultSchema, ResultValidator, ResultValidatorFunc
 from agentkit._run import AgentRun, RunResult
 from agentkit._run_stream import StreamedRunResult, stream_final_result
-from agentkit._settings import ModelSettings, merge_model_settings
-from agentkit._tools import Tool, ToolPrepareFunc
-from agentkit._usage import Usage, UsageLimits
+from agentkit.exceptions import UserError
+from agentkit.messages import ModelMessage, ModelRequest, SystemPromptPart, UserContent, UserPromptPart
 from agentkit.models._base import Model
 from agentkit.models._infer import KnownModelName, infer_model
+from agentkit.result import ResultDataT, ResultSchema, ResultValidator, ResultValidatorFunc
+from agentkit.settings import ModelSettings, merge_model_settings
+from agentkit.tools import Tool, ToolPrepareFunc
+from agentkit.usage import Usage, UsageLimits
 
 __all__ = ("Agent",)
 

@@ -13,10 +13,10 @@ import pydantic
 from typing_extensions import TypeVar
 
 from agentkit._context import RunContext
-from agentkit._exceptions import ModelRetry, UserError
 from agentkit._function_schema import strip_titles, takes_run_context
-from agentkit._messages import RetryPromptPart, ToolCallPart
-from agentkit._tools import ToolDefinition
+from agentkit.exceptions import ModelRetry, UserError
+from agentkit.messages import RetryPromptPart, ToolCallPart
+from agentkit.tools import ToolDefinition
 
 __all__ = (
     "DEFAULT_RESULT_TOOL_NAME",

@@ -8,14 +8,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import ClassVar, TypeAlias
 
-from agentkit._exceptions import UserError
-from agentkit._messages import ModelMessage, ModelResponse, ModelResponseStreamEvent
-from agentkit._settings import ModelSettings
 from agentkit._sources import now
-from agentkit._tools import ToolDefinition
-from agentkit._usage import Usage
+from agentkit.exceptions import UserError
+from agentkit.messages import ModelMessage, ModelResponse, ModelResponseStreamEvent
 from agentkit.models._base import Model, ModelRequestParameters, StreamedResponse
-from agentkit.models._test import estimate_usage
+from agentkit.models.test import estimate_usage
+from agentkit.settings import ModelSettings
+from agentkit.tools import ToolDefinition
+from agentkit.usage import Usage
 
 __all__ = ("AgentInfo", "DeltaToolCall", "DeltaToolCalls", "FunctionDef", "FunctionModel", "StreamFunctionDef")
 

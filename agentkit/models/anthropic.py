@@ -9,7 +9,7 @@ from functools import partial
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal
 
-from agentkit._messages import (
+from agentkit.messages import (
     ModelMessage,
     ModelRequest,
     ModelResponse,
@@ -22,10 +22,10 @@ from agentkit._messages import (
     ToolReturnPart,
     UserPromptPart,
 )
-from agentkit._settings import ModelSettings
-from agentkit._usage import Usage
 from agentkit.models._base import ModelRequestParameters, StreamedResponse
 from agentkit.models._provider import ProviderModel, close_shielded, tool_choice_for, tools_for
+from agentkit.settings import ModelSettings
+from agentkit.usage import Usage
 
 if TYPE_CHECKING:
     from anthropic import AsyncAnthropic, AsyncStream

@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Literal
 
 import pydantic_core
 
-from agentkit._messages import (
+from agentkit.messages import (
     ModelMessage,
     ModelRequest,
     ModelResponse,
@@ -21,11 +21,11 @@ from agentkit._messages import (
     ToolCallPart,
     ToolReturnPart,
 )
-from agentkit._settings import ModelSettings
-from agentkit._tools import ToolDefinition
-from agentkit._usage import Usage
 from agentkit.models._base import Model, ModelRequestParameters, StreamedResponse
 from agentkit.models._schema_values import SchemaValueGenerator
+from agentkit.settings import ModelSettings
+from agentkit.tools import ToolDefinition
+from agentkit.usage import Usage
 
 __all__ = ("TestModel", "estimate_usage")
 
