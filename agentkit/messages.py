@@ -1,7 +1,8 @@
 """The messages exchanged with a model: requests, responses, their parts, and stream events.
 
 Every message is a dataclass with a `kind` discriminator and every part a `part_kind` one, so a
-whole history round-trips through JSON with `ModelMessagesTypeAdapter`.
+whole history round-trips through JSON with `ModelMessagesTypeAdapter`. A user prompt may mix
+text with images, audio and documents (`agentkit._user_content`): binary data is base64 in JSON.
 """
 
 from __future__ import annotations
@@ -16,12 +17,37 @@ import pydantic
 import pydantic_core
 
 from agentkit._sources import new_id, now
+from agentkit._user_content import (
+    AudioFormat,
+    AudioMediaType,
+    AudioUrl,
+    BinaryContent,
+    DocumentFormat,
+    DocumentMediaType,
+    DocumentUrl,
+    ImageFormat,
+    ImageMediaType,
+    ImageUrl,
+    PromptContentSchema,
+    UserContent,
+    user_prompt_text,
+)
 
 __all__ = (
     "AgentStreamEvent",
+    "AudioFormat",
+    "AudioMediaType",
+    "AudioUrl",
+    "BinaryContent",
+    "DocumentFormat",
+    "DocumentMediaType",
+    "DocumentUrl",
     "FunctionToolCallEvent",
     "FunctionToolResultEvent",
     "HandleResponseEvent",
+    "ImageFormat",
+    "ImageMediaType",
+    "ImageUrl",
     "ModelMessage",
     "ModelMessagesTypeAdapter",
     "ModelRequest",
@@ -41,9 +67,8 @@ __all__ = (
     "ToolReturnPart",
     "UserContent",
     "UserPromptPart",
+    "user_prompt_text",
 )
-
-UserContent: TypeAlias = str
 
 
 def _json_text(value: Any) -> str:
@@ -64,7 +89,8 @@ class SystemPromptPart:
 class UserPromptPart:
     """What the user asked."""
 
-    content: str | Sequence[UserContent]
+    content: Annotated[str | Sequence[UserContent], PromptContentSchema]
+    """Text, or a sequence of text, `ImageUrl`, `AudioUrl`, `DocumentUrl` and `BinaryContent` items."""
     timestamp: datetime = field(default_factory=now)
     part_kind: Literal["user-prompt"] = "user-prompt"
 

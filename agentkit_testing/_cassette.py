@@ -14,6 +14,7 @@ from agentkit_testing._cassette_codec import encode_document
 from agentkit_testing._cassette_decode import decode_document
 from agentkit_testing._cassette_io import FileFormat, atomic_write, dump_document, file_format_for, parse_document
 from agentkit_testing._cassette_records import RecordedRun
+from agentkit_testing._cassette_stream import scrub_document
 from agentkit_testing._exceptions import CassetteError
 from agentkit_testing._secrets import Scrubber
 
@@ -162,7 +163,7 @@ class Cassette:
         with exclusive_directory_lock(target.parent):
             if merge and target.exists():
                 runs = self._merged_with(Cassette.load(target, file_format=file_format).runs, runs)
-            document = self.scrubber.scrub(encode_document(runs))
+            document = scrub_document(encode_document(runs), self.scrubber)
             comment = self.scrubber.scrub_text(self.comment if self.comment is not None else DEFAULT_COMMENT)
             atomic_write(target, dump_document(document, file_format, comment))
 

@@ -1,15 +1,53 @@
-"""Replaying a streamed response chunk by chunk, with the recorded chunk boundaries."""
+"""Streamed responses in cassettes: scrubbing their chunks as one text, and replaying them chunk by chunk."""
 
 from __future__ import annotations
 
 import copy
 from collections.abc import AsyncIterator
+from typing import Any
 
 from agentkit import ModelResponseStreamEvent, PartDeltaEvent, PartStartEvent, Usage
 from agentkit.models import StreamedResponse
 from agentkit_testing._cassette_records import RecordedRequest
+from agentkit_testing._secrets import Scrubber
 
-__all__ = ("ReplayStreamedResponse",)
+__all__ = ("ReplayStreamedResponse", "scrub_document", "scrub_stream")
+
+_TEXT_FIELDS = (("part", "content"), ("part", "args"), ("delta", "content_delta"), ("delta", "args_delta"))
+"""Where an encoded stream event holds a piece of its part's text: a text part's content, a tool call's JSON."""
+
+
+def scrub_document(document: dict[str, Any], scrubber: Scrubber) -> dict[str, Any]:
+    """A cassette document scrubbed: each request's stream as whole texts (see `scrub_stream`), then every string."""
+    for run in document.get("runs", ()):
+        for request in run.get("requests", ()):
+            if isinstance(request.get("stream"), list):
+                request["stream"] = scrub_stream(request["stream"], scrubber)
+    scrubbed: dict[str, Any] = scrubber.scrub(document)
+    return scrubbed
+
+
+def scrub_stream(events: list[Any], scrubber: Scrubber) -> list[Any]:
+    """Encoded stream events with the secrets of each part's joined text removed, chunk boundaries kept.
+
+    The text pieces of one part (its start event, then its deltas) are scrubbed together with
+    `Scrubber.scrub_chunks`: a secret split across chunks is found; its marker goes to the chunk
+    where it begins and the following chunks lose its remainder, so the replayed part is the
+    scrubbed text. Events are changed in place; the list is returned.
+    """
+    slots: dict[Any, list[tuple[dict[str, Any], str]]] = {}
+    for event in events:
+        if not isinstance(event, dict):
+            continue
+        for holder_key, field in _TEXT_FIELDS:
+            holder = event.get(holder_key)
+            if isinstance(holder, dict) and isinstance(holder.get(field), str):
+                slots.setdefault(event.get("index"), []).append((holder, field))
+    for places in slots.values():
+        pieces = scrubber.scrub_chunks([holder[field] for holder, field in places])
+        for (holder, field), piece in zip(places, pieces, strict=True):
+            holder[field] = piece
+    return events
 
 
 class ReplayStreamedResponse(StreamedResponse):

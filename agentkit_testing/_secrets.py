@@ -1,20 +1,34 @@
-"""Keeping secrets out of cassette files: API keys, auth tokens, and whatever else you name.
+"""Keeping secrets out of cassette files, HTTP cassettes and error messages: what is a secret, and its redaction.
 
-A `Scrubber` rewrites every string of a cassette document before it is written: known key
-shapes (OpenAI `sk-...`, Anthropic `sk-ant-...`, `Bearer ...` tokens, GitHub, AWS, Google,
-Slack, Hugging Face tokens, JWTs), the values of `*_API_KEY` / `*_TOKEN` / `*_SECRET` /
-`*_PASSWORD` environment variables, values under keys such as `authorization` or `api_key`,
-and any pattern you add.
+A `Scrubber` replaces every secret in a string (or in every string of plain data) with a
+`<redacted:NAME>` marker. What it recognises (docs/cassette-format.md, "What is scrubbed"):
+
+- values under secret-named fields (`api_key`, `*_token`, `password`, `authorization`, `cookie`,
+  ...), as data (`{"api_key": 12345}`, numbers too) and as JSON text;
+- the values of secret-named environment variables (`*_KEY`, `*_TOKEN`, `*_SECRET`,
+  `*_PASSWORD`, `*_CREDENTIALS`, `*_PAT`, `API_KEY`, ...) of at least `MIN_ENV_SECRET_LENGTH`
+  characters, and the passwords of URLs held in any variable, read when scrubbing (not when the
+  scrubber is built), so variables set later in a test are scrubbed too;
+- key shapes (`DEFAULT_SECRET_PATTERNS`), `Bearer`/`Basic` credentials, `Authorization:` and
+  `Cookie:`/`Set-Cookie:` header values, `?api_key=`/`?key=`/`access_token=` query values,
+  `name=value` assignments of secret names, and passwords inside URLs (`postgres://u:pw@host`);
+- any pattern you add (a group named `secret`, if present, is the part redacted).
+
+Every rule finds its matches in the original text; overlapping matches are merged and replaced
+once, so a secret matched by two rules never leaves a piece behind.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-__all__ = ("DEFAULT_SECRET_PATTERNS", "Scrubber")
+__all__ = ("DEFAULT_SECRET_PATTERNS", "MIN_ENV_SECRET_LENGTH", "Scrubber", "is_secret_name")
 
 DEFAULT_SECRET_PATTERNS: tuple[tuple[str, str], ...] = (
     ("anthropic-key", r"sk-ant-[A-Za-z0-9_\-]{16,}"),
@@ -29,22 +43,104 @@ DEFAULT_SECRET_PATTERNS: tuple[tuple[str, str], ...] = (
 )
 """(name, regular expression) of secret shapes scrubbed by default."""
 
-_SECRET_ENV_SUFFIXES = ("_API_KEY", "_APIKEY", "_TOKEN", "_SECRET", "_SECRET_KEY", "_ACCESS_KEY", "_PASSWORD")
-_SECRET_KEYS = frozenset(
-    {"authorization", "proxy-authorization", "api_key", "api-key", "apikey", "x-api-key", "password", "secret"}
-    | {"token", "access_token", "refresh_token", "client_secret", "openai_api_key", "anthropic_api_key"}
+MIN_ENV_SECRET_LENGTH = 8
+"""Shorter values of secret-named environment variables are not searched for in free text.
+
+Replacing e.g. `1` or `true` everywhere would wreck a cassette; real keys and tokens are far
+longer. A short value is still redacted wherever it sits in a recognised shape (a secret-named
+field, a URL password, `password=...`, an `Authorization:` header).
+"""
+
+_NAME = (
+    r"(?:[A-Za-z0-9]+[_-])*(?:api[_-]?key|apikey|secret|password|passwd|token|credentials|authorization|cookie"
+    r"|(?:secret|private|access|signing|encryption|master|client|auth)[_-]?key)"
+    r"|(?:[A-Za-z0-9]+[_-])+pat"
 )
-_MIN_ENV_SECRET_LENGTH = 8
-"""Shorter environment values are not scrubbed: replacing e.g. `1` everywhere would wreck the cassette."""
+"""Field names whose values are secrets: `api_key`, `x-api-key`, `client_secret`, `db_password`, `access_token`,
+`set-cookie`, `github_pat`, ... but not `tokens`, `max_tokens` or `outer_typed_dict_key`."""
+_SECRET_NAME = re.compile(_NAME, re.IGNORECASE)
+
+_ENV_SUFFIXES = ("_KEY", "_APIKEY", "_TOKEN", "_SECRET", "_PASSWORD", "_PASSWD", "_CREDENTIALS", "_PAT")
+_ENV_NAMES = frozenset({"API_KEY", "APIKEY", "TOKEN", "SECRET", "PASSWORD", "CREDENTIALS"})
+_MARKER = re.compile(r"<redacted:[^<>]*>")
+_URL_PASSWORD = r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/?#@\"'<>]*:(?P<secret>[^\s/?#\"'<>]+)@"
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a field, header or query name holds a secret (`api_key`, `X-Auth-Token`, `password`, ...)."""
+    return _SECRET_NAME.fullmatch(name) is not None
+
+
+def _is_secret_env_name(name: str) -> bool:
+    upper = name.upper()
+    return upper in _ENV_NAMES or upper.endswith(_ENV_SUFFIXES)
+
+
+def _is_basic_credential(token: str) -> bool:
+    """Whether `token` is base64 of `user:password`, so prose like "basic understanding" is left alone."""
+    if len(token) % 4:
+        return False
+    try:
+        return b":" in base64.b64decode(token, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """One way to find secrets: the marker name (or the `name` group's text) and, optionally, a check."""
+
+    name: str
+    pattern: re.Pattern[str]
+    quoted: bool = False
+    """The marker replaces a bare JSON value, so it is written as a JSON string."""
+    check: Callable[[str], bool] | None = None
+
+
+_JSON_RULES = (
+    _Rule("", re.compile(rf'"(?P<name>{_NAME})"\s*:\s*"(?P<secret>(?:[^"\\]|\\.)+)"', re.IGNORECASE)),
+    _Rule("", re.compile(rf'"(?P<name>{_NAME})"\s*:\s*(?P<secret>-?\d[\d.eE+\-]*)', re.IGNORECASE), quoted=True),
+)
+"""Secret-named fields in JSON text, first, so that streamed JSON and the parsed arguments get the same marker."""
+
+_TEXT_RULES = (
+    _Rule(
+        "basic-credentials",
+        re.compile(r"(?i)\bbasic\s+(?P<secret>[A-Za-z0-9+/]{4,}={0,2})"),
+        check=_is_basic_credential,
+    ),
+    _Rule(
+        "",
+        re.compile(
+            r"(?i)\b(?P<name>(?:proxy-)?authorization|x-api-key|api-key)\s*:[ \t]*"
+            r"(?:(?:bearer|basic|token|digest)[ \t]+)?(?P<secret>[^\s\"',;]+)"
+        ),
+    ),
+    _Rule("", re.compile(r"(?i)\b(?P<name>(?:set-)?cookie)\s*:[ \t]*(?P<secret>[^\r\n\"]+)")),
+    _Rule(
+        "",
+        re.compile(
+            r"(?i)[?&](?P<name>api[_-]?key|key|access[_-]?token|token|auth|sig|signature)=(?P<secret>[^&\s#\"'<>]+)"
+        ),
+    ),
+    _Rule("", re.compile(rf"(?i)\b(?P<name>{_NAME})\s*=\s*(?P<secret>[^\s&\"',;<>]+)")),
+    _Rule("url-password", re.compile(_URL_PASSWORD)),
+)
+"""Secrets recognised by their context in text: credentials, header lines, query values, assignments, URLs."""
+
+_DEFAULT_SHAPES = tuple(_Rule(name, re.compile(pattern)) for name, pattern in DEFAULT_SECRET_PATTERNS)
+_URL_PASSWORD_IN_ENV = re.compile(_URL_PASSWORD)
 
 
 class Scrubber:
     """Replaces secrets in text and in plain data (dicts, lists, strings) with `<redacted:...>` markers.
 
     Args:
-        patterns: extra regular expressions (text or compiled) whose matches are scrubbed.
-        environ: where to find secret environment variables; `os.environ` by default.
-        defaults: whether to scrub `DEFAULT_SECRET_PATTERNS` and secret environment variables.
+        patterns: extra regular expressions (text or compiled) whose matches are scrubbed; when a
+            pattern has a group named `secret`, only that group is replaced.
+        environ: where to find secret environment variables; `os.environ` (read at each scrub) by default.
+        defaults: whether to apply the built-in rules (key shapes, secret-named fields, headers,
+            URLs, secret environment variables); `False` keeps only `patterns`.
     """
 
     def __init__(
@@ -54,52 +150,147 @@ class Scrubber:
         environ: Mapping[str, str] | None = None,
         defaults: bool = True,
     ) -> None:
-        named: list[tuple[str, re.Pattern[str]]] = []
-        if defaults:
-            named.extend((name, re.compile(pattern)) for name, pattern in DEFAULT_SECRET_PATTERNS)
-            values = os.environ if environ is None else environ
-            secrets = sorted(
-                {
-                    (value, name)
-                    for name, value in values.items()
-                    if name.upper().endswith(_SECRET_ENV_SUFFIXES) and len(value) >= _MIN_ENV_SECRET_LENGTH
-                },
-                key=lambda item: -len(item[0]),
-            )
-            # Environment values first: a key in $OPENAI_API_KEY is named after the variable.
-            named[:0] = [(f"env {name}", re.compile(re.escape(value))) for value, name in secrets]
-        named.extend(
-            ("pattern", pattern if isinstance(pattern, re.Pattern) else re.compile(pattern)) for pattern in patterns
+        self._user_rules = tuple(
+            _Rule("pattern", pattern if isinstance(pattern, re.Pattern) else re.compile(pattern))
+            for pattern in patterns
         )
-        self._patterns = tuple(named)
+        self._environ = environ
         self.check_keys = defaults
+        """Whether values under secret-named fields are redacted (part of the defaults)."""
+        self._cached_env: tuple[tuple[str, str], ...] | None = None
+        self._cached_rules: tuple[_Rule, ...] = ()
+
+    # --- public API --------------------------------------------------------------------------
 
     def scrub_text(self, text: str) -> str:
         """`text` with every secret replaced by `<redacted:NAME>`."""
-        for name, pattern in self._patterns:
-            if pattern.search(text):
-                text = pattern.sub(f"<redacted:{name}>", text)
-        return text
+        return _apply(text, self._rules())
 
     def scrub(self, value: Any) -> Any:
-        """A copy of plain data with every string scrubbed, and values under secret-looking keys redacted."""
+        """A copy of plain data with every string scrubbed, and values under secret-named fields redacted."""
+        return self._scrub(value, self._rules())
+
+    def scrub_chunks(self, chunks: Sequence[str]) -> list[str]:
+        """`chunks` (pieces of one text, e.g. a streamed answer) scrubbed as their joined text, split again.
+
+        Secrets are found in the joined text, so a key split across chunks is found. Each chunk
+        keeps its text outside secrets; a secret's marker goes to the chunk where the secret
+        begins, and the chunks it runs on into lose its remainder (they may become empty). The
+        scrubbed chunks joined equal the scrubbed joined text.
+        """
+        joined = "".join(chunks)
+        spans = _find(joined, self._rules())
+        if not spans:
+            return list(chunks)
+        out: list[str] = []
+        chunk_start = 0
+        first = 0  # the first span that may still reach into the current chunk
+        for chunk in chunks:
+            chunk_end = chunk_start + len(chunk)
+            pieces: list[str] = []
+            position = chunk_start
+            while first < len(spans) and spans[first][1] <= chunk_start:
+                first += 1
+            for span_start, span_end, marker in spans[first:]:
+                if span_start >= chunk_end:
+                    break
+                if span_start >= chunk_start:
+                    pieces.append(joined[position:span_start])
+                    pieces.append(marker)
+                position = min(span_end, chunk_end)
+            pieces.append(joined[position:chunk_end])
+            out.append("".join(pieces))
+            chunk_start = chunk_end
+        return out
+
+    # --- machinery ---------------------------------------------------------------------------
+
+    def _rules(self) -> tuple[_Rule, ...]:
+        """The rules in force now: the environment is read at every call, the compiled rules are reused."""
+        if not self.check_keys:
+            return self._user_rules
+        environ = os.environ if self._environ is None else self._environ
+        secrets: set[tuple[str, str]] = set()
+        for name, value in environ.items():
+            if _is_secret_env_name(name) and len(value) >= MIN_ENV_SECRET_LENGTH:
+                secrets.add((value, name))
+            if "://" in value:
+                for match in _URL_PASSWORD_IN_ENV.finditer(value):
+                    password = match.group("secret")
+                    if len(password) >= MIN_ENV_SECRET_LENGTH:
+                        secrets.add((password, f"{name} password"))
+        found = tuple(sorted(secrets, key=lambda item: (-len(item[0]), item)))
+        if found != self._cached_env:
+            # Longest values first, so a value that contains another is named after its own variable.
+            env_rules = tuple(_Rule(f"env {name}", re.compile(re.escape(value))) for value, name in found)
+            self._cached_rules = (*_JSON_RULES, *env_rules, *_DEFAULT_SHAPES, *_TEXT_RULES, *self._user_rules)
+            self._cached_env = found
+        return self._cached_rules
+
+    def _scrub(self, value: Any, rules: tuple[_Rule, ...]) -> Any:
         if isinstance(value, str):
-            return self.scrub_text(value)
-        if isinstance(value, list):
-            return type(value)(self.scrub(item) for item in value)
+            return _apply(value, rules)
+        if isinstance(value, list | tuple):
+            return type(value)(self._scrub(item, rules) for item in value)
         if isinstance(value, dict):
             scrubbed: dict[Any, Any] = type(value)()
             for key, item in value.items():
-                clean_key = self.scrub_text(key) if isinstance(key, str) else key
-                if (
-                    self.check_keys
-                    and isinstance(key, str)
-                    and isinstance(item, str)
-                    and item
-                    and key.lower() in _SECRET_KEYS
-                ):
-                    scrubbed[clean_key] = f"<redacted:{key.lower()}>"
+                clean_key = _apply(key, rules) if isinstance(key, str) else key
+                if self.check_keys and isinstance(key, str) and _is_redactable(item) and is_secret_name(key):
+                    scrubbed[clean_key] = item if _MARKER.fullmatch(str(item)) else f"<redacted:{key.lower()}>"
                 else:
-                    scrubbed[clean_key] = self.scrub(item)
+                    scrubbed[clean_key] = self._scrub(item, rules)
             return scrubbed
         return value
+
+
+def _is_redactable(value: Any) -> bool:
+    """A value that is itself the secret: a non-empty string or a number (not a bool, not a container)."""
+    if isinstance(value, bool):
+        return False
+    return (isinstance(value, str) and value != "") or isinstance(value, int | float)
+
+
+def _find(text: str, rules: tuple[_Rule, ...]) -> list[tuple[int, int, str]]:
+    """The secrets in `text` as sorted, non-overlapping (start, end, marker); overlaps merged, the first rule naming."""
+    found: list[tuple[int, int, int, str]] = []
+    for priority, rule in enumerate(rules):
+        pattern = rule.pattern
+        if pattern.search(text) is None:
+            continue
+        group: int | str = "secret" if "secret" in pattern.groupindex else 0
+        named = "name" in pattern.groupindex
+        for match in pattern.finditer(text):
+            start, end = match.span(group)
+            secret = match.group(group)
+            if start >= end or _MARKER.fullmatch(secret) or (rule.check is not None and not rule.check(secret)):
+                continue
+            label = match.group("name").lower() if named and match.group("name") else rule.name
+            marker = f'"<redacted:{label}>"' if rule.quoted else f"<redacted:{label}>"
+            found.append((start, end, priority, marker))
+    if not found:
+        return []
+    found.sort()
+    merged: list[tuple[int, int, int, str]] = []
+    for start, end, priority, marker in found:
+        if merged and start < merged[-1][1]:
+            last = merged[-1]
+            keep = (priority, marker) if priority < last[2] else (last[2], last[3])
+            merged[-1] = (last[0], max(end, last[1]), *keep)
+        else:
+            merged.append((start, end, priority, marker))
+    return [(start, end, marker) for start, end, _, marker in merged]
+
+
+def _apply(text: str, rules: tuple[_Rule, ...]) -> str:
+    spans = _find(text, rules)
+    if not spans:
+        return text
+    pieces: list[str] = []
+    position = 0
+    for start, end, marker in spans:
+        pieces.append(text[position:start])
+        pieces.append(marker)
+        position = end
+    pieces.append(text[position:])
+    return "".join(pieces)

@@ -12,6 +12,7 @@ from typing import Any, ClassVar, Literal
 import pydantic_core
 
 from agentkit.messages import (
+    BinaryContent,
     ModelMessage,
     ModelRequest,
     ModelResponse,
@@ -20,6 +21,7 @@ from agentkit.messages import (
     TextPart,
     ToolCallPart,
     ToolReturnPart,
+    UserContent,
 )
 from agentkit.models._base import Model, ModelRequestParameters, StreamedResponse
 from agentkit.models._schema_values import SchemaValueGenerator
@@ -36,6 +38,13 @@ def _count_words(text: str) -> int:
     return len([word for word in _WORD.split(text) if word])
 
 
+def _count_user_content(item: UserContent) -> int:
+    """Words of text; as pydantic-ai v0.0.39 counted them, a byte a token for binary content, URLs nothing."""
+    if isinstance(item, str):
+        return _count_words(item)
+    return len(item.data) if isinstance(item, BinaryContent) else 0
+
+
 def estimate_usage(messages: list[ModelMessage], response: ModelResponse) -> Usage:
     """A rough, deterministic token count for models that have no tokenizer: 50 + words in, words out."""
     request_tokens = 50
@@ -49,7 +58,7 @@ def estimate_usage(messages: list[ModelMessage], response: ModelResponse) -> Usa
                 elif isinstance(part.content, str):
                     request_tokens += _count_words(part.content)
                 else:
-                    request_tokens += sum(_count_words(item) for item in part.content)
+                    request_tokens += sum(_count_user_content(item) for item in part.content)
     response_tokens = 0
     for response_part in response.parts:
         if isinstance(response_part, TextPart):
