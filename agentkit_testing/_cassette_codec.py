@@ -14,6 +14,7 @@ The document is described in docs/cassette-format.md. What keeps it readable:
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 from collections.abc import Sequence
@@ -68,7 +69,7 @@ _request_part_adapter: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(ModelReq
 
 def to_plain(value: Any) -> Any:
     """`value` as JSON-compatible data (dataclasses and pydantic models become dicts)."""
-    return pydantic_core.to_jsonable_python(value, serialize_unknown=True)
+    return pydantic_core.to_jsonable_python(value, serialize_unknown=True, bytes_mode="base64")
 
 
 def encode_document(runs: Sequence[RecordedRun]) -> dict[str, Any]:
@@ -206,8 +207,21 @@ def _encode_part(part: dict[str, Any]) -> dict[str, Any]:
     for key, value in part.items():
         if key == "args":
             out.update(_encode_args(value))
+        elif key == "content" and out["part_kind"] == "user-prompt" and isinstance(value, list):
+            out[key] = [_encode_user_content(item) for item in value]
         else:
             out[key] = value
+    return out
+
+
+def _encode_user_content(item: Any) -> Any:
+    """A prompt item with its kind first; binary data as bytes, which YAML writes as a `!!binary` base64
+    block and JSON as base64 text, and which the scrubber leaves whole (scrubbing would corrupt it)."""
+    if not isinstance(item, dict):
+        return item
+    out = {"kind": item.get("kind"), **item}
+    if out["kind"] == "binary" and isinstance(out.get("data"), str):
+        out["data"] = base64.b64decode(out.pop("data"))
     return out
 
 

@@ -7,6 +7,7 @@ This is the only module of the harness that imports `yaml`.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import gc
 import json
@@ -165,9 +166,16 @@ def dump_document(document: dict[str, Any], file_format: FileFormat, comment: st
         body = dict(document)
         if comment:
             body = {"comment": comment, **body}
-        return (json.dumps(body, indent=2, ensure_ascii=False) + "\n").encode()
+        return (json.dumps(body, indent=2, ensure_ascii=False, default=_json_bytes) + "\n").encode()
     header = "".join(f"# {line}".rstrip() + "\n" for line in comment.splitlines()) if comment else ""
     return (header + to_yaml_text(document)).encode()
+
+
+def _json_bytes(value: Any) -> str:
+    """Bytes in a JSON cassette (a prompt's binary content) as base64 text; YAML has `!!binary` for them."""
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 @contextlib.contextmanager

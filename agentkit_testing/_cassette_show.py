@@ -14,6 +14,7 @@ from agentkit import (
     ToolReturnPart,
     UserPromptPart,
 )
+from agentkit.messages import user_prompt_text
 from agentkit_testing._cassette import Cassette
 from agentkit_testing._cassette_codec import ToolCatalog, encode_run, to_plain
 from agentkit_testing._cassette_io import to_yaml_text
@@ -114,8 +115,11 @@ def _message_lines(message: ModelMessage) -> Iterable[str]:
         if isinstance(part, SystemPromptPart):
             yield f"system prompt: {_short(part.content)}"
         elif isinstance(part, UserPromptPart):
-            content = part.content if isinstance(part.content, str) else "\n".join(part.content)
-            yield f"user prompt: {_short(content)}"
+            if isinstance(part.content, str):
+                yield f"user prompt: {_short(part.content)}"
+            else:  # one line an item; files as `[image-url https://...]`, `[binary image/png, 1234 bytes, ...]`
+                for item in part.content:
+                    yield f"user prompt: {_short(item) if isinstance(item, str) else user_prompt_text([item])}"
         elif isinstance(part, ToolReturnPart):
             yield f"return of {part.tool_name}: {_result_text(part)}"
         else:

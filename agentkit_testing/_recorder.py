@@ -31,6 +31,7 @@ from agentkit import (
     Usage,
     UserPromptPart,
 )
+from agentkit.messages import user_prompt_text
 from agentkit.models import Model, ModelRequestParameters, StreamedResponse
 from agentkit_testing._cassette import Cassette
 from agentkit_testing._cassette_codec import to_plain
@@ -204,7 +205,7 @@ def prompt_of(messages: Sequence[ModelMessage]) -> str:
         if isinstance(message, ModelRequest):
             for part in message.parts:
                 if isinstance(part, UserPromptPart):
-                    return part.content if isinstance(part.content, str) else "\n".join(part.content)
+                    return user_prompt_text(part.content)
             break
     return ""
 

@@ -46,9 +46,11 @@ from agentkit import (
     ToolCallPart,
     ToolReturnPart,
     Usage,
+    UserContent,
     UserError,
     UserPromptPart,
 )
+from agentkit.messages import user_prompt_text
 
 __all__ = ("NODE_HEADER", "TOP_LEVEL_LINE", "serialize_run")
 
@@ -218,10 +220,11 @@ class _Writer:
         if folded is not None:
             self.request_parts(folded)
 
-    def text_field(self, label: str, content: str | Sequence[str], depth: int) -> None:
+    def text_field(self, label: str, content: str | Sequence[UserContent], depth: int) -> None:
         prefix = f"{label}: " if label else ""
         if not isinstance(content, str):
-            self.line(f"{prefix}{json.dumps(list(content), ensure_ascii=False)}", depth)
+            items = [item if isinstance(item, str) else user_prompt_text([item]) for item in content]
+            self.line(f"{prefix}{json.dumps(items, ensure_ascii=False)}", depth)
         elif "\n" in content:
             self.line(f"{prefix}|", depth)
             self.block(content, depth + 1)
