@@ -112,3 +112,108 @@ def test_scrubber_defaults() -> None:
     assert only_mine.scrub_text(f"secret-abc {ENV_CANARY} {OPENAI_CANARY}") == (
         f"<redacted:pattern> {ENV_CANARY} {OPENAI_CANARY}"
     )
+
+
+LATE_CANARY = "late-canary-value-93817"
+
+
+async def test_a_variable_set_inside_the_block_is_scrubbed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "late.yaml"
+    with cassette(path, "rewrite"):
+        monkeypatch.setenv("LATE_SERVICE_TOKEN", LATE_CANARY)
+        await Agent(TestModel(custom_result_text=f"the token is {LATE_CANARY}"), name="late").run("token?")
+    text = path.read_text()
+    assert LATE_CANARY not in text
+    assert "<redacted:env LATE_SERVICE_TOKEN>" in text
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("STRIPE_KEY", "canary-stripe-key-1"),
+        ("WEBHOOK_SECRET", "canary-webhook-secret-2"),
+        ("DB_PASSWORD", "canary-db-password-3"),
+        ("GOOGLE_CREDENTIALS", "canary-credentials-4"),
+        ("GITLAB_PAT", "canary-gitlab-pat-5"),
+        ("API_KEY", "canary-bare-api-key-6"),
+    ],
+)
+def test_secret_named_variables_are_scrubbed(name: str, value: str) -> None:
+    assert Scrubber(environ={name: value}).scrub_text(f"value: {value}.") == f"value: <redacted:env {name}>."
+
+
+@pytest.mark.parametrize(
+    ("text", "canary"),
+    [
+        ("connect to postgres://app:canaryPw0rd@db.internal:5432/app", "canaryPw0rd"),
+        ("GET https://maps.example.com/geo?q=Paris&api_key=canaryQueryKey1", "canaryQueryKey1"),
+        ("GET https://maps.example.com/geo?key=canaryQueryKey2&q=Paris", "canaryQueryKey2"),
+        ("https://example.com/cb#access_token=canaryFragmentToken3", "canaryFragmentToken3"),
+        ("Authorization: Basic Y2FuYXJ5OnBhc3N3b3Jk", "Y2FuYXJ5OnBhc3N3b3Jk"),
+        ("Authorization: Bearer canaryBearer4", "canaryBearer4"),
+        ("Cookie: session=canarySession5; theme=dark", "canarySession5"),
+        ("set-cookie: sid=canarySid6; Path=/; HttpOnly", "canarySid6"),
+        ('{"user": "ann", "password": "canaryJsonPw7"}', "canaryJsonPw7"),
+        ('{"api_key": 918273645}', "918273645"),
+        ("export OPENAI_API_KEY=canaryAssigned8", "canaryAssigned8"),
+    ],
+)
+def test_secret_shapes_are_scrubbed(text: str, canary: str) -> None:
+    assert canary not in Scrubber(environ={}).scrub_text(text)
+
+
+def test_a_url_password_in_any_variable_is_scrubbed_everywhere() -> None:
+    scrubber = Scrubber(environ={"DATABASE_URL": "postgres://app:canary-url-pw-91@db/app"})
+    assert scrubber.scrub_text("the password is canary-url-pw-91") == (
+        "the password is <redacted:env DATABASE_URL password>"
+    )
+
+
+def test_numbers_under_secret_named_fields_are_redacted() -> None:
+    scrubbed = Scrubber(environ={}).scrub({"api_key": 12345, "db_password": 3.5, "pin_token": None, "enabled": True})
+    assert scrubbed == {
+        "api_key": "<redacted:api_key>",
+        "db_password": "<redacted:db_password>",
+        "pin_token": None,
+        "enabled": True,
+    }
+
+
+async def test_a_numeric_key_in_tool_arguments_and_returns_is_not_written(tmp_path: Path) -> None:
+    agent = Agent(TestModel(call_tools=["lookup"]), name="numeric")
+
+    @agent.tool_plain
+    def lookup(account: str) -> dict[str, int]:
+        """Credentials of an account."""
+        return {"api_key": 918273645, "port": 5432}
+
+    path = tmp_path / "numeric.yaml"
+    with cassette(path, "rewrite"):
+        await agent.run("credentials?")
+    text = path.read_text()
+    assert "918273645" not in text
+    assert "5432" in text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a basic understanding of tokens",
+        "max_tokens: 1024, total_tokens: 77, outer_typed_dict_key: response",
+        "the bearer of 1 token",
+        "https://example.com:8080/path?q=1&page=2",
+    ],
+)
+def test_ordinary_text_is_left_alone(text: str) -> None:
+    assert Scrubber(environ={"FEATURE_FLAG_KEY": "1", "SHORT_TOKEN": "true"}).scrub_text(text) == text
+
+
+def test_short_variable_values_are_not_searched_for() -> None:
+    scrubber = Scrubber(environ={"RETRIES_KEY": "7", "MODE_SECRET": "abcdefg"})
+    assert scrubber.scrub_text("7 abcdefg") == "7 abcdefg"
+    assert scrubber.scrub_text("password=7") == "password=<redacted:password>"
+
+
+def test_cassette_fields_named_like_secrets_are_not_redacted() -> None:
+    document = {"outer_typed_dict_key": "response", "usage": {"total_tokens": 12}, "settings": {"max_tokens": 9}}
+    assert Scrubber(environ={}).scrub(document) == document
