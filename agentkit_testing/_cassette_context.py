@@ -28,8 +28,7 @@ from agentkit_testing._cassette import BeforeRecord, Cassette
 from agentkit_testing._cassette_codec import encode_messages
 from agentkit_testing._cassette_records import RecordedRun, RecordMode, model_id
 from agentkit_testing._cassette_selection import RunSelector
-from agentkit_testing._divergence import divergence
-from agentkit_testing._exceptions import UnrecordedRequest
+from agentkit_testing._divergence import divergence, unrecorded
 from agentkit_testing._matching import Comparator, Matching, Mismatch, RunKey
 from agentkit_testing._recorder import RunRecorder
 from agentkit_testing._replay import RunReplayer
@@ -125,16 +124,18 @@ class CassetteSession:
         path = self.cassette.path
         what = f"run of agent {info.agent_name!r} with model {key.model} and user prompt {info.user_prompt!r}"
         if self.record_mode == "none" and not self._existed:
-            return UnrecordedRequest(
+            return unrecorded(
                 f"{path}: the cassette does not exist and record_mode is 'none', so the {what} cannot be "
                 "replayed. Record it first with record_mode='once'.",
                 path=path,
+                scrubber=self.cassette.scrubber,
             )
         nearest = self._selector.nearest(key) if self._selector is not None else None
         if nearest is not None:
             return divergence(
                 path=path,
                 run=nearest,
+                scrubber=self.cassette.scrubber,
                 node_index=0,
                 where="start of the run",
                 mismatch=self._identity_mismatch(nearest, key, info),
@@ -147,10 +148,11 @@ class CassetteSession:
             if self.record_mode == "once"
             else f"record_mode is {self.record_mode!r}"
         )
-        return UnrecordedRequest(
+        return unrecorded(
             f"{path}: no recorded run for the {what}: the cassette holds {recorded} run(s), all already replayed "
             f"in this block, and {mode_hint}. Record it with record_mode='new_episodes' (or 'rewrite').",
             path=path,
+            scrubber=self.cassette.scrubber,
         )
 
     def _identity_mismatch(self, run: RecordedRun, key: RunKey, info: RunInfo) -> Mismatch:

@@ -138,6 +138,11 @@ class Comparator:
         )
         self._texts: dict[str, str] = {}
 
+    @property
+    def scrubber(self) -> Scrubber | None:
+        """The cassette's scrubber: replay errors scrub the values they show with it."""
+        return self._scrubber
+
     def ignores(self, field: str) -> bool:
         return field in self.matching.ignore
 

@@ -12,7 +12,9 @@ What it gives a test suite, with nothing to import:
 - `agent_runs` fixture: the runs made during the test, with their messages, for assertions;
 - `agent_snapshot` fixture: syrupy's `snapshot` set to store runs as readable node sequences;
 - a terminal summary of what was recorded and replayed, and which cassettes no test used, with
-  `--agentkit-delete-unused-cassettes` to remove them.
+  `--agentkit-delete-unused-cassettes` to remove them. A cassette is unused when it belongs to no
+  collected test of a complete, passing session; after a partial or failing session nothing is
+  reported nor deleted, and the summary says why.
 
 The harness itself is imported only when a fixture needs it, so loading the plugin stays cheap.
 """
@@ -38,6 +40,8 @@ ENV_RECORD_MODE = "AGENTKIT_RECORD_MODE"
 MARKER = "agentkit_cassette"
 ALLOW_MARKER = "agentkit_allow_model_requests"
 
+PARTIAL_RUN = "only part of the suite ran (-k/-m/node ids/--lf/--deselect)"
+
 _stats_key = pytest.StashKey["CassetteStats"]()
 
 
@@ -50,6 +54,10 @@ class CassetteStats:
     replayed: dict[str, int] = field(default_factory=dict)
     expected: dict[str, set[str]] = field(default_factory=dict)
     """Per cassette directory, the cassette file names of every collected test (run or not)."""
+    collected: set[str] = field(default_factory=set)
+    """Node ids of every test collected, before any selection."""
+    partial: set[str] = field(default_factory=set)
+    """Why this session did not run the whole suite (empty when it did)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -57,6 +65,7 @@ class CassetteStats:
             "recorded": self.recorded,
             "replayed": self.replayed,
             "expected": {directory: sorted(names) for directory, names in self.expected.items()},
+            "partial": sorted(self.partial),
         }
 
     def merge_json(self, data: dict[str, Any]) -> None:
@@ -67,6 +76,7 @@ class CassetteStats:
                 mine[path] = mine.get(path, 0) + count
         for directory, names in data["expected"].items():
             self.expected.setdefault(directory, set()).update(names)
+        self.partial.update(data.get("partial", ()))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -83,7 +93,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--agentkit-delete-unused-cassettes",
         action="store_true",
         default=False,
-        help="delete agentkit cassette files that no collected test of their module uses",
+        help="delete agentkit cassette files that no test of their module uses, after a complete, passing "
+        "session (nothing is deleted when only part of the suite ran or a test failed)",
     )
 
 
@@ -134,11 +145,18 @@ def _file_name(test_name: str) -> str:
     return re.sub(r"[^\w.\-\[\]]+", "_", test_name).strip("_") or "test"
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    stats = config.stash[_stats_key]
-    for item in items:
-        path = default_cassette_path(item)
-        stats.expected.setdefault(str(path.parent), set()).add(path.name)
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Note every test as it is collected, before `-k`, `-m`, `--deselect`, `--lf` or a conftest drop any."""
+    stats = item.config.stash[_stats_key]
+    path = default_cassette_path(item)
+    stats.expected.setdefault(str(path.parent), set()).add(path.name)
+    stats.collected.add(item.nodeid)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    stats = session.config.stash[_stats_key]
+    if {item.nodeid for item in session.items} != stats.collected:
+        stats.partial.add(PARTIAL_RUN)
 
 
 @pytest.fixture
@@ -229,12 +247,37 @@ def _is_agentkit_cassette(path: Path) -> bool:
     return b"agentkit-cassette" in head
 
 
+def unused_unknown_because(config: pytest.Config, exitstatus: int, stats: CassetteStats) -> str | None:
+    """Why this session cannot tell which cassettes are unused, or `None` when it can.
+
+    As syrupy decides for snapshots: only a session that ran every collected test (no `-k`, `-m`,
+    node ids, `--deselect`, `--lf`, `--sw`, nor tests dropped by a conftest) and passed can say
+    that a cassette belongs to no test. Anything less and a cassette may belong to a test that
+    did not run.
+    """
+    if config.getoption("collectonly", False):
+        return "no test ran (--collect-only)"
+    if (
+        stats.partial
+        or any("::" in str(argument) for argument in config.args)
+        or config.getoption("lf", False)
+        or config.getoption("stepwise", False)
+        or config.getoption("stepwise_skip", False)
+    ):
+        return PARTIAL_RUN
+    if exitstatus != 0:
+        return f"the session did not pass (exit status {int(exitstatus)})"
+    return None
+
+
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     if hasattr(config, "workerinput"):
         return  # xdist workers report to the controller, which prints the summary
     stats = config.stash[_stats_key]
-    unused = _unused_cassettes(stats)
-    if not (stats.used or unused):
+    delete = bool(config.getoption("--agentkit-delete-unused-cassettes"))
+    unknown = unused_unknown_because(config, exitstatus, stats)
+    unused = _unused_cassettes(stats) if unknown is None else []
+    if not (stats.used or unused or delete):
         return
     root = Path(str(config.rootpath))
     terminalreporter.section("agentkit cassettes")
@@ -246,14 +289,15 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     for used in sorted(stats.used):
         if stats.recorded.get(used):
             terminalreporter.write_line(f"  recorded {stats.recorded[used]} run(s) to {_relative(used, root)}")
+    if unknown is not None:
+        terminalreporter.write_line(f"unused cassettes not checked: {unknown}")
     if unused:
-        delete = config.getoption("--agentkit-delete-unused-cassettes")
         verb = "deleted" if delete else "unused"
         terminalreporter.write_line(f"{len(unused)} cassette(s) {verb}:")
         for path in unused:
             terminalreporter.write_line(f"  {_relative(str(path), root)}")
             if delete:
-                path.unlink()
+                path.unlink(missing_ok=True)
         if not delete:
             terminalreporter.write_line("  (delete them with --agentkit-delete-unused-cassettes)")
 

@@ -40,8 +40,8 @@ from agentkit_testing._cassette_codec import encode_tool_result, to_plain
 from agentkit_testing._cassette_records import RecordedRequest, RecordedRun, RecordedToolCall, split_model_id
 from agentkit_testing._cassette_selection import RunSelector
 from agentkit_testing._cassette_stream import ReplayStreamedResponse
-from agentkit_testing._divergence import describe_run, divergence
-from agentkit_testing._exceptions import CassetteError, UnrecordedRequest
+from agentkit_testing._divergence import describe_run, divergence, unrecorded
+from agentkit_testing._exceptions import CassetteError
 from agentkit_testing._matching import Comparator, Matching, Mismatch
 from agentkit_testing._recorder import prompt_of
 
@@ -100,11 +100,12 @@ class RunReplayer(RunObserver):
         if call.tool_name in self._external_tools or (recorded is not None and recorded.external):
             if recorded is None:
                 self._defer(
-                    UnrecordedRequest(
+                    unrecorded(
                         f"{self._cassette_name()}: {describe_run(self.run)} has no recorded return for the call of "
                         f"external tool {call.tool_name!r} (tool_call_id={call.tool_call_id!r}) at node "
                         f"{self._tools_node}; external tools are never called on replay. Record the cassette again.",
                         path=self._path,
+                        scrubber=self._comparator.scrubber,
                     )
                 )
                 return ToolReturnPart(call.tool_name, "<not recorded>", call.tool_call_id)
@@ -125,6 +126,7 @@ class RunReplayer(RunObserver):
                     node_index=self._tools_node,
                     where=f"CallToolsNode, tool {call.tool_name!r}, tool_call_id={call.tool_call_id!r}",
                     mismatch=Mismatch("tool_return", expected, actual, subject=call.tool_name),
+                    scrubber=self._comparator.scrubber,
                 )
             )
             return result
@@ -169,11 +171,12 @@ class RunReplayer(RunObserver):
         index, requests = self._request_index, self.run.requests
         node = self._node_index if self._observed else (requests[index].node if index < len(requests) else 2 * index)
         if index >= len(requests):
-            raise UnrecordedRequest(
+            raise unrecorded(
                 f"{self._cassette_name()}: {describe_run(self.run)} recorded {len(requests)} model request(s), "
                 f"but the live run sent request {index + 1} (at node {node}). The run goes further than its "
                 "recording: record the cassette again (record_mode='rewrite').",
                 path=self._path,
+                scrubber=self._comparator.scrubber,
             )
         recorded = requests[index]
         start = self._seen if self._seen is not None else max(len(messages) - 1, 0)
@@ -186,6 +189,7 @@ class RunReplayer(RunObserver):
                 node_index=node,
                 where=f"ModelRequestNode, request {index + 1} of {len(requests)}",
                 mismatch=mismatch,
+                scrubber=self._comparator.scrubber,
             )
         self._request_index += 1
         self._seen = len(messages) + 1
@@ -226,6 +230,7 @@ class RunReplayer(RunObserver):
             where=kind,
             mismatch=Mismatch("nodes", list(recorded[: index + 1]), list(self._live_nodes)),
             preamble=f"The recording has {len(recorded)} nodes; the live run reached {kind} at node {index}.\n",
+            scrubber=self._comparator.scrubber,
         )
 
     def _check_result(self, index: int, node: End[Any]) -> None:
@@ -246,6 +251,7 @@ class RunReplayer(RunObserver):
                 {"data": recorded.data, "tool_name": recorded.tool_name},
                 {"data": live, "tool_name": final.tool_name},
             ),
+            scrubber=self._comparator.scrubber,
         )
 
 
@@ -344,10 +350,11 @@ class ReplayModel(Model):
         prompt = prompt_of(messages)
         run = self._selector.claim_by_prompt(prompt, messages[:-1])
         if run is None:
-            raise UnrecordedRequest(
+            raise unrecorded(
                 f"{self.cassette.path or 'in-memory cassette'}: no recorded run left for a conversation with user "
                 f"prompt {prompt!r} ({len(messages) - 1} messages of history); record it first.",
                 path=self.cassette.path,
+                scrubber=self.cassette.scrubber,
             )
         replayer = RunReplayer(run, path=self.cassette.path, comparator=comparator)
         self._conversations[id(messages)] = (messages, replayer)
