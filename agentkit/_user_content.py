@@ -102,8 +102,8 @@ def _extension(url: str) -> str:
 
 def _unknown_extension(what: str, kind: str, url: str, known: Sequence[str]) -> UnknownMediaType:
     return UnknownMediaType(
-        f"Unknown {what} file extension in {kind}(url={url!r}): expected one of {', '.join(known)}. "
-        f"Use a URL ending in one of them, or pass the bytes as BinaryContent(data, media_type=...)."
+        f"Unknown {what} file extension: {url} ({kind} expects a URL ending in {', '.join(known)}; "
+        "for other files pass the bytes as BinaryContent(data, media_type=...))"
     )
 
 

@@ -1,4 +1,8 @@
-"""Building the errors replay raises: where the run diverged, what was expected, what came, a diff."""
+"""Building the errors replay raises: where the run diverged, what was expected, what came, a diff.
+
+Their texts go to test logs, so every live and recorded value in them is scrubbed with the
+cassette's `Scrubber` (the same rules as the file) before it is shown.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,11 @@ from typing import Any
 
 from agentkit_testing._cassette_io import to_yaml_text
 from agentkit_testing._cassette_records import RecordedRun
-from agentkit_testing._exceptions import CassetteDivergence
+from agentkit_testing._exceptions import CassetteDivergence, UnrecordedRequest
 from agentkit_testing._matching import FIELD_LABELS, Mismatch
+from agentkit_testing._secrets import Scrubber
 
-__all__ = ("describe_run", "divergence", "render_value", "unified_diff")
+__all__ = ("describe_run", "divergence", "render_value", "unified_diff", "unrecorded")
 
 _MAX_LINES = 40
 _NOT_IGNORABLE = frozenset({"messages", "model", "agent", "message_history", "nodes"})
@@ -45,20 +50,30 @@ def divergence(
     where: str,
     mismatch: Mismatch,
     preamble: str = "",
+    scrubber: Scrubber | None = None,
 ) -> CassetteDivergence:
-    """The `CassetteDivergence` for `mismatch` in `run` at node `node_index`."""
+    """The `CassetteDivergence` for `mismatch` in `run` at node `node_index`, its values scrubbed.
+
+    `scrubber` is the cassette's; without one the default rules apply. The diff is computed
+    between the scrubbed texts, so it never shows a secret either.
+    """
+    scrubber = scrubber if scrubber is not None else Scrubber()
     label = FIELD_LABELS.get(mismatch.field, mismatch.field)
     if mismatch.subject is not None:
         label = f"{label} of {mismatch.subject!r}"
-    expected, actual = render_value(mismatch.expected), render_value(mismatch.actual)
+    expected = render_value(scrubber.scrub(mismatch.expected))
+    actual = render_value(scrubber.scrub(mismatch.actual))
     diff = unified_diff(expected, actual)
     cassette = str(path) if path is not None else "an in-memory cassette"
     hint = "If the change is intended, record the cassette again (record_mode='rewrite')"
     if mismatch.field not in _NOT_IGNORABLE:
         hint += f", or leave this field out of matching with Matching(ignore={{{mismatch.field!r}}})"
-    message = (
+    header = scrubber.scrub_text(
         f"Replay of {cassette} diverged in {describe_run(run)} at node {node_index} ({where}): "
         f"the {label} {_verb(label)} from the recording.\n{preamble}"
+    )
+    message = (
+        f"{header}"
         f"expected (recorded):\n{_indent(expected)}"
         f"came (live):\n{_indent(actual)}"
         f"diff:\n{_indent(diff)}"
@@ -74,6 +89,12 @@ def divergence(
         actual=actual,
         diff=diff,
     )
+
+
+def unrecorded(message: str, *, path: Path | None, scrubber: Scrubber | None = None) -> UnrecordedRequest:
+    """An `UnrecordedRequest` whose message (which may quote live prompts and arguments) is scrubbed."""
+    scrubber = scrubber if scrubber is not None else Scrubber()
+    return UnrecordedRequest(scrubber.scrub_text(message), path=path)
 
 
 def _verb(label: str) -> str:
