@@ -12,9 +12,10 @@ from typing import Protocol, TypeAlias
 
 from agentkit_testing._cassette_codec import encode_document
 from agentkit_testing._cassette_decode import decode_document
-from agentkit_testing._cassette_io import FileFormat, atomic_write, dump_document, file_format_for, parse_document
+from agentkit_testing._cassette_io import FileFormat, dump_document, file_format_for, parse_document
 from agentkit_testing._cassette_records import RecordedRun
 from agentkit_testing._cassette_stream import scrub_document
+from agentkit_testing._cassette_write import atomic_write
 from agentkit_testing._exceptions import CassetteError
 from agentkit_testing._secrets import Scrubber
 

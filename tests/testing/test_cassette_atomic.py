@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,7 +16,7 @@ import pytest
 
 from agentkit_testing._cassette import Cassette
 from agentkit_testing._cassette_context import cassette
-from agentkit_testing._cassette_io import atomic_write
+from agentkit_testing._cassette_write import atomic_write
 
 DiceGame = Any  # tests/testing/conftest.py
 
@@ -121,3 +125,120 @@ async def test_run_in_progress_when_saving_is_left_out(tmp_path: Path, dice_game
             session.cassette.save()
             assert Cassette.load(path).runs == ()
     assert len(Cassette.load(path).runs) == 1
+
+
+# --- temp files: private while written, swept when their writer died -------------------------------
+
+
+def backdate(path: Path, seconds: float = 600) -> None:
+    """Make `path` look as old as a temp file left by a writer killed `seconds` ago."""
+    then = time.time() - seconds
+    os.utime(path, (then, then))
+
+
+def test_temp_file_is_private_while_it_is_written(previous: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    modes: list[int] = []
+    real_fsync = os.fsync
+
+    def inspect(descriptor: int) -> None:
+        modes.extend((previous.parent / name).stat().st_mode & 0o777 for name in leftovers(previous.parent))
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(os, "fsync", inspect)
+    atomic_write(previous, previous.read_bytes())
+    assert modes == [0o600]
+
+
+def test_new_file_gets_the_mode_the_umask_allows(tmp_path: Path) -> None:
+    previous_umask = os.umask(0o077)
+    try:
+        atomic_write(tmp_path / "private.yaml", b"format: agentkit-cassette\n")
+        os.umask(0o002)
+        atomic_write(tmp_path / "shared.yaml", b"format: agentkit-cassette\n")
+    finally:
+        os.umask(previous_umask)
+    assert (tmp_path / "private.yaml").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "shared.yaml").stat().st_mode & 0o777 == 0o664
+
+
+@pytest.mark.parametrize("random_part", ["0123456789abcdef", "ab_cd123"], ids=["current", "mkstemp"])
+def test_temp_file_left_by_a_killed_writer_is_removed_by_the_next_save(previous: Path, random_part: str) -> None:
+    stale = previous.parent / f".{previous.name}.{random_part}.tmp"
+    stale.write_bytes(b"format: agentkit-cassette\nversion: 1\nru")
+    backdate(stale)
+    Cassette.load(previous).save()
+    assert leftovers(previous.parent) == []
+    assert Cassette.load(previous).runs
+
+
+def test_sweeping_leaves_other_files_alone(previous: Path) -> None:
+    directory = previous.parent
+    others = [
+        ".other.yaml.0123456789abcdef.tmp",  # another cassette's temp file
+        f".{previous.name}.backup.tmp",  # not a name atomic_write makes
+        f"{previous.name}.0123456789abcdef.tmp",
+        f".{previous.name}.0123456789abcdef.tmp.keep",
+    ]
+    for name in others:
+        (directory / name).write_bytes(b"mine")
+        backdate(directory / name)
+    Cassette.load(previous).save()
+    assert sorted(path.name for path in directory.iterdir() if path.name in others) == sorted(others)
+
+
+def test_young_temp_file_is_left_for_its_writer(previous: Path) -> None:
+    fresh = previous.parent / f".{previous.name}.0123456789abcdef.tmp"
+    fresh.write_bytes(b"being written")
+    Cassette.load(previous).save()
+    assert fresh.exists()
+
+
+def test_temp_file_locked_by_a_live_writer_is_kept(previous: Path) -> None:
+    fcntl = pytest.importorskip("fcntl")
+    busy = previous.parent / f".{previous.name}.0123456789abcdef.tmp"
+    busy.write_bytes(b"being written")
+    backdate(busy)
+    with busy.open("rb") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        Cassette.load(previous).save()
+        assert busy.exists()
+    Cassette.load(previous).save()
+    assert not busy.exists()
+
+
+WRITER = """
+import os, sys, time
+from pathlib import Path
+from agentkit_testing._cassette_write import atomic_write
+
+def stall(descriptor):
+    print("writing", flush=True)
+    time.sleep(600)
+
+os.fsync = stall
+atomic_write(Path(sys.argv[1]), b"format: agentkit-cassette\\nversion: 1\\nruns: []\\n")
+"""
+
+
+def test_writer_killed_mid_write_leaves_a_private_temp_file_that_the_next_save_removes(previous: Path) -> None:
+    pytest.importorskip("fcntl")
+    before = previous.read_bytes()
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(previous)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout is not None
+        assert writer.stdout.readline() == "writing\n"
+        (name,) = leftovers(previous.parent)
+        temporary = previous.parent / name
+        assert temporary.stat().st_mode & 0o777 == 0o600
+        backdate(temporary)
+        Cassette.load(previous).save()
+        assert temporary.exists(), "the writer is alive and holds its temp file: it must be kept"
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+        if writer.stdout is not None:
+            writer.stdout.close()
+    assert previous.read_bytes() == before
+    assert temporary.exists()
+    Cassette.load(previous).save()
+    assert leftovers(previous.parent) == []
