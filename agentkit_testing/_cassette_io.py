@@ -1,4 +1,4 @@
-"""Reading and writing cassette files: safe YAML (or JSON) parsing, readable dumping, atomic writes.
+"""Cassette file text: safe YAML (or JSON) parsing and readable dumping (atomic writes: `_cassette_write`).
 
 Cassettes are untrusted input: YAML is loaded with `yaml.CSafeLoader` when libyaml is present,
 else `yaml.SafeLoader`, which build only plain data (no Python objects); aliases are refused.
@@ -11,9 +11,7 @@ import base64
 import contextlib
 import gc
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeAlias
@@ -26,7 +24,6 @@ __all__ = (
     "FileFormat",
     "FlowDict",
     "FlowList",
-    "atomic_write",
     "dump_document",
     "file_format_for",
     "find_line",
@@ -286,41 +283,3 @@ def _child(node: yaml.Node | None, element: str | int) -> yaml.Node | None:
         child = node.value[element]
         return child if isinstance(child, yaml.Node) else None
     return None
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so that readers see the old file or the new one, never a mix.
-
-    The bytes go to a temporary file in the same directory, which is flushed, fsynced and then
-    renamed over `path`; an interruption at any point leaves the previous file as it was.
-    """
-    directory = path.parent
-    directory.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-    _fsync_directory(directory)
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make the rename durable; not every platform can open a directory, which is fine."""
-    try:
-        descriptor = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
