@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 import inspect
+import re
+import types
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, is_dataclass
 from typing import Any, get_origin
 
 import docstring_parser
 import pydantic
 import pydantic_core
+from pydantic.fields import FieldInfo
 
 from agentkit._context import RunContext
 from agentkit.exceptions import UserError
 
-__all__ = ("DocstringFormat", "FunctionSchema", "build_function_schema", "takes_run_context")
+__all__ = (
+    "DocstringFormat",
+    "FunctionSchema",
+    "build_function_schema",
+    "is_model_like",
+    "strip_titles",
+    "takes_run_context",
+)
 
 DocstringFormat = typing.Literal["auto", "google", "numpy", "sphinx"]
 
@@ -25,11 +35,19 @@ _DOCSTRING_STYLES = {
     "numpy": docstring_parser.DocstringStyle.NUMPYDOC,
     "sphinx": docstring_parser.DocstringStyle.REST,
 }
+# A docstring that opens with a section header ("Args:") has no summary line; the parser
+# would take the header for one, so a placeholder summary is put in front while parsing.
+_LEADING_SECTION = re.compile(r"^(Args|Arguments|Parameters|Params|Keyword Args|Returns|Raises)\s*:?\s*$")
+_PLACEHOLDER = "\x00"
 
 
 @dataclass(frozen=True)
 class FunctionSchema:
-    """What is needed to describe a function to a model and to call it with validated arguments."""
+    """What is needed to describe a function to a model and to call it with validated arguments.
+
+    `single_arg_name` is set when the function's only parameter is a model-like type (pydantic
+    model, dataclass, TypedDict): that type's schema is then the whole tool schema.
+    """
 
     description: str
     json_schema: dict[str, Any]
@@ -37,19 +55,46 @@ class FunctionSchema:
     field_names: tuple[str, ...]
     takes_ctx: bool
     is_async: bool
+    single_arg_name: str | None = None
+    positional_fields: tuple[str, ...] = ()
+    var_positional_field: str | None = None
+    var_keyword_validator: pydantic.TypeAdapter[dict[str, Any]] | None = None
 
     def validate(self, args: str | dict[str, Any]) -> dict[str, Any]:
-        """Validate arguments (JSON text or a dict) into keyword arguments for the function."""
+        """Validate arguments (JSON text or a dict) into a name -> value mapping of parameters."""
         if isinstance(args, str):
-            model = self.validator.validate_json(args or "{}")
+            validated = self.validator.validate_json(args or "{}")
         else:
-            model = self.validator.validate_python(args)
-        values: dict[str, Any] = model.__dict__
-        return {name: values[name] for name in self.field_names}
+            validated = self.validator.validate_python(args)
+        if self.single_arg_name is not None:
+            return {self.single_arg_name: validated}
+        values: dict[str, Any] = validated.__dict__
+        arguments = {name: values[name] for name in self.field_names}
+        extra = validated.__pydantic_extra__
+        if self.var_keyword_validator is not None and extra:
+            arguments.update(self.var_keyword_validator.validate_python(extra))
+        return arguments
+
+    def call_arguments(self, arguments: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
+        """Split validated arguments into positional and keyword arguments for the function."""
+        keywords = dict(arguments)
+        positional = [keywords.pop(name) for name in self.positional_fields]
+        if self.var_positional_field is not None:
+            positional.extend(keywords.pop(self.var_positional_field))
+        return positional, keywords
 
 
 def _is_run_context(annotation: Any) -> bool:
     return annotation is RunContext or get_origin(annotation) is RunContext
+
+
+def is_model_like(annotation: Any) -> bool:
+    """Whether `annotation` is a pydantic model, dataclass or TypedDict class (an object schema on its own)."""
+    return (
+        isinstance(annotation, type)
+        and not isinstance(annotation, types.GenericAlias)
+        and (issubclass(annotation, pydantic.BaseModel) or is_dataclass(annotation) or typing.is_typeddict(annotation))
+    )
 
 
 def takes_run_context(function: Callable[..., Any]) -> bool:
@@ -59,13 +104,14 @@ def takes_run_context(function: Callable[..., Any]) -> bool:
         return False
     try:
         hints = typing.get_type_hints(function)
-    except Exception:
+    except Exception:  # an unresolvable annotation elsewhere: judge the first one by its text
         annotation = parameters[0].annotation
         return isinstance(annotation, str) and annotation.startswith("RunContext")
     return _is_run_context(hints.get(parameters[0].name))
 
 
 def strip_titles(schema: dict[str, Any]) -> dict[str, Any]:
+    """Remove the titles pydantic adds (used for result-tool schemas)."""
     schema.pop("title", None)
     for prop in schema.get("properties", {}).values():
         if isinstance(prop, dict):
@@ -76,6 +122,54 @@ def strip_titles(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+def _parse_docstring(function: Callable[..., Any], docstring_format: DocstringFormat) -> tuple[str, dict[str, str]]:
+    text = inspect.getdoc(function) or ""
+    lines = text.splitlines()
+    leading_section = bool(lines) and _LEADING_SECTION.match(lines[0]) is not None
+    if leading_section:
+        # `getdoc` ignores the first line when dedenting, so the entries under a first-line
+        # header lose their indentation: indent every line that is not itself a header.
+        body = [line if _LEADING_SECTION.match(line) or not line.strip() else f"    {line}" for line in lines[1:]]
+        text = "\n".join([_PLACEHOLDER, "", lines[0], *body])
+    docstring = docstring_parser.parse(text, _DOCSTRING_STYLES[docstring_format])
+    params = {param.arg_name: param.description for param in docstring.params if param.description}
+    summary = None if leading_section else docstring.short_description
+    description = "\n\n".join(part for part in (summary, docstring.long_description) if part)
+    return description, params
+
+
+def _error(function: Callable[..., Any], details: list[str]) -> UserError:
+    joined = "\n  ".join(details)
+    return UserError(f"Error generating schema for {function.__qualname__}:\n  {joined}")
+
+
+def _resolve_hints(function: Callable[..., Any], signature: inspect.Signature) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(function, include_extras=True)
+    except NameError as error:
+        culprits = [
+            name
+            for name, param in signature.parameters.items()
+            if isinstance(param.annotation, str) and error.name is not None and error.name in param.annotation
+        ]
+        where = f"parameter {culprits[0]!r}: " if culprits else ""
+        raise _error(
+            function,
+            [
+                f"{where}cannot resolve a type annotation ({error}); "
+                "define the type at module level or import it where the function is defined"
+            ],
+        ) from error
+
+
+def _field(annotation: Any, default: Any, doc_description: str | None) -> tuple[Any, FieldInfo]:
+    """A field whose description comes from an `Annotated[..., Field(description=...)]`, else the docstring."""
+    declared = FieldInfo.from_annotation(annotation).description
+    if declared is None and doc_description:
+        return annotation, pydantic.Field(default, description=doc_description)
+    return annotation, pydantic.Field(default)
+
+
 def build_function_schema(
     function: Callable[..., Any],
     *,
@@ -84,79 +178,126 @@ def build_function_schema(
     docstring_format: DocstringFormat = "auto",
     require_parameter_descriptions: bool = False,
 ) -> FunctionSchema:
-    """Describe `function` for a model; errors name `tool_name` and the offending parameter."""
+    """Describe `function` for a model; errors name the function and the offending parameter."""
     signature = inspect.signature(function)
-    try:
-        hints = typing.get_type_hints(function, include_extras=True)
-    except NameError as error:
-        culprits = [
-            name
-            for name, param in signature.parameters.items()
-            if isinstance(param.annotation, str) and error.name is not None and error.name in param.annotation
-        ]
-        where = f" parameter {culprits[0]!r}:" if culprits else ""
-        raise UserError(
-            f"Tool {tool_name!r}:{where} cannot resolve a type annotation ({error}); "
-            "define the type at module level or import it where the function is defined"
-        ) from error
+    hints = _resolve_hints(function, signature)
+    description, param_docs = _parse_docstring(function, docstring_format)
 
-    docstring = docstring_parser.parse(inspect.getdoc(function) or "", _DOCSTRING_STYLES[docstring_format])
-    param_docs = {param.arg_name: param.description for param in docstring.params if param.description}
-    description = "\n\n".join(part for part in (docstring.short_description, docstring.long_description) if part)
-
-    parameters = list(signature.parameters.values())
-    if takes_ctx:
-        if not parameters or not _is_run_context(hints.get(parameters[0].name, parameters[0].annotation)):
-            raise UserError(
-                f"Tool {tool_name!r} takes a RunContext, so its first parameter must be annotated "
-                "`ctx: RunContext[...]`; use `tool_plain` for tools that do not need the context"
-            )
-        parameters = parameters[1:]
-
+    errors: list[str] = []
     fields: dict[str, Any] = {}
-    for param in parameters:
-        if param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
-            raise UserError(
-                f"Tool {tool_name!r}: parameter {param.name!r} is *args or **kwargs, which cannot be "
-                "described to a model; give every argument its own named parameter"
-            )
-        if param.kind is inspect.Parameter.POSITIONAL_ONLY:
-            raise UserError(
-                f"Tool {tool_name!r}: parameter {param.name!r} is positional-only; tools are called "
-                "with keyword arguments"
-            )
-        annotation = hints.get(param.name, Any)
+    model_like: dict[str, bool] = {}
+    positional: list[str] = []
+    var_positional: str | None = None
+    var_keyword: Any = None
+    for index, param in enumerate(signature.parameters.values()):
+        annotated = param.annotation is not inspect.Parameter.empty
+        annotation = hints.get(param.name, Any) if annotated else Any
+        if index == 0 and takes_ctx:
+            if annotated and not _is_run_context(annotation):
+                errors.append("First parameter of tools that take context must be annotated with RunContext[...]")
+            continue
         if _is_run_context(annotation):
-            raise UserError(
-                f"Tool {tool_name!r}: parameter {param.name!r} is a RunContext but not the first "
-                "parameter; RunContext must come first, and only in tools registered with `tool`"
+            errors.append(
+                "RunContext annotations can only be used as the first argument"
+                if takes_ctx
+                else "RunContext annotations can only be used with tools that take context"
             )
-        param_description = param_docs.get(param.name)
-        if require_parameter_descriptions and not param_description:
-            raise UserError(f"Tool {tool_name!r}: parameter {param.name!r} has no description in the docstring")
+            continue
+        if require_parameter_descriptions and param.name not in param_docs:
+            errors.append(f"Missing parameter descriptions for {param.name}")
+        if param.kind is inspect.Parameter.VAR_KEYWORD:
+            var_keyword = annotation
+            continue
+        if param.kind is inspect.Parameter.VAR_POSITIONAL:
+            annotation = list[annotation]  # type: ignore[valid-type]
+            var_positional = param.name
+        elif param.kind is inspect.Parameter.POSITIONAL_ONLY:
+            positional.append(param.name)
         default = ... if param.default is inspect.Parameter.empty else param.default
-        fields[param.name] = (annotation, pydantic.Field(default, description=param_description))
+        fields[param.name] = _field(annotation, default, param_docs.get(param.name))
+        model_like[param.name] = is_model_like(annotation)
+
+    if errors:
+        raise _error(function, errors)
+
+    is_async = inspect.iscoroutinefunction(function)
+    if len(fields) == 1 and var_keyword is None and next(iter(model_like.values())):
+        return _single_model_schema(function, next(iter(fields)), fields, description, takes_ctx, is_async)
 
     try:
         model = pydantic.create_model(
-            f"{tool_name}_arguments", __config__=pydantic.ConfigDict(extra="forbid"), **fields
+            f"{tool_name}_arguments",
+            __config__=pydantic.ConfigDict(extra="allow" if var_keyword is not None else "forbid"),
+            **fields,
         )
-        json_schema = strip_titles(model.model_json_schema())
+        json_schema = model.model_json_schema()
+        keyword_validator = pydantic.TypeAdapter(dict[str, var_keyword]) if var_keyword is not None else None
     except (pydantic.PydanticSchemaGenerationError, pydantic.PydanticUserError, TypeError) as error:
         bad = _find_unsupported_parameter(fields)
-        where = f" parameter {bad!r}" if bad else ""
-        raise UserError(
-            f"Tool {tool_name!r}:{where} has a type that cannot be turned into a JSON schema: {error}"
+        where = f"parameter {bad!r} " if bad else ""
+        raise _error(
+            function, [f"{where}has a type that cannot be turned into a JSON schema ({error}); use a pydantic type"]
         ) from error
 
+    json_schema.pop("title", None)
+    for prop in json_schema.get("properties", {}).values():
+        prop.pop("default", None)  # the function's own default applies; the model is not told it
     json_schema.setdefault("properties", {})
+    # Key order as the reference release prints it: additionalProperties last.
+    json_schema.pop("additionalProperties", None)
+    json_schema["additionalProperties"] = var_keyword is not None
     return FunctionSchema(
         description=description,
         json_schema=json_schema,
         validator=model.__pydantic_validator__,
         field_names=tuple(fields),
         takes_ctx=takes_ctx,
-        is_async=inspect.iscoroutinefunction(function),
+        is_async=is_async,
+        positional_fields=tuple(positional),
+        var_positional_field=var_positional,
+        var_keyword_validator=keyword_validator,
+    )
+
+
+def _single_model_schema(
+    function: Callable[..., Any],
+    name: str,
+    fields: dict[str, Any],
+    description: str,
+    takes_ctx: bool,
+    is_async: bool,
+) -> FunctionSchema:
+    """The schema of a function whose one parameter is a model: that model's own schema."""
+    annotation, field_info = fields[name]
+    try:
+        adapter: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(
+            typing.Annotated[annotation, field_info] if field_info.description else annotation
+        )
+        json_schema = adapter.json_schema()
+    except (pydantic.PydanticSchemaGenerationError, pydantic.PydanticUserError, TypeError) as error:
+        raise _error(
+            function, [f"parameter {name!r} has a type that cannot be turned into a JSON schema ({error})"]
+        ) from error
+    if "$ref" in json_schema:
+        key = json_schema["$ref"].removeprefix("#/$defs/")
+        definitions = json_schema.get("$defs", {})
+        resolved = dict(definitions.get(key, {}))
+        remaining = {k: v for k, v in definitions.items() if k != key}
+        if remaining:
+            resolved["$defs"] = remaining
+        json_schema = resolved
+    if json_schema.get("type") != "object":
+        raise _error(function, [f"parameter {name!r}: the schema of a single model parameter must be an object"])
+    if not description:
+        description = json_schema.pop("description", None) or ""
+    return FunctionSchema(
+        description=description,
+        json_schema=json_schema,
+        validator=adapter.validator,  # type: ignore[arg-type]
+        field_names=(name,),
+        takes_ctx=takes_ctx,
+        is_async=is_async,
+        single_arg_name=name,
     )
 
 
@@ -164,6 +305,6 @@ def _find_unsupported_parameter(fields: dict[str, Any]) -> str | None:
     for name, (annotation, _) in fields.items():
         try:
             pydantic.TypeAdapter(annotation).json_schema()
-        except Exception:
+        except (pydantic.PydanticSchemaGenerationError, pydantic.PydanticUserError, TypeError):
             return name
     return None

@@ -4,8 +4,7 @@ The hierarchy::
 
     AgentkitError                      base of every error agentkit raises
     ├── UserError(RuntimeError)        the library was used wrongly (bad tool signature, ...)
-    │   └── UnknownMediaType(ValueError)   a media type or file extension agentkit cannot name
-    ├── ModelRequestsBlocked           a real model request was made while requests are blocked
+    ├── ModelRequestsBlocked(RuntimeError)  a real model request was made while requests are blocked
     ├── UsageLimitExceeded             a UsageLimits bound would be or was broken
     └── AgentRunError                  a run could not complete
         ├── UnexpectedModelBehavior    the model kept answering in a way the run cannot use
@@ -24,7 +23,6 @@ __all__ = (
     "ModelRequestsBlocked",
     "ModelRetry",
     "UnexpectedModelBehavior",
-    "UnknownMediaType",
     "UsageLimitExceeded",
     "UserError",
 )
@@ -47,15 +45,11 @@ class UserError(AgentkitError, RuntimeError):
     """agentkit was used in a way it does not support; the message says how to fix it."""
 
 
-class UnknownMediaType(UserError, ValueError):
-    """A URL's extension or a media type is not one agentkit knows for that kind of content.
+class ModelRequestsBlocked(AgentkitError, RuntimeError):
+    """A model that talks to a real service was asked to send a request while requests are blocked.
 
-    Also a `ValueError` (and, through `UserError`, a `RuntimeError`), as pydantic-ai raised those.
+    A `RuntimeError` too, as pydantic-ai's guard raises one, so `pytest.raises(RuntimeError)` ports.
     """
-
-
-class ModelRequestsBlocked(AgentkitError):
-    """A model that talks to a real service was asked to send a request while requests are blocked."""
 
 
 class UsageLimitExceeded(AgentkitError):

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal, TypeAlias
 import pydantic
 import pydantic_core
 
-from agentkit._sources import new_id, now
+from agentkit._sources import now
 from agentkit._user_content import (
     AudioFormat,
     AudioMediaType,
@@ -101,7 +101,7 @@ class ToolReturnPart:
 
     tool_name: str
     content: Any
-    tool_call_id: str = field(default_factory=new_id)
+    tool_call_id: str | None = None
     timestamp: datetime = field(default_factory=now)
     part_kind: Literal["tool-return"] = "tool-return"
 
@@ -129,7 +129,7 @@ class RetryPromptPart:
 
     content: list[ErrorDetails] | str
     tool_name: str | None = None
-    tool_call_id: str = field(default_factory=new_id)
+    tool_call_id: str | None = None
     timestamp: datetime = field(default_factory=now)
     part_kind: Literal["retry-prompt"] = "retry-prompt"
 
@@ -176,7 +176,7 @@ class ToolCallPart:
 
     tool_name: str
     args: str | dict[str, Any]
-    tool_call_id: str = field(default_factory=new_id)
+    tool_call_id: str | None = None
     part_kind: Literal["tool-call"] = "tool-call"
 
     def args_as_dict(self) -> dict[str, Any]:
@@ -291,7 +291,7 @@ class FunctionToolCallEvent:
     event_kind: Literal["function_tool_call"] = "function_tool_call"
 
     @property
-    def call_id(self) -> str:
+    def call_id(self) -> str | None:
         return self.part.tool_call_id
 
 
@@ -300,7 +300,7 @@ class FunctionToolResultEvent:
     """A function tool returned, or asked for a retry."""
 
     result: ToolReturnPart | RetryPromptPart
-    tool_call_id: str
+    tool_call_id: str | None
     event_kind: Literal["function_tool_result"] = "function_tool_result"
 
 

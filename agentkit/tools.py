@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -10,18 +11,37 @@ from typing import Any, Generic, TypeAlias
 from agentkit._context import AgentDepsT, RunContext
 from agentkit._function_schema import DocstringFormat, FunctionSchema, build_function_schema, takes_run_context
 
-__all__ = ("Tool", "ToolDefinition", "ToolPrepareFunc")
+__all__ = (
+    "AgentDepsT",
+    "DocstringFormat",
+    "ObjectJsonSchema",
+    "RunContext",
+    "Tool",
+    "ToolDefinition",
+    "ToolPrepareFunc",
+)
+
+ObjectJsonSchema: TypeAlias = dict[str, Any]
+"""The JSON schema of an object (`"type": "object"`), as used for tool parameters."""
 
 
 @dataclass
 class ToolDefinition:
-    """A tool as the model sees it: name, description and the JSON schema of its arguments."""
+    """A tool as the model sees it: name, description and the JSON schema of its arguments.
+
+    `outer_typed_dict_key` is set only for result tools whose type is not an object and is
+    therefore wrapped in one under that key.
+    """
 
     name: str
     description: str
-    parameters_json_schema: dict[str, Any]
+    parameters_json_schema: ObjectJsonSchema
     outer_typed_dict_key: str | None = None
-    strict: bool | None = None
+
+    @property
+    def strict(self) -> bool | None:
+        """Strict-schema mode for providers that have one; not set by this release (always `None`)."""
+        return None
 
 
 ToolPrepareFunc: TypeAlias = Callable[
@@ -37,7 +57,7 @@ class Tool(Generic[AgentDepsT]):
     Args:
         function: the Python function; sync functions run in a worker thread.
         takes_ctx: whether the first parameter is a `RunContext`; inferred from the annotation when omitted.
-        max_retries: how many retries this tool allows in a row; the agent's `retries` when omitted.
+        max_retries: how many retries this tool allows in a row; the agent sets its `retries` when omitted.
         name: the name the model sees; the function's name when omitted.
         description: what the model is told the tool does; the docstring when omitted.
         prepare: hook to change or hide the tool before each request.
@@ -81,19 +101,32 @@ class Tool(Generic[AgentDepsT]):
             docstring_format=docstring_format,
             require_parameter_descriptions=require_parameter_descriptions,
         )
-        self.description = self.schema.description if description is None else description
-        self._definition = ToolDefinition(self.name, self.description, self.schema.json_schema)
+        self.description = description or self.schema.description
 
     @property
     def definition(self) -> ToolDefinition:
-        return self._definition
+        """The definition before any `prepare` hook."""
+        return ToolDefinition(self.name, self.description, self.schema.json_schema)
 
-    async def prepared_definition(self, ctx: RunContext[Any]) -> ToolDefinition | None:
-        """The definition to offer in this step, after the `prepare` hook (None hides the tool)."""
-        base = ToolDefinition(self.name, self.description, self.schema.json_schema)
+    async def prepare_tool_def(self, ctx: RunContext[AgentDepsT]) -> ToolDefinition | None:
+        """The definition to offer in this step: the `prepare` hook's answer if there is one (`None` hides the tool).
+
+        Subclasses may override this to change or hide the tool per step.
+        """
+        definition = self.definition
         if self.prepare is None:
-            return base
-        prepared = self.prepare(ctx, base)
+            return definition
+        prepared = self.prepare(ctx, definition)
         if inspect.isawaitable(prepared):
             prepared = await prepared
         return prepared
+
+    async def prepared_definition(self, ctx: RunContext[Any]) -> ToolDefinition | None:
+        """What the run offers the model for this tool in this step (goes through `prepare_tool_def`)."""
+        return await self.prepare_tool_def(ctx)
+
+    def with_max_retries(self, max_retries: int) -> Tool[AgentDepsT]:
+        """A copy of this tool with `max_retries` set (the agent uses it for tools that left it unset)."""
+        copied = copy.copy(self)
+        copied.max_retries = max_retries
+        return copied

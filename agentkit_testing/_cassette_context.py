@@ -1,8 +1,13 @@
 """`cassette(path, record_mode)`: record or replay every agent run started inside the block.
 
-The block installs a run interceptor (`agentkit.intercept_runs`, context-local), so runs of any
-agent, even a module-level `Agent('openai:gpt-4o')` built elsewhere, are recorded or replayed
-without changing the code under test. Record modes follow vcrpy / pytest-recording:
+The block installs a run interceptor (`agentkit.intercept_runs`), so runs of any agent, even a
+module-level `Agent('openai:gpt-4o')` built elsewhere, are recorded or replayed without changing
+the code under test. It holds for every run started while the block is active, whichever thread
+starts it: the block's own context first (concurrent tasks may each have their own cassette),
+and for runs started in a context with no interceptor of its own (a `threading.Thread`, a
+`ThreadPoolExecutor` worker, a sync web framework's handler thread) the innermost block active in
+the process. Runs are attributed when they start: join worker threads before the block ends,
+or their runs finish after the cassette was written. Record modes follow vcrpy / pytest-recording:
 
 - `none`: replay only; a run or request the cassette does not hold raises (naming the cassette).
 - `once`: record everything when the file does not exist yet; otherwise behave like `none`.
@@ -20,7 +25,6 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import Any
 
 from agentkit import RunInfo, RunObserver, intercept_runs
@@ -37,7 +41,6 @@ from agentkit_testing._secrets import Scrubber
 __all__ = ("CassetteSession", "cassette")
 
 _RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
-_sessions: ContextVar[tuple[CassetteSession, ...]] = ContextVar("agentkit_testing_cassette_sessions", default=())
 
 
 class CassetteSession:
@@ -95,8 +98,8 @@ class CassetteSession:
 
     def start_run(self, info: RunInfo) -> RunObserver | None:
         """Replay the run, record it, or raise: called by the core for each run in the block."""
-        if _sessions.get()[-1:] != (self,):
-            return None  # an inner cassette block handles this run
+        if _inner_cassette_takes(self, info):
+            return None
         model = model_id(info.model)
         key = self._comparator.run_key(info.agent_name, model, info.user_prompt, info.message_history)
         if self._selector is not None:
@@ -165,6 +168,15 @@ class CassetteSession:
         return Mismatch("message_history", _history(run.message_history), _history(info.message_history))
 
 
+def _inner_cassette_takes(session: CassetteSession, info: RunInfo) -> bool:
+    """Whether a cassette block nested inside `session`'s is in force for the run: the innermost one takes it."""
+    stack = info.interceptors
+    position = next((index for index, interceptor in enumerate(stack) if interceptor is session), None)
+    if position is None:
+        return False
+    return any(isinstance(interceptor, CassetteSession) for interceptor in stack[position + 1 :])
+
+
 def _history(messages: Any) -> Any:
     return _drop_timestamps(encode_messages(list(messages))) if messages else []
 
@@ -227,7 +239,8 @@ def cassette(
         label=label,
         allow_playback_repeats=allow_playback_repeats,
     )
-    token = _sessions.set((*_sessions.get(), session))
+    # `intercept_runs` puts the session in force for this context and, while the block is active,
+    # for runs started in threads with no interceptor of their own; it unregisters on any exit.
     try:
         with intercept_runs(session):
             yield session
@@ -236,8 +249,6 @@ def cassette(
         raise
     else:
         _save(session)
-    finally:
-        _sessions.reset(token)
 
 
 def _save(session: CassetteSession) -> None:

@@ -7,6 +7,7 @@ This is the only module that imports click, and nothing imports it: it is the co
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 import click
 
@@ -48,8 +49,11 @@ def show(file: str) -> None:
 @click.argument("old", type=_FILE)
 @click.argument("new", type=_FILE)
 @click.option("--exact", is_flag=True, help="Also compare timestamps and tool-call ids.")
-def diff(old: str, new: str, exact: bool) -> None:
+@click.option("--html", "html", type=click.Path(dir_okay=False), help="Also write the side-by-side page to this file.")
+def diff(old: str, new: str, exact: bool, html: str | None) -> None:
     """Show what changed from recording OLD to recording NEW; exits 1 when they differ."""
+    if html is not None:
+        _write_page([old, new], Path(html))
     changes = diff_cassettes(_load(old), _load(new), exact=exact)
     if not changes:
         click.echo(f"no differences between {old} and {new}")
@@ -73,6 +77,35 @@ def verify(files: tuple[str, ...]) -> None:
             click.echo(f"ok   {summarize(loaded)}")
     if failed:
         raise SystemExit(1)
+
+
+@cassette.command()
+@click.argument("files", nargs=-1, required=True, type=_FILE)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="The page to write (default: NAME.html here).")
+def view(files: tuple[str, ...], output: str | None) -> None:
+    """Write one self-contained HTML page of FILE, or of two recordings OLD NEW side by side.
+
+    The page needs no network and opens from disk: a node timeline per run, search, a run picker.
+    """
+    if len(files) > 2:
+        raise click.UsageError(f"view takes one cassette, or two to compare; got {len(files)}")
+    stems = [Path(file).stem for file in files]
+    default = f"{stems[0]}.html" if len(stems) == 1 else f"{stems[0]}-vs-{stems[1]}.html"
+    _write_page(list(files), Path(output or default))
+
+
+def _write_page(files: list[str], target: Path) -> None:
+    for file in files:
+        _load(file)  # a broken cassette is reported as such before anything is written
+    try:
+        viewer = importlib.import_module("agentkit_testing._viewer")
+        page = viewer.pages_for([Path(file) for file in files])
+    except ModuleNotFoundError as error:
+        raise click.ClickException(
+            f"the cassette page needs Jinja2 ({error}); install it with: pip install 'agentkit[testing]'"
+        ) from None
+    target.write_text(page, encoding="utf-8")
+    click.echo(f"wrote {target} ({len(page.encode()):,} bytes): open it in a browser")
 
 
 @main.command()

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentkit.models._base import Model, ModelRequestParameters, StreamedResponse
 from agentkit.models._guard import (
+    check_allow_model_requests,
     check_model_request_allowed,
     model_requests_allowed,
     override_allow_model_requests,
@@ -29,7 +30,18 @@ if TYPE_CHECKING:
     from agentkit.models.anthropic import AnthropicModel
     from agentkit.models.openai import OpenAIModel
 
+ALLOW_MODEL_REQUESTS: bool = True
+"""Whether models that talk to real services may send requests, for runs no guard block covers.
+
+pydantic-ai's switch: set `agentkit.models.ALLOW_MODEL_REQUESTS = False` (assign the attribute of
+this module; a `from ... import` copy changes nothing) to block real requests everywhere. `TestModel`,
+`FunctionModel` and cassette replay are never blocked. An `override_allow_model_requests` block in
+force for a run (in its context, or active process-wide for a plain thread) takes precedence; the
+agentkit pytest plugin opens one for every test, so there the record mode decides.
+"""
+
 __all__ = (
+    "ALLOW_MODEL_REQUESTS",
     "AgentInfo",
     "AnthropicModel",
     "DeltaToolCall",
@@ -43,6 +55,7 @@ __all__ = (
     "StreamFunctionDef",
     "StreamedResponse",
     "TestModel",
+    "check_allow_model_requests",
     "check_model_request_allowed",
     "infer_model",
     "model_requests_allowed",

@@ -9,19 +9,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from agentkit._sources import new_id, now
-from agentkit.messages import (
-    ModelMessage,
-    ModelResponse,
-    ModelResponsePart,
-    ModelResponseStreamEvent,
-    PartDeltaEvent,
-    PartStartEvent,
-    TextPart,
-    TextPartDelta,
-    ToolCallPart,
-    ToolCallPartDelta,
-)
+from agentkit._parts_manager import ManagedPart, ModelResponsePartsManager
+from agentkit._sources import now
+from agentkit.messages import ModelMessage, ModelResponse, ModelResponseStreamEvent, TextPart
 from agentkit.settings import ModelSettings
 from agentkit.tools import ToolDefinition
 from agentkit.usage import Usage
@@ -85,21 +75,25 @@ class Model(ABC):
 class StreamedResponse(ABC):
     """A response being streamed: iterate it for part events, then `get()` the whole response.
 
-    Subclasses implement `_events`, typically by feeding vendor chunks to `_text_delta` and
-    `_tool_call_delta`, which keep the parts and turn each chunk into an event.
+    Subclasses implement `_events`, feeding vendor chunks to `_parts_manager` (a
+    `ModelResponsePartsManager`), which keeps the parts and turns each chunk into an event.
     """
 
     def __init__(self, model_name: str, timestamp: datetime | None = None) -> None:
         self.model_name = model_name
         self.timestamp = timestamp or now()
-        self._parts: list[ModelResponsePart] = []
-        self._vendor_ids: dict[Any, int] = {}
+        self._parts_manager = ModelResponsePartsManager()
         self._usage = Usage()
         self._iterator: AsyncIterator[ModelResponseStreamEvent] | None = None
 
+    @property
+    def _parts(self) -> list[ManagedPart]:
+        """The parts being built, in order (a tool call missing its name is still a delta)."""
+        return self._parts_manager._parts
+
     @abstractmethod
     def _events(self) -> AsyncIterator[ModelResponseStreamEvent]:
-        """Yield the events of this stream, updating `_parts` and `_usage` along the way."""
+        """Yield the events of this stream, updating the parts manager and `_usage` along the way."""
 
     def __aiter__(self) -> AsyncIterator[ModelResponseStreamEvent]:
         if self._iterator is None:
@@ -114,34 +108,18 @@ class StreamedResponse(ABC):
 
     def get(self) -> ModelResponse:
         """The response as received so far."""
-        parts = [part for part in self._parts if part.has_content()]
+        parts = self._parts_manager.get_parts()
         return ModelResponse(parts=parts, model_name=self.model_name, timestamp=self.timestamp)
 
     def usage(self) -> Usage:
         """The usage reported so far (providers often report it with the last chunk)."""
         return self._usage
 
-    def _new_part(self, vendor_id: Any, part: ModelResponsePart) -> PartStartEvent:
-        index = len(self._parts)
-        self._parts.append(part)
-        if vendor_id is not None:
-            self._vendor_ids[vendor_id] = index
-        return PartStartEvent(index, part)
-
-    def _text_delta(self, vendor_id: Any, content: str) -> PartStartEvent | PartDeltaEvent | None:
-        """Add text; starts a new text part unless the part for `vendor_id` (or the last part) is text."""
-        index = self._vendor_ids.get(vendor_id) if vendor_id is not None else None
-        if index is None and vendor_id is None and self._parts and isinstance(self._parts[-1], TextPart):
-            index = len(self._parts) - 1
-        if index is None or not isinstance(self._parts[index], TextPart):
-            if not content:
-                return None
-            return self._new_part(vendor_id, TextPart(content))
+    def _text_delta(self, vendor_id: Any, content: str) -> ModelResponseStreamEvent | None:
+        """Add a chunk of text to the part `vendor_id` names; empty chunks cause no event."""
         if not content:
             return None
-        delta = TextPartDelta(content)
-        self._parts[index] = delta.apply(self._parts[index])
-        return PartDeltaEvent(index, delta)
+        return self._parts_manager.handle_text_delta(vendor_part_id=vendor_id, content=content)
 
     def _tool_call_delta(
         self,
@@ -150,17 +128,16 @@ class StreamedResponse(ABC):
         tool_name: str | None = None,
         args: str | dict[str, Any] | None = None,
         tool_call_id: str | None = None,
-    ) -> PartStartEvent | PartDeltaEvent | None:
-        """Add to the tool call for `vendor_id`, starting it when new."""
-        index = self._vendor_ids.get(vendor_id)
-        if index is None or not isinstance(self._parts[index], ToolCallPart):
-            part = ToolCallPart(tool_name or "", args if args is not None else "", tool_call_id or new_id())
-            return self._new_part(vendor_id, part)
-        if not (tool_name or args or tool_call_id):
+    ) -> ModelResponseStreamEvent | None:
+        """Add a piece of the tool call `vendor_id` names; a piece with nothing in it causes no event."""
+        if tool_name is None and not args and tool_call_id is None and vendor_id in self._known_vendor_ids():
             return None
-        delta = ToolCallPartDelta(tool_name_delta=tool_name, args_delta=args, tool_call_id=tool_call_id)
-        self._parts[index] = delta.apply(self._parts[index])
-        return PartDeltaEvent(index, delta)
+        return self._parts_manager.handle_tool_call_delta(
+            vendor_part_id=vendor_id, tool_name=tool_name, args=args, tool_call_id=tool_call_id
+        )
+
+    def _known_vendor_ids(self) -> dict[Any, int]:
+        return self._parts_manager._vendor_id_to_part_index
 
 
 class CompleteStreamedResponse(StreamedResponse):
@@ -173,5 +150,10 @@ class CompleteStreamedResponse(StreamedResponse):
 
     async def _events(self) -> AsyncIterator[ModelResponseStreamEvent]:
         for part in self._response.parts:
-            yield self._new_part(None, part)
+            if isinstance(part, TextPart):
+                yield self._parts_manager.handle_text_delta(vendor_part_id=object(), content=part.content)
+            else:
+                yield self._parts_manager.handle_tool_call_part(
+                    vendor_part_id=None, tool_name=part.tool_name, args=part.args, tool_call_id=part.tool_call_id
+                )
         self._usage = self._final_usage

@@ -174,7 +174,8 @@ class AnthropicStreamedResponse(StreamedResponse):
             if block.type == "text":
                 found = self._text_delta(event.index, block.text)
             elif block.type == "tool_use":
-                args = json.dumps(block.input) if block.input else None
+                # Empty JSON text, not None: the call starts now, with its name, and arguments follow as text.
+                args = json.dumps(block.input) if block.input else ""
                 found = self._tool_call_delta(event.index, tool_name=block.name, args=args, tool_call_id=block.id)
         elif event.type == "content_block_delta":
             delta = event.delta

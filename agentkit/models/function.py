@@ -8,16 +8,26 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import ClassVar, TypeAlias
 
+import anyio
+
 from agentkit._sources import now
-from agentkit.exceptions import UserError
+from agentkit.exceptions import UnexpectedModelBehavior, UserError
 from agentkit.messages import ModelMessage, ModelResponse, ModelResponseStreamEvent
 from agentkit.models._base import Model, ModelRequestParameters, StreamedResponse
-from agentkit.models.test import estimate_usage
+from agentkit.models.test import estimate_string_tokens, estimate_usage
 from agentkit.settings import ModelSettings
 from agentkit.tools import ToolDefinition
 from agentkit.usage import Usage
 
-__all__ = ("AgentInfo", "DeltaToolCall", "DeltaToolCalls", "FunctionDef", "FunctionModel", "StreamFunctionDef")
+__all__ = (
+    "AgentInfo",
+    "DeltaToolCall",
+    "DeltaToolCalls",
+    "FunctionDef",
+    "FunctionModel",
+    "FunctionStreamedResponse",
+    "StreamFunctionDef",
+)
 
 
 @dataclass(frozen=True)
@@ -53,14 +63,14 @@ class FunctionModel(Model):
     Args:
         function: called with the messages and an `AgentInfo`; returns a `ModelResponse`.
         stream_function: an async generator yielding text deltas (`str`) or `DeltaToolCalls`.
-        model_name: the name to report; `function:<function name>` by default.
+        model_name: the name to report; `function:<function name>:<stream function name>` by default.
     """
 
     sends_real_requests: ClassVar[bool] = False
 
     function: FunctionDef | None
     stream_function: StreamFunctionDef | None
-    _name: str = field(repr=False)
+    _model_name: str = field(repr=False)
 
     def __init__(
         self,
@@ -70,15 +80,16 @@ class FunctionModel(Model):
         model_name: str | None = None,
     ) -> None:
         if function is None and stream_function is None:
-            raise UserError("FunctionModel needs a `function`, a `stream_function`, or both")
+            raise TypeError("Either `function` or `stream_function` must be provided")
         self.function = function
         self.stream_function = stream_function
-        source = function if function is not None else stream_function
-        self._name = model_name or f"function:{getattr(source, '__name__', 'anonymous')}"
+        function_name = getattr(function, "__name__", "") if function is not None else ""
+        stream_name = getattr(stream_function, "__name__", "") if stream_function is not None else ""
+        self._model_name = model_name or f"function:{function_name}:{stream_name}"
 
     @property
     def model_name(self) -> str:
-        return self._name
+        return self._model_name
 
     @property
     def system(self) -> str:
@@ -92,18 +103,23 @@ class FunctionModel(Model):
     ) -> tuple[ModelResponse, Usage]:
         if self.function is None:
             raise UserError(
-                f"FunctionModel {self._name!r} has only a stream_function; use run_stream or give it a function"
+                f"FunctionModel {self._model_name!r} has only a stream_function, so it can only answer streamed "
+                "requests (run_stream); give it a `function` for run, run_sync and iter"
             )
         info = _agent_info(model_settings, model_request_parameters)
-        response = self.function(messages, info)
-        if inspect.isawaitable(response):
-            response = await response
+        if inspect.iscoroutinefunction(self.function):
+            response = await self.function(messages, info)
+        else:
+            function = self.function
+            response = await anyio.to_thread.run_sync(lambda: function(messages, info))
+            if inspect.isawaitable(response):
+                response = await response
         if not isinstance(response, ModelResponse):
             raise UserError(
-                f"FunctionModel {self._name!r}: the function must return a ModelResponse, got {type(response).__name__}"
+                f"FunctionModel {self._model_name!r}: the function must return a ModelResponse, "
+                f"got {type(response).__name__}"
             )
-        if response.model_name is None:
-            response.model_name = self._name
+        response.model_name = self._model_name
         return response, estimate_usage(messages, response)
 
     @asynccontextmanager
@@ -113,28 +129,42 @@ class FunctionModel(Model):
         model_settings: ModelSettings | None,
         model_request_parameters: ModelRequestParameters,
     ) -> AsyncIterator[StreamedResponse]:
-        if self.stream_function is None:
+        if self.stream_function is None:  # stream the plain function's answer, one event per part
             async with super().request_stream(messages, model_settings, model_request_parameters) as stream:
                 yield stream
             return
         info = _agent_info(model_settings, model_request_parameters)
-        yield _FunctionStreamedResponse(self._name, self.stream_function(messages, info), messages)
+        chunks = aiter(self.stream_function(messages, info))
+        try:
+            first = await anext(chunks)
+        except StopAsyncIteration:
+            raise UnexpectedModelBehavior(
+                f"FunctionModel {self._model_name!r}: the stream function "
+                f"{getattr(self.stream_function, '__name__', self.stream_function)!r} yielded nothing; "
+                "it must yield at least one text chunk or DeltaToolCalls"
+            ) from None
+        yield FunctionStreamedResponse(self._model_name, first, chunks)
 
 
 def _agent_info(settings: ModelSettings | None, parameters: ModelRequestParameters) -> AgentInfo:
     return AgentInfo(parameters.function_tools, parameters.allow_text_result, parameters.result_tools, settings)
 
 
-class _FunctionStreamedResponse(StreamedResponse):
-    def __init__(
-        self, model_name: str, chunks: AsyncIterator[str | DeltaToolCalls], messages: list[ModelMessage]
-    ) -> None:
+class FunctionStreamedResponse(StreamedResponse):
+    """Turns what a stream function yields into part events: text chunks, and tool-call pieces by index."""
+
+    def __init__(self, model_name: str, first: str | DeltaToolCalls, rest: AsyncIterator[str | DeltaToolCalls]) -> None:
         super().__init__(model_name, now())
-        self._chunks = chunks
-        self._messages = messages
+        self._first: list[str | DeltaToolCalls] = [first]
+        self._chunks = rest
+        self._usage = estimate_usage([])
 
     async def _events(self) -> AsyncIterator[ModelResponseStreamEvent]:
         try:
+            for chunk in self._first:
+                for event in self._chunk_events(chunk):
+                    yield event
+            self._first = []
             async for chunk in self._chunks:
                 for event in self._chunk_events(chunk):
                     yield event
@@ -143,15 +173,22 @@ class _FunctionStreamedResponse(StreamedResponse):
             if close is not None:
                 await close()
 
+    def _count(self, text: str) -> None:
+        tokens = estimate_string_tokens(text)
+        self._usage = self._usage + Usage(response_tokens=tokens, total_tokens=tokens)
+
     def _chunk_events(self, chunk: object) -> list[ModelResponseStreamEvent]:
+        manager = self._parts_manager
         if isinstance(chunk, str):
-            event = self._text_delta("text", chunk)
-            return [event] if event is not None else []
+            self._count(chunk)
+            return [manager.handle_text_delta(vendor_part_id="content", content=chunk)]
         if isinstance(chunk, dict):
             events: list[ModelResponseStreamEvent] = []
             for index, piece in chunk.items():
-                event = self._tool_call_delta(
-                    ("tool", index), tool_name=piece.name, args=piece.json_args, tool_call_id=piece.tool_call_id
+                if piece.json_args:
+                    self._count(piece.json_args)
+                event = manager.handle_tool_call_delta(
+                    vendor_part_id=index, tool_name=piece.name, args=piece.json_args, tool_call_id=piece.tool_call_id
                 )
                 if event is not None:
                     events.append(event)
@@ -160,6 +197,3 @@ class _FunctionStreamedResponse(StreamedResponse):
             f"FunctionModel {self.model_name!r}: stream_function must yield str or "
             f"dict[int, DeltaToolCall], got {type(chunk).__name__}"
         )
-
-    def usage(self) -> Usage:
-        return estimate_usage(self._messages, self.get())

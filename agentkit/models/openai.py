@@ -205,7 +205,7 @@ class OpenAIStreamedResponse(StreamedResponse):
             events.append(self._text_delta("content", delta.content))
         for call in delta.tool_calls or ():
             key = ("tool_call", call.index)
-            index = self._vendor_ids.get(key)
+            index = self._known_vendor_ids().get(key)
             current = self._parts[index] if index is not None else None
             function = call.function
             name = function.name if function else None

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import json
+import copy
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 import pydantic_core
 
+from agentkit.exceptions import UserError
 from agentkit.messages import (
-    BinaryContent,
     ModelMessage,
     ModelRequest,
     ModelResponse,
+    ModelResponsePart,
     ModelResponseStreamEvent,
     RetryPromptPart,
     TextPart,
@@ -29,47 +30,49 @@ from agentkit.settings import ModelSettings
 from agentkit.tools import ToolDefinition
 from agentkit.usage import Usage
 
-__all__ = ("TestModel", "estimate_usage")
+__all__ = ("TestModel", "TestStreamedResponse", "estimate_string_tokens", "estimate_usage")
 
-_WORD = re.compile(r"[\s\",.:]+")
-
-
-def _count_words(text: str) -> int:
-    return len([word for word in _WORD.split(text) if word])
+_WORD_SEPARATORS = re.compile(r'[\s",.:]+')
 
 
-def _count_user_content(item: UserContent) -> int:
-    """Words of text; as pydantic-ai v0.0.39 counted them, a byte a token for binary content, URLs nothing."""
-    if isinstance(item, str):
-        return _count_words(item)
-    return len(item.data) if isinstance(item, BinaryContent) else 0
+def estimate_string_tokens(content: str | Sequence[UserContent]) -> int:
+    """A rough token count: the pieces of the text split on whitespace and `",.:` (0 for nothing)."""
+    if not content:
+        return 0
+    if isinstance(content, str):
+        return len(_WORD_SEPARATORS.split(content.strip()))
+    tokens = 0
+    for item in content:
+        if isinstance(item, str):
+            tokens += len(_WORD_SEPARATORS.split(item.strip()))
+        elif isinstance(data := getattr(item, "data", None), bytes):
+            tokens += len(data)  # binary content: the reference release's rough figure; URLs count nothing
+    return tokens
 
 
-def estimate_usage(messages: list[ModelMessage], response: ModelResponse) -> Usage:
-    """A rough, deterministic token count for models that have no tokenizer: 50 + words in, words out."""
+def estimate_usage(messages: Iterable[ModelMessage], response: ModelResponse | None = None) -> Usage:
+    """Plausible token counts for models with no tokenizer: 50 + the words of every request part
+    as request tokens, the words of every response in `messages` (and `response`) as response tokens.
+    """
     request_tokens = 50
-    for message in messages:
+    response_tokens = 0
+    for message in [*messages, response] if response is not None else messages:
         if isinstance(message, ModelRequest):
             for part in message.parts:
                 if isinstance(part, ToolReturnPart):
-                    request_tokens += _count_words(part.model_response_str())
+                    request_tokens += estimate_string_tokens(part.model_response_str())
                 elif isinstance(part, RetryPromptPart):
-                    request_tokens += _count_words(part.model_response())
-                elif isinstance(part.content, str):
-                    request_tokens += _count_words(part.content)
+                    request_tokens += estimate_string_tokens(part.model_response())
                 else:
-                    request_tokens += sum(_count_user_content(item) for item in part.content)
-    response_tokens = 0
-    for response_part in response.parts:
-        if isinstance(response_part, TextPart):
-            response_tokens += _count_words(response_part.content)
-        else:
-            response_tokens += 1 + _count_words(response_part.args_as_json_str())
+                    request_tokens += estimate_string_tokens(part.content)
+        elif message is not None:
+            for response_part in message.parts:
+                if isinstance(response_part, TextPart):
+                    response_tokens += estimate_string_tokens(response_part.content)
+                else:
+                    response_tokens += 1 + estimate_string_tokens(response_part.args_as_json_str())
     return Usage(
-        requests=0,
-        request_tokens=request_tokens,
-        response_tokens=response_tokens,
-        total_tokens=request_tokens + response_tokens,
+        request_tokens=request_tokens, response_tokens=response_tokens, total_tokens=request_tokens + response_tokens
     )
 
 
@@ -77,16 +80,17 @@ def estimate_usage(messages: list[ModelMessage], response: ModelResponse) -> Usa
 class TestModel(Model):
     """A model for tests: calls tools with arguments made from their schemas, then answers.
 
-    On its first request it calls every tool (or those named in `call_tools`) once; after the
-    tools have returned it answers with text, or calls the result tool with valid arguments.
-    A tool that got a retry prompt is called again with other arguments.
+    On the first request of a run (no response in the history yet) it calls every tool, or
+    those named in `call_tools`, once. A tool that got a retry prompt is called again with the
+    same arguments. Then it answers: with `custom_result_text`, or with `custom_result_args` for
+    the result tool, or else with text when the result may be text (the JSON of what each tool
+    returned, or `success (no tool calls)`), or with arguments made up for the result tool.
 
     Args:
         call_tools: 'all', or the names of the tools to call.
-        custom_result_text: the text answer; by default a JSON summary of the tool returns.
-        custom_result_args: the arguments for the result tool; by default made from its schema.
-        seed: varies the generated arguments.
-        stream_chunk_size: characters per chunk when streaming text (and tool arguments).
+        custom_result_text: the text answer; needs a result type that allows text.
+        custom_result_args: the arguments for the result tool.
+        seed: varies the generated arguments (the same seed always gives the same ones).
     """
 
     __test__: ClassVar[bool] = False  # not a pytest test class
@@ -96,11 +100,10 @@ class TestModel(Model):
     custom_result_text: str | None = None
     custom_result_args: Any | None = None
     seed: int = 0
-    stream_chunk_size: int = 4
-    last_model_request_parameters: ModelRequestParameters | None = field(default=None, repr=False)
+    last_model_request_parameters: ModelRequestParameters | None = field(default=None, init=False)
     _model_name: str = field(default="test", repr=False)
-    _argument_cache: dict[tuple[str, int], tuple[dict[str, Any], str]] = field(
-        default_factory=dict, repr=False, compare=False
+    _argument_cache: dict[tuple[str, int], tuple[dict[str, Any], Any]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
     )
 
     @property
@@ -130,107 +133,134 @@ class TestModel(Model):
     ) -> AsyncIterator[StreamedResponse]:
         self.last_model_request_parameters = model_request_parameters
         response = self._respond(messages, model_request_parameters)
-        yield _ChunkedStream(response, messages, self.stream_chunk_size)
+        yield TestStreamedResponse(response, messages)
+
+    def gen_tool_args(self, tool_def: ToolDefinition) -> Any:
+        """Arguments for `tool_def` made from its JSON schema and this model's seed."""
+        schema = tool_def.parameters_json_schema
+        cached = self._argument_cache.get((tool_def.name, self.seed))
+        if cached is not None and cached[0] is schema:  # the same schema object: the same arguments
+            return copy.deepcopy(cached[1])
+        value = SchemaValueGenerator(schema, self.seed).generate()
+        self._argument_cache[(tool_def.name, self.seed)] = (schema, value)
+        return copy.deepcopy(value)
 
     def _tools_to_call(self, parameters: ModelRequestParameters) -> list[ToolDefinition]:
         if self.call_tools == "all":
             return list(parameters.function_tools)
-        wanted = set(self.call_tools)
-        return [tool for tool in parameters.function_tools if tool.name in wanted]
+        offered = {tool.name: tool for tool in parameters.function_tools}
+        unknown = [name for name in self.call_tools if name not in offered]
+        if unknown:
+            raise UserError(
+                f"TestModel(call_tools={self.call_tools!r}) names tools the agent does not offer in this "
+                f"request: {unknown}; the tools offered are {sorted(offered)}"
+            )
+        return [offered[name] for name in self.call_tools]
 
-    def _arguments(self, tool: ToolDefinition, seed: int) -> str:
-        schema = tool.parameters_json_schema
-        cached = self._argument_cache.get((tool.name, seed))
-        if cached is not None and cached[0] is schema:  # the same schema object: same arguments
-            return cached[1]
-        value = SchemaValueGenerator(schema, seed).generate()
-        arguments = json.dumps(value if isinstance(value, dict) else {}, separators=(",", ":"))
-        self._argument_cache[(tool.name, seed)] = (schema, arguments)
-        return arguments
+    def _check_options(self, parameters: ModelRequestParameters) -> None:
+        if self.custom_result_text is not None:
+            if not parameters.allow_text_result:
+                names = [tool.name for tool in parameters.result_tools]
+                raise UserError(
+                    f"TestModel(custom_result_text={self.custom_result_text!r}) cannot answer this agent: its "
+                    f"result type is structured (result tools {names}), so a plain text answer is not allowed; "
+                    "use custom_result_args for a structured result"
+                )
+            if self.custom_result_args is not None:
+                raise UserError("TestModel: set custom_result_text or custom_result_args, not both")
+        elif self.custom_result_args is not None and not parameters.result_tools:
+            raise UserError(
+                f"TestModel(custom_result_args={self.custom_result_args!r}) cannot answer this agent: its result "
+                "type is str, so there is no result tool to call; use custom_result_text for a text answer"
+            )
+
+    def _custom_args(self, parameters: ModelRequestParameters) -> Any:
+        """`custom_result_args`, wrapped under the result tool's outer key when it has one."""
+        key = parameters.result_tools[0].outer_typed_dict_key
+        return {key: self.custom_result_args} if key else self.custom_result_args
 
     def _respond(self, messages: list[ModelMessage], parameters: ModelRequestParameters) -> ModelResponse:
-        tools = {tool.name: tool for tool in parameters.function_tools}
+        self._check_options(parameters)
+        to_call = self._tools_to_call(parameters)
+        if to_call and not any(isinstance(message, ModelResponse) for message in messages):
+            return self._response([ToolCallPart(tool.name, self.gen_tool_args(tool)) for tool in to_call])
+
         last = messages[-1] if messages else None
-        called_tools = any(
-            isinstance(part, ToolCallPart)
-            for message in messages
-            if message.kind == "response"
-            for part in message.parts
-        )
-
         if isinstance(last, ModelRequest):
-            retries = [part for part in last.parts if isinstance(part, RetryPromptPart) and part.tool_name in tools]
-            if retries:
-                return ModelResponse(
-                    parts=[
-                        ToolCallPart(part.tool_name, self._arguments(tools[part.tool_name], self.seed + 1))
-                        for part in retries
-                        if part.tool_name is not None
-                    ],
-                    model_name=self.model_name,
-                )
+            retried = {part.tool_name for part in last.parts if isinstance(part, RetryPromptPart)}
+            if retried:
+                parts: list[ModelResponsePart] = [
+                    ToolCallPart(tool.name, self.gen_tool_args(tool)) for tool in to_call if tool.name in retried
+                ]
+                for tool in parameters.result_tools:
+                    if tool.name in retried:
+                        custom = self.custom_result_args is not None
+                        args = self._custom_args(parameters) if custom else self.gen_tool_args(tool)
+                        parts.append(ToolCallPart(tool.name, args))
+                return self._response(parts)
 
-        if not called_tools:
-            to_call = self._tools_to_call(parameters)
-            if to_call:
-                return ModelResponse(
-                    parts=[ToolCallPart(tool.name, self._arguments(tool, self.seed)) for tool in to_call],
-                    model_name=self.model_name,
-                )
-
-        if parameters.result_tools and (not parameters.allow_text_result or self.custom_result_args is not None):
-            result_tool = parameters.result_tools[0]
-            if self.custom_result_args is not None:
-                wrapped = self.custom_result_args
-                if result_tool.outer_typed_dict_key:
-                    wrapped = {result_tool.outer_typed_dict_key: wrapped}
-                args = pydantic_core.to_json(wrapped).decode()
-            else:
-                args = self._arguments(result_tool, self.seed)
-            return ModelResponse(parts=[ToolCallPart(result_tool.name, args)], model_name=self.model_name)
-        return ModelResponse(parts=[TextPart(self._result_text(messages))], model_name=self.model_name)
-
-    def _result_text(self, messages: list[ModelMessage]) -> str:
         if self.custom_result_text is not None:
-            return self.custom_result_text
-        returns: dict[str, Any] = {}
-        for message in messages:
-            if isinstance(message, ModelRequest):
-                for part in message.parts:
-                    if isinstance(part, ToolReturnPart):
-                        returns[part.tool_name] = part.model_response_object().get("return_value", part.content)
-        if not returns:
-            return "success (no tool calls)"
-        return json.dumps(returns, separators=(",", ":"), default=str)
+            return self._response([TextPart(self.custom_result_text)])
+        if self.custom_result_args is not None:
+            tool = parameters.result_tools[self.seed % len(parameters.result_tools)]
+            return self._response([ToolCallPart(tool.name, self._custom_args(parameters))])
+        if parameters.allow_text_result or not parameters.result_tools:
+            return self._response([TextPart(_tool_returns_text(messages))])
+        tool = parameters.result_tools[self.seed % len(parameters.result_tools)]
+        return self._response([ToolCallPart(tool.name, self.gen_tool_args(tool))])
+
+    def _response(self, parts: list[ModelResponsePart]) -> ModelResponse:
+        return ModelResponse(parts=parts, model_name=self._model_name)
 
 
-class _ChunkedStream(StreamedResponse):
-    """Streams a complete response in fixed-size chunks: text by characters, tool args by JSON text."""
+def _tool_returns_text(messages: list[ModelMessage]) -> str:
+    """The JSON object of what each tool returned (by tool name), or `success (no tool calls)`."""
+    returns: dict[str, Any] = {}
+    for message in messages:
+        if isinstance(message, ModelRequest):
+            for part in message.parts:
+                if isinstance(part, ToolReturnPart):
+                    returns[part.tool_name] = part.content
+    if not returns:
+        return "success (no tool calls)"
+    return pydantic_core.to_json(returns, fallback=str).decode()
 
-    def __init__(self, response: ModelResponse, messages: list[ModelMessage], chunk_size: int) -> None:
-        super().__init__(response.model_name or "test", response.timestamp)
+
+def _words(text: str) -> list[str]:
+    """`text` in streaming chunks: word by word with the spaces kept, or in two halves for one long word."""
+    *words, last = text.split(" ")
+    chunks = [f"{word} " for word in words]
+    chunks.append(last)
+    if len(chunks) == 1 and len(text) > 2:
+        middle = len(text) // 2
+        chunks = [text[:middle], text[middle:]]
+    return chunks
+
+
+class TestStreamedResponse(StreamedResponse):
+    """Streams a complete response: each text part word by word, each tool call whole."""
+
+    __test__: ClassVar[bool] = False  # not a pytest test class
+
+    def __init__(self, response: ModelResponse, messages: list[ModelMessage]) -> None:
+        super().__init__(response.model_name or "test")
         self._response = response
-        self._messages = messages
-        self._chunk_size = max(chunk_size, 1)
-
-    def usage(self) -> Usage:
-        return estimate_usage(self._messages, self.get())
+        self._usage = estimate_usage(messages)
 
     async def _events(self) -> AsyncIterator[ModelResponseStreamEvent]:
-        size = self._chunk_size
+        manager = self._parts_manager
         for index, part in enumerate(self._response.parts):
-            event: Any
             if isinstance(part, TextPart):
-                for start in range(0, max(len(part.content), 1), size):
-                    event = self._text_delta(("text", index), part.content[start : start + size])
-                    if event is not None:
-                        yield event
+                yield manager.handle_text_delta(vendor_part_id=index, content="")
+                for word in _words(part.content):
+                    self._usage = self._usage + _response_usage(word)
+                    yield manager.handle_text_delta(vendor_part_id=index, content=word)
             else:
-                args = part.args_as_json_str()
-                yield self._tool_call_delta(
-                    ("tool", index), tool_name=part.tool_name, args=args[:size], tool_call_id=part.tool_call_id
-                )  # type: ignore[misc]
-                for start in range(size, len(args), size):
-                    event = self._tool_call_delta(("tool", index), args=args[start : start + size])
-                    if event is not None:
-                        yield event
+                yield manager.handle_tool_call_part(
+                    vendor_part_id=index, tool_name=part.tool_name, args=part.args, tool_call_id=part.tool_call_id
+                )
+
+
+def _response_usage(text: str) -> Usage:
+    tokens = estimate_string_tokens(text)
+    return Usage(response_tokens=tokens, total_tokens=tokens)

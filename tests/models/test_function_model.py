@@ -43,7 +43,7 @@ async def test_default_model_name_comes_from_the_function() -> None:
         return ModelResponse(parts=[TextPart("ok")])
 
     result = await Agent(FunctionModel(my_brain)).run("go")
-    assert result.all_messages()[-1].model_name == "function:my_brain"  # type: ignore[union-attr]
+    assert result.all_messages()[-1].model_name == "function:my_brain:"  # type: ignore[union-attr]
 
 
 async def test_returning_something_else_is_a_clear_error() -> None:
@@ -53,7 +53,7 @@ async def test_returning_something_else_is_a_clear_error() -> None:
 
 
 def test_a_function_model_needs_a_function() -> None:
-    with pytest.raises(UserError, match="needs a `function`, a `stream_function`, or both"):
+    with pytest.raises(TypeError, match="Either `function` or `stream_function` must be provided"):
         FunctionModel()
 
 
@@ -61,7 +61,7 @@ async def test_stream_only_model_in_a_plain_run_is_a_clear_error() -> None:
     async def stream(messages: list[Any], info: AgentInfo) -> AsyncIterator[str | DeltaToolCalls]:
         yield "x"
 
-    with pytest.raises(UserError, match="has only a stream_function; use run_stream"):
+    with pytest.raises(UserError, match="has only a stream_function, so it can only answer streamed requests"):
         await Agent(FunctionModel(stream_function=stream)).run("go")
 
 

@@ -107,9 +107,10 @@ def test_generated_values_validate_against_the_tool(seed: int) -> None:
         ({"const": 3}, 3),
         ({"type": "integer", "exclusiveMinimum": 5}, 6),
         ({"type": "number", "maximum": -1}, -1.0),
-        ({"type": "array", "items": {"type": "boolean"}, "minItems": 2}, [True, False]),
-        ({"anyOf": [{"type": "null"}, {"type": "string", "format": "email"}]}, "a@example.com"),
-        ({"type": ["null", "integer"], "multipleOf": 5, "minimum": 7}, 10),
+        ({"type": "array", "items": {"type": "boolean"}, "minItems": 2}, [False, False]),
+        ({"anyOf": [{"type": "null"}, {"type": "string", "format": "email"}]}, None),
+        ({"anyOf": [{"type": "string", "format": "email"}, {"type": "null"}]}, "a@example.com"),
+        ({"type": ["integer", "null"], "multipleOf": 5, "minimum": 7}, 10),
         ({"type": "integer", "multipleOf": 4, "maximum": -3}, -4),
     ],
 )
