@@ -15,6 +15,7 @@ import pydantic
 from agentkit import ToolDefinition
 from agentkit_testing._cassette_codec import JSON_STYLES
 from agentkit_testing._cassette_io import find_line
+from agentkit_testing._cassette_limits import format_field
 from agentkit_testing._cassette_records import (
     CASSETTE_FORMAT,
     CASSETTE_VERSION,
@@ -181,12 +182,15 @@ def _prepare_args(mapping: dict[str, Any], where: Location, path: Path, data: by
         return
     value = mapping.pop("args_json")
     style = mapping.pop("args_json_style", "compact")
-    if style not in JSON_STYLES:
+    if not isinstance(style, str) or style not in JSON_STYLES:
         _fail(path, data, [*where, "args_json_style"], f"unknown args_json_style {style!r}; one of {list(JSON_STYLES)}")
     if not isinstance(value, dict):
         _fail(path, data, [*where, "args_json"], f"'args_json' must be a mapping, got {type(value).__name__}")
     separators, ascii_only = JSON_STYLES[style]
-    mapping["args"] = json.dumps(value, separators=separators, ensure_ascii=ascii_only)
+    try:
+        mapping["args"] = json.dumps(value, separators=separators, ensure_ascii=ascii_only)
+    except TypeError as error:  # e.g. !!binary bytes: JSON text has no such value
+        _fail(path, data, [*where, "args_json"], f"'args_json' must hold JSON data only ({error})")
 
 
 def _resolve_tools(
@@ -230,15 +234,8 @@ def _fail(path: Path, data: bytes, location: Sequence[str | int], detail: str) -
             break
     if location and found[-1:] != [location[-1]] and not isinstance(location[-1], int):
         found = [*found, location[-1]]  # a missing field: name it under its parent
-    field = _format_field(found or location)
+    field = format_field(found or location)
     where = f"{path}:{line}" if line is not None else str(path)
     raise CassetteFormatError(
         f"{where}: invalid cassette field {field}: {detail}", path=path, line=line, field=field
     ) from None
-
-
-def _format_field(location: Sequence[str | int]) -> str:
-    text = ""
-    for element in location:
-        text += f"[{element}]" if isinstance(element, int) else (f".{element}" if text else str(element))
-    return text

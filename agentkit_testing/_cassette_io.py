@@ -1,23 +1,24 @@
 """Cassette file text: safe YAML (or JSON) parsing and readable dumping (atomic writes: `_cassette_write`).
 
-Cassettes are untrusted input: YAML is loaded with `yaml.CSafeLoader` when libyaml is present,
-else `yaml.SafeLoader`, which build only plain data (no Python objects); aliases are refused.
-This is the only module of the harness that imports `yaml`.
+Cassettes are untrusted input: the loaders (`_cassette_yaml_loader`, `_cassette_json_loader`)
+build only plain data and refuse tags, aliases, merge keys, duplicate keys and whatever exceeds
+the limits of `_cassette_limits`. With the YAML loader, this is the only module of the harness
+that imports `yaml`.
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
-import gc
 import json
-import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeAlias
 
 import yaml
 
+from agentkit_testing._cassette_json_loader import load_json
+from agentkit_testing._cassette_limits import MAX_CASSETTE_BYTES
+from agentkit_testing._cassette_yaml_loader import SAFE_LOADER, load_yaml
 from agentkit_testing._exceptions import CassetteFormatError
 
 __all__ = (
@@ -33,81 +34,7 @@ __all__ = (
 
 FileFormat: TypeAlias = Literal["yaml", "json"]
 
-_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SafeDumperBase: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-
-_STR = "tag:yaml.org,2002:str"
-_NULL = "tag:yaml.org,2002:null"
-_BOOL = "tag:yaml.org,2002:bool"
-_INT = "tag:yaml.org,2002:int"
-_MERGE = "tag:yaml.org,2002:merge"
-_SEQ = "tag:yaml.org,2002:seq"
-_MAP = "tag:yaml.org,2002:map"
-_BOOLEANS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
-_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
-
-
-class _CassetteLoader(_SafeLoader):  # type: ignore[misc, valid-type]
-    """The safe loader, with a faster resolver and constructor for the plain data a cassette holds.
-
-    Parsing is the safe loader's own. Tags are resolved by its resolver, except that plain
-    scalars whose first character no implicit rule looks at are strings without running the
-    rules. Common scalars (strings, null, booleans, decimal integers) are built directly and
-    anything else is handed to the safe constructor. Aliases of mappings and lists are refused:
-    cassettes never need them, and expanding them is how a small hostile file becomes huge.
-    """
-
-    _rule_characters = frozenset(key for key in _SafeLoader.yaml_implicit_resolvers if key is not None)
-    _has_wildcard_rules = None in _SafeLoader.yaml_implicit_resolvers
-
-    def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
-        if (
-            kind is yaml.ScalarNode
-            and not self._has_wildcard_rules
-            and not self.yaml_path_resolvers
-            and (not implicit[0] or (value and value[0] not in self._rule_characters))
-        ):
-            return _STR
-        tag: str = super().resolve(kind, value, implicit)
-        return tag
-
-    def construct_document(self, node: yaml.Node) -> Any:
-        return self._plain(node, set())
-
-    def _plain(self, node: yaml.Node, seen: set[int]) -> Any:
-        kind = type(node)
-        if kind is yaml.ScalarNode:
-            tag, value = node.tag, node.value
-            if tag == _STR:
-                return value
-            if tag == _NULL:
-                return None
-            if tag == _BOOL and value in _BOOLEANS:
-                return _BOOLEANS[value]
-            if tag == _INT and _DECIMAL.fullmatch(value):
-                return int(value)
-            return self.construct_object(node, deep=True)
-        if id(node) in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, "aliases (*name) of mappings and lists are not allowed in cassettes", node.start_mark
-            )
-        seen.add(id(node))
-        if kind is yaml.SequenceNode and node.tag == _SEQ:
-            return [self._plain(item, seen) for item in node.value]
-        if kind is yaml.MappingNode and node.tag == _MAP:
-            mapping: dict[Any, Any] = {}
-            for key_node, value_node in node.value:
-                if key_node.tag == _MERGE:
-                    return self.construct_object(node, deep=True)
-                key = self._plain(key_node, seen)
-                if not isinstance(key, str | int | float | bool | None):
-                    raise yaml.constructor.ConstructorError(
-                        None, None, f"mapping keys must be scalars, found {type(key).__name__}", key_node.start_mark
-                    )
-                mapping[key] = self._plain(value_node, seen)
-            return mapping
-        return self.construct_object(node, deep=True)
 
 
 class FlowList(list[Any]):
@@ -175,24 +102,18 @@ def _json_bytes(value: Any) -> str:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
-@contextlib.contextmanager
-def _no_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building a large tree of new objects.
-
-    Loading a big cassette creates hundreds of thousands of containers; each collection pass
-    rescans them all, which made loading 1,000 runs five times slower. None of them is garbage.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def parse_document(data: bytes, path: Path, file_format: FileFormat) -> tuple[dict[str, Any], str | None]:
-    """The top-level mapping of a cassette file, and its header comment."""
+    """The top-level mapping of a cassette file, and its header comment.
+
+    `CassetteFormatError` naming the file, and the line and field where known, for anything a
+    cassette may not hold (see `_cassette_yaml_loader`, `_cassette_json_loader`, `_cassette_limits`).
+    """
+    if len(data) > MAX_CASSETTE_BYTES:
+        raise CassetteFormatError(
+            f"{path}: cassette is {len(data):,} bytes, over the {MAX_CASSETTE_BYTES:,}-byte limit; "
+            "split its runs over several cassettes",
+            path=path,
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -202,35 +123,11 @@ def parse_document(data: bytes, path: Path, file_format: FileFormat) -> tuple[di
         ) from None
     comment: str | None
     if file_format == "json":
-        try:
-            with _no_gc():
-                document = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise CassetteFormatError(
-                f"{path}:{error.lineno}: cassette is not valid JSON ({error.msg}, column {error.colno}); "
-                "is it truncated or corrupt?",
-                path=path,
-                line=error.lineno,
-            ) from None
+        document = load_json(text, path)
         comment = document.pop("comment", None) if isinstance(document, dict) else None
     else:
         comment = _header_comment(text)
-        try:
-            with _no_gc():
-                document = yaml.load(text, Loader=_CassetteLoader)
-        except yaml.MarkedYAMLError as error:
-            mark = error.problem_mark or error.context_mark
-            error_line = mark.line + 1 if mark is not None else None
-            where = f"{path}:{error_line}" if error_line is not None else str(path)
-            raise CassetteFormatError(
-                f"{where}: cassette is not valid YAML ({error.problem or error.context}); is it truncated or corrupt?",
-                path=path,
-                line=error_line,
-            ) from None
-        except yaml.YAMLError as error:
-            raise CassetteFormatError(f"{path}: cassette is not valid YAML ({error})", path=path) from None
-        except RecursionError:
-            raise CassetteFormatError(f"{path}: cassette is nested too deeply to be a cassette", path=path) from None
+        document = load_yaml(text, path)
     if document is None:
         raise CassetteFormatError(f"{path}: cassette is empty (truncated?)", path=path, line=1)
     if not isinstance(document, dict):
@@ -259,7 +156,7 @@ def find_line(data: bytes, location: Sequence[str | int]) -> tuple[int | None, l
     validator) are skipped. Only called on the error path, so it may re-parse the file.
     """
     try:
-        node = yaml.compose(data, Loader=_SafeLoader)
+        node = yaml.compose(data, Loader=SAFE_LOADER)
     except yaml.YAMLError:
         return None, []
     found: list[str | int] = []

@@ -145,9 +145,15 @@ def test_python_tags_are_never_executed(tmp_path: Path, dice_text: str, value: s
     marker = tmp_path / "pwned"
     hostile = dice_text.replace("user_prompt: My guess is 4", "user_prompt: " + value.format(marker=marker), 1)
     path = write(tmp_path, hostile)
-    with pytest.raises(CassetteFormatError, match="could not determine a constructor") as raised:
+    tag = value.split()[0]
+    with pytest.raises(CassetteFormatError) as raised:
         Cassette.load(path)
-    assert raised.value.line == line_of(hostile, "user_prompt: !!python")
+    line = line_of(hostile, "user_prompt: !!python")
+    assert str(raised.value) == (
+        f"{path}:{line}: in runs[0].user_prompt: tag {tag!r} refused: cassettes are data, never code; "
+        "write plain data instead"
+    )
+    assert (raised.value.line, raised.value.field) == (line, "runs[0].user_prompt")
     assert not marker.exists()
 
 
@@ -156,9 +162,9 @@ def test_aliases_are_refused(tmp_path: Path) -> None:
         tmp_path,
         "format: agentkit-cassette\nversion: 1\nrequests: &a [1, 2]\nagain: *a\nruns: []\nend_of_cassette: true\n",
     )
-    with pytest.raises(CassetteFormatError, match="aliases") as raised:
+    with pytest.raises(CassetteFormatError, match=r"YAML alias \*a refused \(anchor at line 3\)") as raised:
         Cassette.load(path)
-    assert raised.value.line == 3  # where the node used twice is defined
+    assert (raised.value.line, raised.value.field) == (4, "again")  # where the alias is used
 
 
 def test_invalid_json_names_file_and_line(tmp_path: Path) -> None:

@@ -1,0 +1,94 @@
+"""What a cassette file may hold (size, nesting, integer digits), and what the YAML and JSON loaders share.
+
+Cassettes are untrusted input. The limits keep a hostile or broken file from costing more
+memory or time than its size suggests, and keep every file that loads savable again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from agentkit_testing._exceptions import CassetteFormatError
+
+__all__ = (
+    "MAX_CASSETTE_BYTES",
+    "MAX_DEPTH",
+    "MAX_INTEGER_DIGITS",
+    "format_field",
+    "has_lone_surrogate",
+    "may_hold_surrogates",
+    "no_gc",
+    "refuse",
+)
+
+MAX_CASSETTE_BYTES = 64 * 1024 * 1024
+"""The largest cassette file read (64 MiB; a run is typically 1-10 KB)."""
+
+MAX_DEPTH = 100
+"""How deeply lists and mappings may nest, the top-level mapping being depth 1.
+
+A recorded run needs about ten levels plus the depth of its tool arguments and results; saving
+(pydantic's serializer, the YAML emitter) fails somewhere above 250.
+"""
+
+MAX_INTEGER_DIGITS = 1000
+"""The most decimal digits an integer may have: well under Python's default `int`/`str`
+conversion limit (4,300 digits), so that whatever loads can be written back."""
+
+_SURROGATE_ESCAPE = re.compile(r"\\(?:u[dD][89a-fA-F]|U0000[dD][89a-fA-F])")
+
+
+def may_hold_surrogates(text: str) -> bool:
+    """Whether the text has an escape (`\\ud800`...) that could decode to a surrogate code point.
+
+    UTF-8 text itself cannot hold one (decoding refuses it), so only escaped strings need checking.
+    """
+    return _SURROGATE_ESCAPE.search(text) is not None
+
+
+def has_lone_surrogate(value: str) -> bool:
+    """Whether `value` holds a surrogate code point that is not part of a valid pair."""
+    if value.isascii():
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def format_field(location: Sequence[str | int]) -> str:
+    """`runs[0].requests[1].node` from `["runs", 0, "requests", 1, "node"]`."""
+    text = ""
+    for element in location:
+        text += f"[{element}]" if isinstance(element, int) else (f".{element}" if text else str(element))
+    return text
+
+
+def refuse(path: Path, line: int | None, location: Sequence[str | int] | None, detail: str) -> NoReturn:
+    """Raise the `CassetteFormatError` for a file that cannot be loaded: `path:line: in field: detail`."""
+    where = f"{path}:{line}" if line is not None else str(path)
+    field = format_field(location) if location else None
+    within = f"in {field}: " if field else ""
+    raise CassetteFormatError(f"{where}: {within}{detail}", path=path, line=line, field=field)
+
+
+@contextlib.contextmanager
+def no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building a large tree of new objects.
+
+    Loading a big cassette creates hundreds of thousands of containers; each collection pass
+    rescans them all, which made loading 1,000 runs five times slower. None of them is garbage.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
