@@ -121,6 +121,7 @@ JSON_VALUES = [
     "{",
 ]
 
+_INSERTED = [b"\x00", b"\xff", b"\t", b"\r", b"&", b"*", b"!", b"\\u", b"\xed\xa0\x80", b"\xef\xbb\xbf", b"'", b'"']
 _YAML_ENTRY = re.compile(r"^( *(?:- )?[\w\-]+:) (.+)$")
 _JSON_ENTRY = re.compile(r'^( *"[^"]+": )(.+?)(,?)$')
 
@@ -128,7 +129,8 @@ _JSON_ENTRY = re.compile(r'^( *"[^"]+": )(.+?)(,?)$')
 def seeds() -> dict[str, bytes]:
     """The committed agentkit cassettes, and each as JSON too: name -> bytes (the suffix gives the format)."""
     found: dict[str, bytes] = {}
-    paths = [*sorted((REPOSITORY / "cassettes").rglob("*.yaml")), *sorted((REPOSITORY / "tests/testing/fixtures").glob("*"))]
+    committed = sorted((REPOSITORY / "cassettes").rglob("*.yaml"))
+    paths = [*committed, *sorted((REPOSITORY / "tests/testing/fixtures").glob("*"))]
     for path in paths:
         data = path.read_bytes()
         found[path.name] = data
@@ -160,7 +162,7 @@ def cut_range(data: bytes, rnd: random.Random, is_json: bool) -> bytes:
 
 def insert_bytes(data: bytes, rnd: random.Random, is_json: bool) -> bytes:
     start = rnd.randrange(len(data) + 1)
-    chunk = rnd.choice([b"\x00", b"\xff", b"\t", b"\r", b"&", b"*", b"!", b"\\u", b"\xed\xa0\x80", b"\xef\xbb\xbf", b"'", b'"'])
+    chunk = rnd.choice(_INSERTED)
     return data[:start] + chunk * rnd.randrange(1, 4) + data[start:]
 
 

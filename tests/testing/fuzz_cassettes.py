@@ -90,7 +90,8 @@ def main(cases: int, seed: int, escapes: Path | None) -> dict[str, Any]:
         seed_name = rnd.choice(names)
         is_json = seed_name.endswith(".json")
         textual = [name for name in MUTATIONS if name not in BYTE_LEVEL]
-        chosen = [rnd.choice(textual if rnd.random() < 0.75 else list(MUTATIONS)) for _ in range(rnd.choice([1, 1, 2, 3]))]
+        count = rnd.choice([1, 1, 2, 3])
+        chosen = [rnd.choice(textual if rnd.random() < 0.75 else list(MUTATIONS)) for _ in range(count)]
         data = mutate(inputs[seed_name], is_json, chosen, random.Random(rnd.getrandbits(64)))
         status, detail = pool.run(".json" if is_json else ".yaml", data)
         counts[detail if status == "ok" else "escaped"] += 1
