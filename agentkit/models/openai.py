@@ -5,14 +5,18 @@ Works with OpenAI and with compatible servers such as llama.cpp's: pass `base_ur
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager, asynccontextmanager
 from functools import partial
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from agentkit.exceptions import UnexpectedModelBehavior
+from agentkit.exceptions import UnexpectedModelBehavior, UserError
 from agentkit.messages import (
+    AudioUrl,
+    BinaryContent,
+    ImageUrl,
     ModelMessage,
     ModelRequest,
     ModelResponse,
@@ -23,6 +27,7 @@ from agentkit.messages import (
     TextPart,
     ToolCallPart,
     ToolReturnPart,
+    UserContent,
     UserPromptPart,
 )
 from agentkit.models._base import ModelRequestParameters, StreamedResponse
@@ -247,12 +252,40 @@ def _map_request_part(part: SystemPromptPart | UserPromptPart | ToolReturnPart |
     if isinstance(part, UserPromptPart):
         if isinstance(part.content, str):
             return {"role": "user", "content": part.content}
-        return {"role": "user", "content": [{"type": "text", "text": item} for item in part.content]}
+        return {"role": "user", "content": [_map_user_content(item) for item in part.content]}
     if isinstance(part, ToolReturnPart):
         return {"role": "tool", "tool_call_id": part.tool_call_id, "content": part.model_response_str()}
     if part.tool_name is None:
         return {"role": "user", "content": part.model_response()}
     return {"role": "tool", "tool_call_id": part.tool_call_id, "content": part.model_response()}
+
+
+def _map_user_content(item: UserContent) -> dict[str, Any]:
+    """One item of a user prompt as a chat-completions content part: text, `image_url` or `input_audio`."""
+    if isinstance(item, str):
+        return {"type": "text", "text": item}
+    if isinstance(item, ImageUrl):
+        return {"type": "image_url", "image_url": {"url": item.url}}
+    if isinstance(item, BinaryContent):
+        encoded = base64.b64encode(item.data).decode("ascii")
+        if item.is_image:
+            return {"type": "image_url", "image_url": {"url": f"data:{item.media_type};base64,{encoded}"}}
+        if item.media_type in ("audio/wav", "audio/mpeg"):
+            return {"type": "input_audio", "input_audio": {"data": encoded, "format": item.format}}
+        raise UserError(
+            f"OpenAI chat models take images and wav or mp3 audio as binary content, not {item.media_type!r} "
+            "(BinaryContent in the user prompt); send documents to a model that reads them (AnthropicModel "
+            "takes PDFs), or their text as a str"
+        )
+    if isinstance(item, AudioUrl):
+        raise UserError(
+            f"OpenAI chat models take audio as data, not as a URL: download {item.url} and pass "
+            f"BinaryContent(data, media_type={item.media_type!r}) in the user prompt instead of AudioUrl"
+        )
+    raise UserError(
+        f"OpenAI chat models cannot read documents (DocumentUrl {item.url} in the user prompt), as in "
+        "pydantic-ai v0.0.39: send its text as a str, or use a model that reads PDFs (AnthropicModel)"
+    )
 
 
 def _map_response(response: ModelResponse) -> dict[str, Any]:
