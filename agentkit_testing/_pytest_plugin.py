@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +33,7 @@ import pytest
 if TYPE_CHECKING:
     from agentkit_testing._capture import CapturedRuns
     from agentkit_testing._cassette_context import CassetteSession
+    from agentkit_testing._secrets import Scrubber
 
 RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
 RECORDING_MODES = frozenset({"once", "new_episodes", "all", "rewrite"})
@@ -43,6 +44,7 @@ ALLOW_MARKER = "agentkit_allow_model_requests"
 PARTIAL_RUN = "only part of the suite ran (-k/-m/node ids/--lf/--deselect)"
 
 _stats_key = pytest.StashKey["CassetteStats"]()
+_scrubber_key: pytest.StashKey[Scrubber] = pytest.StashKey()
 
 
 @dataclass
@@ -197,9 +199,29 @@ def agentkit_cassette(request: pytest.FixtureRequest) -> Iterator[CassetteSessio
     stats = request.config.stash[_stats_key]
     stats.used.add(str(path))
     with cassette(path, mode, **options) as session:  # type: ignore[arg-type]
+        request.node.stash[_scrubber_key] = session.cassette.scrubber
         yield session
         stats.recorded[str(path)] = stats.recorded.get(str(path), 0) + len(session.recorded_runs)
         stats.replayed[str(path)] = stats.replayed.get(str(path), 0) + len(session.replayed_runs)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Failure output goes to CI logs: secrets are scrubbed from it with the test's cassette rules."""
+    report = yield
+    if report.failed:
+        from agentkit_testing._secrets import Scrubber
+
+        scrubber = item.stash.get(_scrubber_key, None) or Scrubber()
+        if report.longrepr is not None:
+            text = str(report.longrepr)
+            clean = scrubber.scrub_text(text)
+            if clean != text:  # a failure without secrets keeps its rich (coloured) form
+                report.longrepr = clean
+        report.sections = [(title, scrubber.scrub_text(content)) for title, content in report.sections]
+    return report
 
 
 @pytest.fixture
