@@ -22,18 +22,7 @@ from agentkit._nodes import GraphAgentDeps, GraphAgentState, GraphRunContext, Mo
 from agentkit._run import AgentRun, RunResult
 from agentkit._run_stream import StreamedRunResult, stream_final_result
 from agentkit.exceptions import UserError
-from agentkit.messages import (
-    AudioUrl,
-    BinaryContent,
-    DocumentUrl,
-    ImageUrl,
-    ModelMessage,
-    ModelRequest,
-    SystemPromptPart,
-    UserContent,
-    UserPromptPart,
-    user_prompt_text,
-)
+from agentkit.messages import ModelMessage, ModelRequest, SystemPromptPart, UserContent, UserPromptPart
 from agentkit.models._base import Model
 from agentkit.models._infer import KnownModelName, infer_model
 from agentkit.result import ResultDataT, ResultSchema, ResultValidator, ResultValidatorFunc
@@ -300,8 +289,14 @@ class Agent(Generic[AgentDepsT, ResultDataT]):
         override_deps = self._override_deps.get()
         if override_deps is not _UNSET:
             deps = override_deps
-        _check_user_prompt(user_prompt)
-        prompt_text = user_prompt_text(user_prompt)
+        if not isinstance(user_prompt, str) and not (
+            isinstance(user_prompt, Sequence) and all(isinstance(item, str) for item in user_prompt)
+        ):
+            raise UserError(
+                f"Expected the user prompt to be a str or a sequence of str, got {user_prompt!r} "
+                f"(type={type(user_prompt).__name__})"
+            )
+        prompt_text = user_prompt if isinstance(user_prompt, str) else "\n".join(user_prompt)
         observers: list[RunObserver] = []
         interceptors = active_interceptors()
         if interceptors:
@@ -493,23 +488,3 @@ def _running_event_loop() -> str | None:
         else:
             return "trio"
     return None
-
-
-_USER_CONTENT_TYPES = (str, ImageUrl, AudioUrl, DocumentUrl, BinaryContent)
-
-
-def _check_user_prompt(user_prompt: object) -> None:
-    """A clear `UserError` for a prompt that is not text or a sequence of `UserContent` items."""
-    expected = "a str or a sequence of str, ImageUrl, AudioUrl, DocumentUrl and BinaryContent items"
-    if isinstance(user_prompt, str):
-        return
-    if not isinstance(user_prompt, Sequence):
-        raise UserError(
-            f"Expected the user prompt to be {expected}, got {user_prompt!r} (type={type(user_prompt).__name__})"
-        )
-    for index, item in enumerate(user_prompt):
-        if not isinstance(item, _USER_CONTENT_TYPES):
-            raise UserError(
-                f"Expected the user prompt to be {expected}, but item {index} is {item!r} "
-                f"(type={type(item).__name__})"
-            )

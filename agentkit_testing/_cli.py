@@ -7,8 +7,12 @@ This is the only module that imports click, and nothing imports it: it is the co
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from pathlib import Path
+from typing import Any
 
+import anyio
 import click
 
 from agentkit_testing._cassette import Cassette
@@ -92,6 +96,71 @@ def view(files: tuple[str, ...], output: str | None) -> None:
     stems = [Path(file).stem for file in files]
     default = f"{stems[0]}.html" if len(stems) == 1 else f"{stems[0]}-vs-{stems[1]}.html"
     _write_page(list(files), Path(output or default))
+
+
+@cassette.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--agent", "agent_path", required=True, help="The agent to check against, as module:attribute.")
+@click.option("--deps", "deps_path", help="Deps for dynamic system prompts, as module:attribute (called if callable).")
+def check(paths: tuple[str, ...], agent_path: str, deps_path: str | None) -> None:
+    """List the cassettes whose agent definition changed since recording; exits 1 when any did.
+
+    PATHS are cassette files or folders (searched for agentkit cassettes). The agent's system
+    prompts, tools and their schemas, result tools, model and settings are compared with the first
+    request of each recorded run, before anything is replayed.
+    """
+    stale = importlib.import_module("agentkit_testing._stale")
+    agent = _import_object(agent_path, "--agent")
+    deps = _import_object(deps_path, "--deps") if deps_path else None
+    if callable(deps):
+        deps = deps()
+    try:
+        definition = anyio.run(lambda: stale.probe_definition(agent, deps=deps))
+    except Exception as error:  # the user's own prompt functions may raise anything: report, don't crash
+        click.echo(f"could not probe {agent_path}: {type(error).__name__}: {error}", err=True)
+        click.echo("  (dynamic system prompts may need deps: pass --deps module:attribute)", err=True)
+        definition = None
+    failed = False
+    for file in [file for path in paths for file in _cassette_files(Path(path))]:
+        try:
+            (result,) = stale.check_cassettes([file], agent, definition)
+        except CassetteError as error:
+            click.echo(f"error   {error}", err=True)
+            failed = True
+            continue
+        runs = f"{len(result.runs)} run(s)" if result.runs else f"no runs of agent {agent.name!r}"
+        click.echo(f"{result.status:<8}{result.path}  ({runs})")
+        for run in result.runs:
+            for change in run.changes:
+                click.echo(f"    {run.run_id}: " + change.replace("\n", "\n      "))
+        failed = failed or result.status == "stale"
+    if failed:
+        raise SystemExit(1)
+
+
+def _import_object(path: str, option: str) -> Any:
+    module_name, _, attribute = path.partition(":")
+    if not module_name or not attribute:
+        raise click.BadParameter(f"expected module:attribute, got {path!r}", param_hint=option)
+    sys.path.insert(0, os.getcwd())
+    try:
+        return getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as error:
+        raise click.BadParameter(f"cannot load {path!r}: {error}", param_hint=option) from None
+    finally:
+        sys.path.remove(os.getcwd())
+
+
+def _cassette_files(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    candidates = sorted(file for pattern in ("*.yaml", "*.yml", "*.json") for file in path.rglob(pattern))
+    return [file for file in candidates if _declares_agentkit_format(file)]
+
+
+def _declares_agentkit_format(path: Path) -> bool:
+    with path.open("rb") as file:
+        return b"agentkit-cassette" in file.read(4096)
 
 
 def _write_page(files: list[str], target: Path) -> None:
