@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager, asynccontextmanager
@@ -9,7 +10,12 @@ from functools import partial
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal
 
+from agentkit.exceptions import UserError
 from agentkit.messages import (
+    AudioUrl,
+    BinaryContent,
+    DocumentUrl,
+    ImageUrl,
     ModelMessage,
     ModelRequest,
     ModelResponse,
@@ -206,10 +212,12 @@ def _map_messages(messages: list[ModelMessage]) -> tuple[str, list[dict[str, Any
             for part in message.parts:
                 if isinstance(part, SystemPromptPart):
                     system.append(part.content)
+                elif isinstance(part, UserPromptPart):
+                    texts.extend(_map_user_prompt(part))
                 else:
                     (texts if _is_text(part) else results).append(_map_request_part(part))
             # Tool results must open the user message that answers the tool calls.
-            add("user", [*results, *(block for block in texts if block["text"])])
+            add("user", [*results, *(block for block in texts if block["type"] != "text" or block["text"])])
         else:
             add("assistant", [_map_response_part(part) for part in message.parts if part.has_content()])
     return "\n\n".join(system), mapped
@@ -219,10 +227,42 @@ def _is_text(part: UserPromptPart | ToolReturnPart | RetryPromptPart) -> bool:
     return isinstance(part, UserPromptPart) or (isinstance(part, RetryPromptPart) and part.tool_name is None)
 
 
-def _map_request_part(part: UserPromptPart | ToolReturnPart | RetryPromptPart) -> dict[str, Any]:
-    if isinstance(part, UserPromptPart):
-        text = part.content if isinstance(part.content, str) else "\n".join(part.content)
-        return {"type": "text", "text": text}
+def _map_user_prompt(part: UserPromptPart) -> list[dict[str, Any]]:
+    """A user prompt as content blocks: one per item, files as `image` and `document` blocks."""
+    if isinstance(part.content, str):
+        return [{"type": "text", "text": part.content}]
+    blocks: list[dict[str, Any]] = []
+    for item in part.content:
+        if isinstance(item, str):
+            blocks.append({"type": "text", "text": item})
+        elif isinstance(item, ImageUrl):
+            blocks.append({"type": "image", "source": {"type": "url", "url": item.url}})
+        elif isinstance(item, DocumentUrl) and item.media_type == "application/pdf":
+            blocks.append({"type": "document", "source": {"type": "url", "url": item.url}})
+        elif isinstance(item, BinaryContent) and (item.is_image or item.media_type == "application/pdf"):
+            encoded = base64.b64encode(item.data).decode("ascii")
+            source = {"type": "base64", "media_type": item.media_type, "data": encoded}
+            blocks.append({"type": "image" if item.is_image else "document", "source": source})
+        else:
+            raise UserError(_unsupported_content(item))
+    return blocks
+
+
+def _unsupported_content(item: AudioUrl | DocumentUrl | BinaryContent) -> str:
+    if isinstance(item, AudioUrl):
+        return f"Anthropic models cannot take audio (AudioUrl {item.url} in the user prompt)"
+    if isinstance(item, DocumentUrl):
+        return (
+            f"Anthropic models take PDF documents by URL, not {item.media_type!r} (DocumentUrl {item.url} in the "
+            "user prompt): send its text as a str"
+        )
+    return (
+        f"Anthropic models take images and PDFs as binary content, not {item.media_type!r} (BinaryContent in "
+        "the user prompt): send text documents as a str"
+    )
+
+
+def _map_request_part(part: ToolReturnPart | RetryPromptPart) -> dict[str, Any]:
     if isinstance(part, ToolReturnPart):
         return {"type": "tool_result", "tool_use_id": part.tool_call_id, "content": part.model_response_str()}
     if part.tool_name is None:
