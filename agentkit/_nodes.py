@@ -6,96 +6,39 @@ whose repr shows only what the step is about (the request, the response, the res
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeAlias
 
-import anyio
-import pydantic
-
-from agentkit._context import RunContext
-from agentkit._hooks import RunObserver
+from agentkit._graph_context import EndStrategy, GraphAgentDeps, GraphAgentState, GraphRunContext
 from agentkit._streaming import AgentStream
-from agentkit.exceptions import ModelRetry, UnexpectedModelBehavior
+from agentkit._tool_calls import process_tool_calls
+from agentkit.exceptions import AgentRunError, UnexpectedModelBehavior
 from agentkit.messages import (
-    FunctionToolCallEvent,
-    FunctionToolResultEvent,
     HandleResponseEvent,
-    ModelMessage,
     ModelRequest,
+    ModelRequestPart,
     ModelResponse,
     RetryPromptPart,
     TextPart,
     ToolCallPart,
-    ToolReturnPart,
 )
-from agentkit.models._base import Model, ModelRequestParameters, StreamedResponse
+from agentkit.models._base import ModelRequestParameters, StreamedResponse
 from agentkit.models._guard import check_model_request_allowed, model_requests_allowed
-from agentkit.result import FinalResult, ResultDataT, ResultSchema, ResultValidator, ToolRetry
-from agentkit.settings import ModelSettings
-from agentkit.tools import Tool
-from agentkit.usage import Usage, UsageLimits
+from agentkit.result import FinalResult, ResultDataT, ToolRetry
+from agentkit.usage import Usage
 
 __all__ = (
     "AgentNode",
     "CallToolsNode",
     "End",
+    "EndStrategy",
     "GraphAgentDeps",
     "GraphAgentState",
     "GraphRunContext",
     "ModelRequestNode",
 )
-
-
-@dataclass
-class GraphAgentState:
-    """What changes as a run goes: the messages, the usage, the retry counters."""
-
-    message_history: list[ModelMessage]
-    usage: Usage
-    retries: int = 0
-    """Retries of the result (text or result tool) in a row."""
-    run_step: int = 0
-    tool_retries: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass
-class GraphAgentDeps:
-    """What stays fixed during a run: the model, tools, settings, limits, validators."""
-
-    user_deps: Any
-    prompt: str
-    new_message_index: int
-    model: Model
-    model_settings: ModelSettings | None
-    usage_limits: UsageLimits
-    max_result_retries: int
-    default_tool_retries: int
-    function_tools: dict[str, Tool[Any]]
-    result_schema: ResultSchema
-    result_validators: list[ResultValidator]
-    observers: list[RunObserver]
-
-
-@dataclass
-class GraphRunContext:
-    """The context each node runs in: `agent_run.ctx`."""
-
-    state: GraphAgentState
-    deps: GraphAgentDeps
-
-    def run_context(self, **extra: Any) -> RunContext[Any]:
-        state, deps = self.state, self.deps
-        return RunContext(
-            deps=deps.user_deps,
-            model=deps.model,
-            usage=state.usage,
-            prompt=deps.prompt,
-            messages=state.message_history,
-            run_step=state.run_step,
-            **extra,
-        )
 
 
 @dataclass
@@ -120,15 +63,17 @@ class ModelRequestNode:
         if self._result is not None:
             return self._result
         if self._did_stream:
-            raise UnexpectedModelBehavior("This node was streamed but the stream did not complete")
+            raise AgentRunError("You must finish streaming before calling run()")
         parameters = await self._prepare(ctx)
         response, usage = await ctx.deps.model.request(ctx.state.message_history, ctx.deps.model_settings, parameters)
+        ctx.state.usage.requests += 1
         return self._finish(ctx, response, usage)
 
     @asynccontextmanager
     async def stream(self, ctx: GraphRunContext) -> AsyncIterator[AgentStream]:
         """Send the request streamed; yields an `AgentStream` of part start / part delta events.
 
+        A `FinalResultEvent` follows the event that starts the part carrying the final result.
         Leaving the block normally finishes the node (unread events are read first), so the
         run goes on exactly as if the node had not been streamed.
         """
@@ -138,12 +83,13 @@ class ModelRequestNode:
     @asynccontextmanager
     async def _stream(self, ctx: GraphRunContext, *, complete_on_exit: bool) -> AsyncIterator[AgentStream]:
         if self._did_stream or self._result is not None:
-            raise UnexpectedModelBehavior("A ModelRequestNode can only be streamed once, before it is run")
+            raise AgentRunError("A ModelRequestNode can only be streamed once, before it is run")
         self._did_stream = True
         parameters = await self._prepare(ctx)
         async with ctx.deps.model.request_stream(
             ctx.state.message_history, ctx.deps.model_settings, parameters
         ) as streamed:
+            ctx.state.usage.requests += 1  # the request in progress counts from the moment it is sent
             agent_stream = AgentStream(
                 streamed, ctx, on_complete=lambda: self._finish(ctx, streamed.get(), streamed.usage())
             )
@@ -161,10 +107,11 @@ class ModelRequestNode:
                 else:
                     self._abandon(ctx, streamed)
                     await streamed.aclose()
+                    ctx.deps.usage_limits.check_tokens(ctx.state.usage)
 
     def _abandon(self, ctx: GraphRunContext, streamed: StreamedResponse) -> None:
         """The consumer left early: count what was received and keep the partial response."""
-        ctx.state.usage.incr(streamed.usage(), requests=1)
+        ctx.state.usage.incr(streamed.usage())
         partial = streamed.get()
         if partial.parts:
             ctx.state.message_history.append(partial)
@@ -190,8 +137,9 @@ class ModelRequestNode:
         )
 
     def _finish(self, ctx: GraphRunContext, response: ModelResponse, usage: Usage) -> CallToolsNode:
+        """Keep the response and its usage (the request itself was counted when it was sent)."""
         state = ctx.state
-        state.usage.incr(usage, requests=1)
+        state.usage.incr(usage)
         state.message_history.append(response)
         self._result = CallToolsNode(response)
         ctx.deps.usage_limits.check_tokens(state.usage)  # after the response is kept: a breach loses nothing
@@ -216,7 +164,7 @@ class CallToolsNode:
     async def stream(self, ctx: GraphRunContext) -> AsyncIterator[AsyncGenerator[HandleResponseEvent, None]]:
         """Handle the response, yielding tool-call and tool-result events as they happen."""
         if self._result is not None:
-            raise UnexpectedModelBehavior("This CallToolsNode has already been run")
+            raise AgentRunError("This CallToolsNode has already been run")
         events = self._handle(ctx)
         try:
             yield events
@@ -227,111 +175,70 @@ class CallToolsNode:
             pass  # events left unread: the response must still be handled whole, and only once
 
     async def _handle(self, ctx: GraphRunContext) -> AsyncGenerator[HandleResponseEvent, None]:
-        calls = [part for part in self.model_response.parts if isinstance(part, ToolCallPart)]
+        texts: list[str] = []
+        calls: list[ToolCallPart] = []
+        for part in self.model_response.parts:
+            if isinstance(part, ToolCallPart):
+                calls.append(part)
+            elif isinstance(part, TextPart) and part.content:  # empty text parts are ignored
+                texts.append(part.content)
+        # Tool calls win over text: a text beside them usually only announces the calls.
         if calls:
             async for event in self._handle_tool_calls(ctx, calls):
                 yield event
-            return
-        text = "".join(part.content for part in self.model_response.parts if isinstance(part, TextPart))
-        schema = ctx.deps.result_schema
-        if not text:
-            self._retry_result(ctx, "Responses without text or tool calls are not permitted.")
-        elif not schema.allow_text_result:
-            self._retry_result(ctx, "Plain text responses are not permitted, please call one of the functions instead.")
+        elif texts:
+            await self._handle_text(ctx, "\n\n".join(texts))
         else:
-            try:
-                data = await _validate_result(ctx, text, None)
-            except ToolRetry as retry:
-                self._retry_result(ctx, retry.retry_prompt)
-            else:
-                ctx.state.retries = 0
-                self._result = End(FinalResult(data))
+            raise UnexpectedModelBehavior("Received empty model response")
 
-    def _retry_result(self, ctx: GraphRunContext, prompt: str | RetryPromptPart) -> None:
-        part = prompt if isinstance(prompt, RetryPromptPart) else RetryPromptPart(prompt)
-        _count_result_retry(ctx, part)
-        self._result = ModelRequestNode(ModelRequest(parts=[part]))
+    async def _handle_text(self, ctx: GraphRunContext, text: str) -> None:
+        state, deps = ctx.state, ctx.deps
+        if not deps.result_schema.allow_text_result:
+            state.increment_retries(deps.max_result_retries)
+            prompt = RetryPromptPart(
+                "Plain text responses are not permitted, please call one of the functions instead."
+            )
+            self._result = ModelRequestNode(ModelRequest(parts=[prompt]))
+            return
+        try:
+            data = await _validate_result(ctx, text, None)
+        except ToolRetry as retry:
+            state.increment_retries(deps.max_result_retries, retry.__cause__)
+            self._result = ModelRequestNode(ModelRequest(parts=[retry.retry_prompt]))
+        else:
+            self._result = End(FinalResult(data, None, None))
 
     async def _handle_tool_calls(
         self, ctx: GraphRunContext, calls: list[ToolCallPart]
     ) -> AsyncIterator[HandleResponseEvent]:
-        deps = ctx.deps
-        answers: dict[int, ToolReturnPart | RetryPromptPart] = {}  # by position in `calls`, to keep call order
+        state, deps = ctx.state, ctx.deps
+        retry_parts: list[ModelRequestPart] = []
         final: FinalResult[Any] | None = None
-        result_call = deps.result_schema.find_call(calls)
-        if result_call is not None:
-            assert deps.result_schema.tool is not None
-            position = calls.index(result_call)
+        # Result-tool calls are tried in order; the first that validates is the final result.
+        for call, result_tool in deps.result_schema.find_calls(calls):
             try:
-                data = deps.result_schema.tool.validate(result_call)
-                data = await _validate_result(ctx, data, result_call)
+                data = result_tool.validate(call)
+                data = await _validate_result(ctx, data, call)
             except ToolRetry as retry:
-                _count_result_retry(ctx, retry.retry_prompt)
-                answers[position] = retry.retry_prompt
+                state.increment_retries(deps.max_result_retries, retry.__cause__)
+                retry_parts.append(retry.retry_prompt)
             else:
-                ctx.state.retries = 0
-                final = FinalResult(data, result_call.tool_name, result_call.tool_call_id)
-                answers[position] = ToolReturnPart(
-                    result_call.tool_name, "Final result processed.", result_call.tool_call_id
-                )
+                final = FinalResult(data, call.tool_name, call.tool_call_id)
+                break
 
-        pending: list[tuple[int, ToolCallPart]] = []
-        for position, call in enumerate(calls):
-            if call is result_call:
-                continue
-            if final is not None:
-                answers[position] = ToolReturnPart(
-                    call.tool_name, "Tool not executed - a final result was already processed.", call.tool_call_id
-                )
-            elif call.tool_name in deps.function_tools:
-                pending.append((position, call))
-            else:
-                names = [*deps.function_tools, *(t.name for t in deps.result_schema.tool_definitions())]
-                unknown = RetryPromptPart(
-                    f"Unknown tool name: {call.tool_name!r}. "
-                    + (f"Available tools: {', '.join(names)}" if names else "No tools available."),
-                    tool_name=call.tool_name,
-                    tool_call_id=call.tool_call_id,
-                )
-                _count_result_retry(ctx, unknown, tool_name=call.tool_name)
-                answers[position] = unknown
+        answers: list[ModelRequestPart] = []
+        async for event in process_tool_calls(ctx, calls, final, answers):
+            yield event
 
-        if pending:
-            pending_calls = [call for _, call in pending]
-            for call in pending_calls:
-                yield FunctionToolCallEvent(call)
-            results = await _run_tools(ctx, pending_calls)
-            _count_tool_retries(ctx, pending_calls, results)
-            for (position, call), result in zip(pending, results, strict=True):
-                yield FunctionToolResultEvent(result, call.tool_call_id)
-                answers[position] = result
-
-        parts: list[Any] = [answers[position] for position in sorted(answers)]
         if final is not None:
-            ctx.state.message_history.append(ModelRequest(parts=parts))
+            if answers:
+                state.message_history.append(ModelRequest(parts=answers))
             self._result = End(final)
         else:
-            self._result = ModelRequestNode(ModelRequest(parts=parts))
+            self._result = ModelRequestNode(ModelRequest(parts=[*retry_parts, *answers]))
 
 
 AgentNode: TypeAlias = ModelRequestNode | CallToolsNode | End[Any]
-
-
-def _count_result_retry(ctx: GraphRunContext, prompt: RetryPromptPart, *, tool_name: str | None = None) -> None:
-    ctx.state.retries += 1
-    limit = ctx.deps.max_result_retries
-    if ctx.state.retries > limit:
-        what = f"for unknown tool {tool_name!r}" if tool_name else "for the result"
-        raise UnexpectedModelBehavior(f"Exceeded maximum retries ({limit}) {what}; last problem: {_describe(prompt)}")
-
-
-def _describe(prompt: RetryPromptPart) -> str:
-    if isinstance(prompt.content, str):
-        return prompt.content
-    return "; ".join(
-        f"{'.'.join(str(loc) for loc in error.get('loc', ())) or 'arguments'}: {error.get('msg')}"
-        for error in prompt.content
-    )
 
 
 async def _validate_result(ctx: GraphRunContext, data: Any, call: ToolCallPart | None) -> Any:
@@ -342,102 +249,3 @@ async def _validate_result(ctx: GraphRunContext, data: Any, call: ToolCallPart |
     for validator in validators:
         data = await validator.validate(data, run_context, call)
     return data
-
-
-async def _run_tools(ctx: GraphRunContext, calls: list[ToolCallPart]) -> list[ToolReturnPart | RetryPromptPart]:
-    """Run the calls concurrently; the returns keep call order."""
-    if len(calls) == 1:
-        return [await _run_one_tool(ctx, calls[0])]
-    results: list[ToolReturnPart | RetryPromptPart | None] = [None] * len(calls)
-    errors: list[Exception | None] = [None] * len(calls)
-
-    async def run_at(index: int, call: ToolCallPart) -> None:
-        try:
-            results[index] = await _run_one_tool(ctx, call)
-        except Exception as error:  # raised below, once every call has finished
-            errors[index] = error
-
-    async with anyio.create_task_group() as group:
-        for index, call in enumerate(calls):
-            group.start_soon(run_at, index, call)
-    failures = [error for error in errors if error is not None]
-    if failures:
-        # A tool's own exception escapes as it is, as with a single call (not in an ExceptionGroup);
-        # with several, the first in call order, naming the others.
-        first, *others = failures
-        if others:
-            first.add_note(f"{len(others)} other tool call(s) in this response also raised: {others!r}")
-        raise first
-    return [result for result in results if result is not None]
-
-
-async def _run_one_tool(ctx: GraphRunContext, call: ToolCallPart) -> ToolReturnPart | RetryPromptPart:
-    execute: Callable[[], Awaitable[ToolReturnPart | RetryPromptPart]] = lambda: _execute_tool(ctx, call)  # noqa: E731
-    for observer in reversed(ctx.deps.observers):
-        execute = _wrap_execute(observer, call, execute)
-    return await execute()
-
-
-def _count_tool_retries(
-    ctx: GraphRunContext, calls: list[ToolCallPart], results: list[ToolReturnPart | RetryPromptPart]
-) -> None:
-    """Count retries in a row per tool, in call order once all calls have finished.
-
-    Counting as each concurrent call finished made the count depend on which call finished
-    first, and raising inside the task group wrapped the error in an ExceptionGroup.
-    """
-    retries = ctx.state.tool_retries
-    for call, result in zip(calls, results, strict=True):
-        if not isinstance(result, RetryPromptPart):
-            retries[call.tool_name] = 0
-            continue
-        retries[call.tool_name] = retries.get(call.tool_name, 0) + 1
-        tool = ctx.deps.function_tools[call.tool_name]
-        limit = tool.max_retries if tool.max_retries is not None else ctx.deps.default_tool_retries
-        if retries[call.tool_name] > limit:
-            raise UnexpectedModelBehavior(
-                f"Tool {call.tool_name!r} exceeded max retries count of {limit}; last problem: {_describe(result)}"
-            )
-
-
-def _wrap_execute(
-    observer: RunObserver,
-    call: ToolCallPart,
-    inner: Callable[[], Awaitable[ToolReturnPart | RetryPromptPart]],
-) -> Callable[[], Awaitable[ToolReturnPart | RetryPromptPart]]:
-    return lambda: observer.call_tool(call, inner)
-
-
-async def _execute_tool(ctx: GraphRunContext, call: ToolCallPart) -> ToolReturnPart | RetryPromptPart:
-    tool = ctx.deps.function_tools[call.tool_name]
-    schema = tool.schema
-    try:
-        kwargs = schema.validate(call.args)
-    except pydantic.ValidationError as error:
-        return RetryPromptPart(
-            content=error.errors(include_url=False, include_context=False),
-            tool_name=call.tool_name,
-            tool_call_id=call.tool_call_id,
-        )
-    args: tuple[Any, ...] = ()
-    if schema.takes_ctx:
-        args = (
-            ctx.run_context(
-                tool_name=call.tool_name,
-                tool_call_id=call.tool_call_id,
-                retry=ctx.state.tool_retries.get(call.tool_name, 0),
-            ),
-        )
-    try:
-        if schema.is_async:
-            value = await tool.function(*args, **kwargs)
-        else:
-            value = await anyio.to_thread.run_sync(lambda: tool.function(*args, **kwargs))
-    except ModelRetry as retry:
-        return RetryPromptPart(retry.message, tool_name=call.tool_name, tool_call_id=call.tool_call_id)
-    except Exception as error:
-        error.add_note(
-            f"raised by tool {call.tool_name!r} (tool_call_id={call.tool_call_id!r}, run step {ctx.state.run_step})"
-        )
-        raise
-    return ToolReturnPart(call.tool_name, value, call.tool_call_id)

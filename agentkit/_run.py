@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any, Generic
 
 from agentkit._context import AgentDepsT
+from agentkit._graph_context import GraphRunContext
 from agentkit._hooks import RunObserver
-from agentkit._nodes import AgentNode, End, GraphRunContext
+from agentkit._nodes import AgentNode, End
 from agentkit.exceptions import UserError
-from agentkit.messages import ModelMessage, ModelMessagesTypeAdapter
+from agentkit.messages import ModelMessage, ModelMessagesTypeAdapter, ToolReturnPart
 from agentkit.result import FinalResult, ResultDataT
 from agentkit.usage import Usage
 
@@ -21,22 +23,47 @@ class _MessagesMixin:
 
     _messages: list[ModelMessage]
     _new_message_index: int
+    _result_tool_name: str | None = None
 
-    def all_messages(self) -> list[ModelMessage]:
-        """Every message of the conversation, including any `message_history` given to the run."""
+    def all_messages(self, *, result_tool_return_content: str | None = None) -> list[ModelMessage]:
+        """Every message of the conversation, including any `message_history` given to the run.
+
+        Args:
+            result_tool_return_content: if given, a copy of the messages is returned in which the
+                return of the result tool call (in the last message) has this content instead, to
+                continue the conversation with a different answer to that call.
+        """
+        if result_tool_return_content is not None:
+            return self._with_result_tool_return(result_tool_return_content)
         return list(self._messages)
 
-    def new_messages(self) -> list[ModelMessage]:
-        """The messages made by this run."""
-        return self._messages[self._new_message_index :]
+    def new_messages(self, *, result_tool_return_content: str | None = None) -> list[ModelMessage]:
+        """The messages made by this run (see `all_messages` for `result_tool_return_content`)."""
+        return self.all_messages(result_tool_return_content=result_tool_return_content)[self._new_message_index :]
 
-    def all_messages_json(self) -> bytes:
+    def all_messages_json(self, *, result_tool_return_content: str | None = None) -> bytes:
         """`all_messages()` as JSON; load it back with `ModelMessagesTypeAdapter.validate_json`."""
-        return ModelMessagesTypeAdapter.dump_json(self.all_messages())
+        return ModelMessagesTypeAdapter.dump_json(
+            self.all_messages(result_tool_return_content=result_tool_return_content)
+        )
 
-    def new_messages_json(self) -> bytes:
+    def new_messages_json(self, *, result_tool_return_content: str | None = None) -> bytes:
         """`new_messages()` as JSON."""
-        return ModelMessagesTypeAdapter.dump_json(self.new_messages())
+        return ModelMessagesTypeAdapter.dump_json(
+            self.new_messages(result_tool_return_content=result_tool_return_content)
+        )
+
+    def _with_result_tool_return(self, content: str) -> list[ModelMessage]:
+        name = self._result_tool_name
+        if not name:
+            raise ValueError("Cannot set result tool return content when the return type is `str`.")
+        messages = copy.deepcopy(self._messages)
+        last = messages[-1]
+        for part in last.parts:
+            if isinstance(part, ToolReturnPart) and part.tool_name == name:
+                part.content = content
+                return messages
+        raise LookupError(f"No tool call found with tool name {name!r}.")
 
 
 @dataclass

@@ -3,25 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack, aclosing, asynccontextmanager
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import pydantic
 
 from agentkit._context import AgentDepsT
+from agentkit._debounce import group_by_time
 from agentkit._nodes import End, ModelRequestNode
-from agentkit._run import AgentRun, _MessagesMixin
+from agentkit._run import AgentRun
 from agentkit._streaming import AgentStream
-from agentkit.exceptions import UserError
+from agentkit.exceptions import AgentRunError, UnexpectedModelBehavior, UserError
 from agentkit.messages import (
+    FinalResultEvent,
+    ModelMessage,
+    ModelMessagesTypeAdapter,
+    ModelResponse,
     ModelResponseStreamEvent,
     PartDeltaEvent,
     PartStartEvent,
     TextPart,
     TextPartDelta,
-    ToolCallPart,
 )
-from agentkit.result import ResultDataT, ResultSchema, ResultTool
+from agentkit.result import ResultDataT
 from agentkit.usage import Usage
 
 __all__ = ("StreamedRunResult", "stream_final_result")
@@ -29,12 +34,13 @@ __all__ = ("StreamedRunResult", "stream_final_result")
 T = TypeVar("T")
 
 
-class StreamedRunResult(_MessagesMixin, Generic[AgentDepsT, ResultDataT]):
+class StreamedRunResult(Generic[AgentDepsT, ResultDataT]):
     """The final answer of a run, as it streams in.
 
-    Read it with `stream_text()`, `stream()` or `get_data()`; any of them, read to the end,
-    completes the run. Leaving `run_stream` before that ends the run where it is, counting the
-    usage of what was received.
+    Read it with `stream()`, `stream_text()`, `stream_structured()` or `get_data()`; any of them,
+    read to the end, completes the run. `debounce_by` (seconds, default 0.1; `None` for every
+    chunk) groups chunks that arrive close together. Leaving `run_stream` before the end ends
+    the run where it is, counting the usage of what was received.
     """
 
     def __init__(
@@ -43,74 +49,70 @@ class StreamedRunResult(_MessagesMixin, Generic[AgentDepsT, ResultDataT]):
         node: ModelRequestNode,
         stream: AgentStream,
         buffered: list[ModelResponseStreamEvent],
-        result_tool: ResultTool | None,
-        result_index: int,
+        final_event: FinalResultEvent,
     ) -> None:
         self._agent_run = agent_run
         self._node = node
         self._stream = stream
         self._buffered = buffered
-        self._result_tool = result_tool
-        self._result_index = result_index
+        self._final_event = final_event
         self._messages = agent_run.ctx.state.message_history
         self._new_message_index = agent_run.ctx.deps.new_message_index
         self._open_generators: list[AsyncGenerator[Any, None]] = []
+        self.is_complete = False
+        """Whether the whole answer has been received and the run has reached its end."""
 
-    @property
-    def is_complete(self) -> bool:
-        """Whether the run has reached `End`."""
-        return self._agent_run.result is not None
+    # --- messages ------------------------------------------------------------------------------
+
+    def all_messages(self, *, result_tool_return_content: str | None = None) -> list[ModelMessage]:
+        """Every message of the conversation so far, including any `message_history` given to the run."""
+        if result_tool_return_content is not None:
+            raise NotImplementedError("Setting result tool return content is not supported for this result type.")
+        return list(self._messages)
+
+    def all_messages_json(self, *, result_tool_return_content: str | None = None) -> bytes:
+        """`all_messages()` as JSON bytes."""
+        return ModelMessagesTypeAdapter.dump_json(
+            self.all_messages(result_tool_return_content=result_tool_return_content)
+        )
+
+    def new_messages(self, *, result_tool_return_content: str | None = None) -> list[ModelMessage]:
+        """The messages made by this run."""
+        return self.all_messages(result_tool_return_content=result_tool_return_content)[self._new_message_index :]
+
+    def new_messages_json(self, *, result_tool_return_content: str | None = None) -> bytes:
+        """`new_messages()` as JSON bytes."""
+        return ModelMessagesTypeAdapter.dump_json(
+            self.new_messages(result_tool_return_content=result_tool_return_content)
+        )
+
+    # --- reading the answer ---------------------------------------------------------------------
 
     def usage(self) -> Usage:
-        """Usage of the run, including what the stream has reported so far."""
+        """Usage of the run, counting the request being streamed and what it has reported so far."""
         usage = self._agent_run.usage()
-        return usage if self._stream.is_complete else usage + self._stream.usage()
+        return usage if self._stream.is_complete else usage + self._stream.request_usage()
 
-    def _events(self) -> _BufferedEvents:
-        return _BufferedEvents(self._buffered, self._stream)
+    def timestamp(self) -> datetime:
+        """The timestamp of the streamed response."""
+        return self._stream.get().timestamp
 
-    def _track(self, generator: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
-        self._open_generators.append(generator)
-        return generator
+    def stream(self, *, debounce_by: float | None = 0.1) -> AsyncIterator[ResultDataT]:
+        """The result as it grows, validated in partial mode; the last one is the complete result."""
+        return self._track(self._stream_data(debounce_by))
 
-    async def _close(self) -> None:
-        """Close the iterators handed out, so none is left for the garbage collector to finalize."""
-        while self._open_generators:
-            await self._open_generators.pop().aclose()
+    def stream_text(self, *, delta: bool = False, debounce_by: float | None = 0.1) -> AsyncIterator[str]:
+        """The text answer as it grows (whole so far, or only the new piece with `delta=True`).
 
-    def stream_text(self, *, delta: bool = False) -> AsyncIterator[str]:
-        """The text answer as it grows (whole so far, or only the new piece with `delta=True`)."""
-        return self._track(self._stream_text(delta))
+        Result validators run on each whole text, not on deltas.
+        """
+        if not self._agent_run.ctx.deps.result_schema.allow_text_result:
+            raise UserError("stream_text() can only be used with text responses")
+        return self._track(self._stream_text(delta, debounce_by))
 
-    def stream(self) -> AsyncIterator[ResultDataT]:
-        """Partial results as they grow, each validated; the last one is the complete result."""
-        return self._track(self._stream_data())
-
-    async def _stream_text(self, delta: bool) -> AsyncGenerator[str, None]:
-        if self._result_tool is not None:
-            raise UserError("stream_text() is for text results; this run ends through a result tool, use stream()")
-        text = ""
-        async for event in self._events():
-            piece = _text_piece(event, self._result_index)
-            if piece:
-                text += piece
-                yield piece if delta else text
-        await self._complete()
-
-    async def _stream_data(self) -> AsyncGenerator[ResultDataT, None]:
-        if self._result_tool is None:
-            async for text in self._stream_text(delta=False):
-                yield text  # type: ignore[misc]
-            return
-        last: Any = None
-        async for event in self._events():
-            if getattr(event, "index", None) != self._result_index:
-                continue
-            partial = self._partial_data()
-            if partial is not None and partial != last:
-                last = partial
-                yield partial
-        await self._complete()
+    def stream_structured(self, *, debounce_by: float | None = 0.1) -> AsyncIterator[tuple[ModelResponse, bool]]:
+        """The response as it grows, unvalidated, with whether it is the last (complete) one."""
+        return self._track(self._stream_structured(debounce_by))
 
     async def get_data(self) -> ResultDataT:
         """Read the rest of the stream and return the validated result."""
@@ -121,21 +123,83 @@ class StreamedRunResult(_MessagesMixin, Generic[AgentDepsT, ResultDataT]):
         assert result is not None
         return result.data
 
-    def _partial_data(self) -> Any:
-        assert self._result_tool is not None
-        parts = self._stream.get().parts
-        call = next(
-            (p for p in parts if isinstance(p, ToolCallPart) and p.tool_name == self._result_tool.definition.name), None
-        )
-        if call is None:
-            return None
-        try:
-            value = self._result_tool.adapter.validate_json(
-                call.args_as_json_str() or "{}", experimental_allow_partial="trailing-strings"
-            )
-        except pydantic.ValidationError:
-            return None
-        return getattr(value, self._result_tool.wrapper_key) if self._result_tool.wrapper_key else value
+    async def validate_structured_result(self, message: ModelResponse, *, allow_partial: bool = False) -> ResultDataT:
+        """Validate `message` (typically from `stream_structured()`) into result data.
+
+        Raises pydantic's `ValidationError` when the data does not validate.
+        """
+        ctx = self._agent_run.ctx
+        schema = ctx.deps.result_schema
+        call = None
+        name = self._final_event.tool_name
+        if name is None:
+            data: Any = "\n\n".join(part.content for part in message.parts if isinstance(part, TextPart))
+        else:
+            match = schema.find_named_call(message.parts, name)
+            if match is None:
+                raise UnexpectedModelBehavior(f"Invalid response, unable to find tool: {schema.tool_names()}")
+            call, tool = match
+            data = tool.validate(call, allow_partial=allow_partial, wrap_errors=False)
+        run_context = ctx.run_context()
+        for validator in ctx.deps.result_validators:
+            data = await validator.validate(data, run_context, call)
+        result: ResultDataT = data
+        return result
+
+    # --- machinery ------------------------------------------------------------------------------
+
+    def _track(self, generator: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
+        self._open_generators.append(generator)
+        return generator
+
+    async def _close(self) -> None:
+        """Close the iterators handed out, so none is left for the garbage collector to finalize."""
+        while self._open_generators:
+            await self._open_generators.pop().aclose()
+
+    def _events(self) -> AsyncIterator[ModelResponseStreamEvent]:
+        return _BufferedEvents(self._buffered, self._stream)
+
+    async def _stream_structured(self, debounce_by: float | None) -> AsyncGenerator[tuple[ModelResponse, bool], None]:
+        current = self._stream.get()
+        if any(part.has_content() for part in current.parts):
+            yield current, False
+        async with aclosing(group_by_time(self._events(), debounce_by)) as groups:
+            async for _ in groups:
+                yield self._stream.get(), False
+        yield self._stream.get(), True
+        await self._complete()
+
+    async def _stream_data(self, debounce_by: float | None) -> AsyncGenerator[ResultDataT, None]:
+        async with aclosing(self._stream_structured(debounce_by)) as messages:
+            async for message, is_last in messages:
+                try:
+                    data = await self.validate_structured_result(message, allow_partial=not is_last)
+                except pydantic.ValidationError:
+                    if is_last:
+                        break  # the run goes on: completing it sends the errors back to the model
+                    continue  # a partial answer that does not validate yet
+                yield data
+        await self._complete()
+
+    async def _stream_text(self, delta: bool, debounce_by: float | None) -> AsyncGenerator[str, None]:
+        pieces: list[str] = []
+        async with aclosing(group_by_time(_TextPieces(self._events()), debounce_by)) as groups:
+            async for group in groups:
+                piece = "".join(group)
+                if delta:
+                    yield piece
+                else:
+                    pieces.append(piece)
+                    yield await self._validate_text("".join(pieces))
+        await self._complete()
+
+    async def _validate_text(self, text: str) -> str:
+        ctx = self._agent_run.ctx
+        run_context = ctx.run_context()
+        for validator in ctx.deps.result_validators:
+            text = await validator.validate(text, run_context, None)
+        return text
 
     async def _complete(self) -> None:
         """Finish the streamed node, then run the remaining nodes to `End`."""
@@ -146,10 +210,11 @@ class StreamedRunResult(_MessagesMixin, Generic[AgentDepsT, ResultDataT]):
         node: Any = await self._agent_run.next(self._node)
         while not isinstance(node, End):
             node = await self._agent_run.next(node)
+        self.is_complete = True
 
 
 class _BufferedEvents:
-    """Events already read while deciding the stream was final, then the rest of the stream."""
+    """Events already read while deciding the stream was final, then the rest of the stream's part events."""
 
     def __init__(self, buffered: list[ModelResponseStreamEvent], stream: AgentStream) -> None:
         self._buffered = buffered
@@ -161,39 +226,34 @@ class _BufferedEvents:
     async def __anext__(self) -> ModelResponseStreamEvent:
         if self._buffered:
             return self._buffered.pop(0)
-        return await self._stream.__anext__()
+        while True:
+            event = await self._stream.__anext__()
+            if not isinstance(event, FinalResultEvent):
+                return event
 
 
-def _text_piece(event: ModelResponseStreamEvent, index: int) -> str:
-    if event.index != index:
-        return ""
+class _TextPieces:
+    """The non-empty text pieces among part events."""
+
+    def __init__(self, events: AsyncIterator[ModelResponseStreamEvent]) -> None:
+        self._events = events
+
+    def __aiter__(self) -> _TextPieces:
+        return self
+
+    async def __anext__(self) -> str:
+        while True:
+            piece = _text_piece(await self._events.__anext__())
+            if piece:
+                return piece
+
+
+def _text_piece(event: ModelResponseStreamEvent) -> str:
     if isinstance(event, PartStartEvent):
         return event.part.content if isinstance(event.part, TextPart) else ""
-    return event.delta.content_delta if isinstance(event.delta, TextPartDelta) else ""
-
-
-async def _find_final_start(
-    stream: AgentStream, schema: ResultSchema, buffered: list[ModelResponseStreamEvent]
-) -> int | None:
-    """Read events until the first part shows whether this response is the final answer.
-
-    Returns the index of the part carrying the final result, or `None` when it is not final.
-    Events read are kept in `buffered` so the caller still sees them.
-    """
-    result_name = schema.tool.definition.name if schema.tool else None
-    async for event in stream:
-        buffered.append(event)
-        if isinstance(event, PartStartEvent):
-            part = event.part
-            if isinstance(part, TextPart) and schema.allow_text_result:
-                return event.index
-            if isinstance(part, ToolCallPart):
-                if part.tool_name == result_name:
-                    return event.index
-                return None
-        elif isinstance(event, PartDeltaEvent):
-            continue
-    return None
+    if isinstance(event, PartDeltaEvent) and isinstance(event.delta, TextPartDelta):
+        return event.delta.content_delta
+    return ""
 
 
 @asynccontextmanager
@@ -202,32 +262,26 @@ async def stream_final_result(
 ) -> AsyncIterator[StreamedRunResult[AgentDepsT, Any]]:
     """Run `agent_run` node by node, streaming model requests, until one starts the final answer."""
     node: Any = agent_run.next_node
-    schema = agent_run.ctx.deps.result_schema
     while True:
         if isinstance(node, End):
-            raise UserError("The run ended before its final answer could be streamed")
+            raise AgentRunError("Agent run finished without producing a final result")
         if not isinstance(node, ModelRequestNode):
             node = await agent_run.next(node)
             continue
         async with AsyncExitStack() as stack:
             stream = await stack.enter_async_context(node._stream(agent_run.ctx, complete_on_exit=False))
             buffered: list[ModelResponseStreamEvent] = []
-            index = await _find_final_start(stream, schema, buffered)
-            if index is not None:
-                result_tool = None if _is_text(buffered, index) else schema.tool
-                streamed = StreamedRunResult(agent_run, node, stream, buffered, result_tool, index)
+            final_event: FinalResultEvent | None = None
+            async for event in stream:
+                if isinstance(event, FinalResultEvent):
+                    final_event = event
+                    break
+                buffered.append(event)
+            if final_event is not None:
+                streamed = StreamedRunResult(agent_run, node, stream, buffered, final_event)
                 try:
                     yield streamed
                 finally:
                     await streamed._close()
                 return
-            async for _ in stream:
-                pass  # not the final answer: read it whole, then handle it like any other response
         node = await agent_run.next(node)
-
-
-def _is_text(buffered: list[ModelResponseStreamEvent], index: int) -> bool:
-    return any(
-        isinstance(event, PartStartEvent) and event.index == index and isinstance(event.part, TextPart)
-        for event in buffered
-    )

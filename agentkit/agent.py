@@ -5,24 +5,38 @@ from __future__ import annotations
 import asyncio
 import inspect
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from types import FrameType
-from typing import Any, Generic, overload
+from typing import Any, Generic, TypeGuard, overload
 
 import anyio
+from typing_extensions import TypeVar, deprecated
 
-from agentkit._capture import captured_messages_list
+from agentkit._capture import capture_run_messages, claim_captured_messages
 from agentkit._context import AgentDepsT
 from agentkit._function_schema import DocstringFormat, takes_run_context
+from agentkit._graph_context import EndStrategy, GraphAgentDeps, GraphAgentState, GraphRunContext
 from agentkit._hooks import RunInfo, RunObserver, active_interceptors
-from agentkit._nodes import GraphAgentDeps, GraphAgentState, GraphRunContext, ModelRequestNode
+from agentkit._nodes import AgentNode, CallToolsNode, End, ModelRequestNode
 from agentkit._run import AgentRun, RunResult
 from agentkit._run_stream import StreamedRunResult, stream_final_result
+from agentkit._system_prompt import SystemPromptFunc, SystemPromptRunner
 from agentkit.exceptions import UserError
-from agentkit.messages import ModelMessage, ModelRequest, SystemPromptPart, UserContent, UserPromptPart
+from agentkit.messages import (
+    AudioUrl,
+    BinaryContent,
+    DocumentUrl,
+    ImageUrl,
+    ModelMessage,
+    ModelRequest,
+    SystemPromptPart,
+    UserContent,
+    UserPromptPart,
+    user_prompt_text,
+)
 from agentkit.models._base import Model
 from agentkit.models._infer import KnownModelName, infer_model
 from agentkit.result import ResultDataT, ResultSchema, ResultValidator, ResultValidatorFunc
@@ -30,9 +44,12 @@ from agentkit.settings import ModelSettings, merge_model_settings
 from agentkit.tools import Tool, ToolPrepareFunc
 from agentkit.usage import Usage, UsageLimits
 
-__all__ = ("Agent",)
+__all__ = ("Agent", "AgentRun", "AgentRunResult", "EndStrategy", "capture_run_messages")
 
-SystemPromptFunc = Callable[..., "str | Awaitable[str]"]
+AgentRunResult = RunResult
+"""The result of a finished run (`RunResult`), under the reference release's name."""
+
+T = TypeVar("T")
 ToolFunc = Callable[..., Any]
 _UNSET: Any = object()
 _NONE_TYPE = type(None)
@@ -64,6 +81,15 @@ class Agent(Generic[AgentDepsT, ResultDataT]):
         result_retries: retries allowed for the result in a row; `retries` when omitted.
         model_settings: settings for every request, over the model's and under the run's.
         name: the agent's name; inferred from the variable it is assigned to when omitted.
+        result_tool_name: the name of the result tool (`final_result`); with a union result type,
+            each member's tool is named `<result_tool_name>_<MemberName>`.
+        result_tool_description: the description of the result tool; the result type's docstring
+            is appended to it when it has one.
+        defer_model_check: by default a model name is resolved to a `Model` when the agent is
+            built (an unknown name fails there); set to `True` to resolve it at the first run.
+        end_strategy: what to do with the other tool calls of a response that carries a final
+            result: `'early'` (default) answers them without running them, `'exhaustive'` runs
+            the function tools anyway.
         instrument: accepted for API compatibility; agentkit emits no telemetry.
     """
 
@@ -78,12 +104,17 @@ class Agent(Generic[AgentDepsT, ResultDataT]):
         retries: int = 1,
         result_retries: int | None = None,
         result_tool_name: str = "final_result",
+        result_tool_description: str | None = None,
         model_settings: ModelSettings | None = None,
         name: str | None = None,
-        instrument: bool = False,
+        defer_model_check: bool = False,
+        end_strategy: EndStrategy = "early",
+        instrument: bool | None = None,
     ) -> None:
-        self.model: Model | KnownModelName | None = model
-        self._resolved_model: Model | None = None
+        if end_strategy not in ("early", "exhaustive"):
+            raise UserError(f"end_strategy must be 'early' or 'exhaustive', got {end_strategy!r}")
+        self.model: Model | KnownModelName | None = model if model is None or defer_model_check else infer_model(model)
+        self.end_strategy: EndStrategy = end_strategy
         self.result_type = result_type
         self.name = name
         self.deps_type = deps_type
@@ -91,11 +122,15 @@ class Agent(Generic[AgentDepsT, ResultDataT]):
         self.instrument = instrument
         self._default_retries = retries
         self._max_result_retries = retries if result_retries is None else result_retries
-        self._result_schema = ResultSchema.build(result_type, name=result_tool_name)
         self._result_tool_name = result_tool_name
+        self._result_tool_description = result_tool_description
+        self._result_schema = ResultSchema.build(
+            result_type, name=result_tool_name, description=result_tool_description
+        )
         self._result_schemas: dict[Any, ResultSchema] = {result_type: self._result_schema}
         self._system_prompts: list[str] = [system_prompt] if isinstance(system_prompt, str) else list(system_prompt)
-        self._system_prompt_functions: list[tuple[SystemPromptFunc, bool]] = []
+        self._system_prompt_functions: list[SystemPromptRunner] = []
+        self._system_prompt_dynamic_functions: dict[str, SystemPromptRunner] = {}
         self._result_validators: list[ResultValidator] = []
         self._function_tools: dict[str, Tool[Any]] = {}
         for tool in tools:
@@ -112,10 +147,12 @@ class Agent(Generic[AgentDepsT, ResultDataT]):
     # --- registration ------------------------------------------------------------------------
 
     def _register(self, tool: Tool[Any]) -> None:
+        if tool.max_retries is None:
+            tool = tool.with_max_retries(self._default_retries)
         if tool.name in self._function_tools:
             raise UserError(f"Tool name conflicts with existing tool: {tool.name!r}")
-        if tool.name == self._result_tool_name and self._result_schema.tool is not None:
-            raise UserError(f"Tool name conflicts with the result tool name: {tool.name!r}")
+        if tool.name in self._result_schema.tools:
+            raise UserError(f"Tool name conflicts with result schema name: {tool.name!r}")
         self._function_tools[tool.name] = tool
 
     @overload
@@ -198,10 +235,32 @@ class Agent(Generic[AgentDepsT, ResultDataT]):
 
         return register(function) if function is not None else register
 
-    def system_prompt(self, function: SystemPromptFunc, /) -> SystemPromptFunc:
-        """Register a function (sync or async, with or without `RunContext`) that returns a system prompt."""
-        self._system_prompt_functions.append((function, takes_run_context(function)))
-        return function
+    @overload
+    def system_prompt(self, function: SystemPromptFunc, /) -> SystemPromptFunc: ...
+    @overload
+    def system_prompt(self, /, *, dynamic: bool = False) -> Callable[[SystemPromptFunc], SystemPromptFunc]: ...
+
+    def system_prompt(self, function: SystemPromptFunc | None = None, /, *, dynamic: bool = False) -> Any:
+        """Register a function (sync or async, taking the `RunContext` or nothing) that returns a system prompt.
+
+        Usable bare (`@agent.system_prompt`) or called (`@agent.system_prompt(dynamic=True)`). A
+        dynamic prompt's part carries `dynamic_ref` (the function's qualified name) and is
+        evaluated again when a later run is given the messages that hold it.
+        """
+        if function is not None:
+            if dynamic:
+                raise UserError("dynamic=True is for the called form: use `@agent.system_prompt(dynamic=True)`")
+            self._system_prompt_functions.append(SystemPromptRunner(function))
+            return function
+
+        def register(func: SystemPromptFunc) -> SystemPromptFunc:
+            runner = SystemPromptRunner(func, dynamic=dynamic)
+            self._system_prompt_functions.append(runner)
+            if dynamic:
+                self._system_prompt_dynamic_functions[runner.ref] = runner
+            return func
+
+        return register
 
     def result_validator(self, function: ResultValidatorFunc, /) -> ResultValidatorFunc:
         """Register a validator of the result; it may return a changed result or raise `ModelRetry`."""
@@ -226,19 +285,29 @@ class Agent(Generic[AgentDepsT, ResultDataT]):
     def _pick_model(self, model: Model | KnownModelName | None) -> Model:
         override = self._override_model.get()
         if override is not None:
+            if model is None and self.model is None:
+                # an override must not hide that runs outside it would have no model
+                raise UserError(
+                    "`model` must be set either when creating the agent or when calling it. "
+                    "(Even when `override(model=...)` is customizing the model that will actually be called)"
+                )
             return override
         if model is not None:
             return infer_model(model)
         if self.model is None:
-            raise UserError("`model` must be set either when creating the agent or when running it")
-        if self._resolved_model is None:
-            self._resolved_model = infer_model(self.model)
-        return self._resolved_model
+            raise UserError("`model` must be set either when creating the agent or when calling it.")
+        if not isinstance(self.model, Model):
+            self.model = infer_model(self.model)
+        return self.model
 
     def _schema_for(self, result_type: Any) -> ResultSchema:
+        if self._result_validators:
+            raise UserError("Cannot set a custom run `result_type` when the agent has result validators")
         schema = self._result_schemas.get(result_type)
         if schema is None:
-            schema = ResultSchema.build(result_type, name=self._result_tool_name)
+            schema = ResultSchema.build(
+                result_type, name=self._result_tool_name, description=self._result_tool_description
+            )
             self._result_schemas[result_type] = schema
         return schema
 
@@ -289,27 +358,19 @@ class Agent(Generic[AgentDepsT, ResultDataT]):
         override_deps = self._override_deps.get()
         if override_deps is not _UNSET:
             deps = override_deps
-        if not isinstance(user_prompt, str) and not (
-            isinstance(user_prompt, Sequence) and all(isinstance(item, str) for item in user_prompt)
-        ):
-            raise UserError(
-                f"Expected the user prompt to be a str or a sequence of str, got {user_prompt!r} "
-                f"(type={type(user_prompt).__name__})"
-            )
-        prompt_text = user_prompt if isinstance(user_prompt, str) else "\n".join(user_prompt)
+        _check_user_prompt(user_prompt)
+        prompt_text = user_prompt_text(user_prompt)
         observers: list[RunObserver] = []
         interceptors = active_interceptors()
         if interceptors:
-            info = RunInfo(self.name, run_model, prompt_text, message_history, streamed, interceptors)
+            info = RunInfo(self.name, run_model, prompt_text, message_history, streamed, interceptors, deps=deps)
             for interceptor in interceptors:
                 observer = interceptor.start_run(info)
                 if observer is not None:
                     observers.append(observer)
                     run_model = observer.wrap_model(run_model)
 
-        history = captured_messages_list()
-        if history is None:
-            history = []
+        history = claim_captured_messages()
         history.extend(message_history or ())
         state = GraphAgentState(message_history=history, usage=usage if usage is not None else Usage())
         run_deps = GraphAgentDeps(
@@ -325,11 +386,14 @@ class Agent(Generic[AgentDepsT, ResultDataT]):
             result_schema=self._result_schema if result_type is None else self._schema_for(result_type),
             result_validators=self._result_validators,
             observers=observers,
+            end_strategy=self.end_strategy,
         )
         ctx = GraphRunContext(state, run_deps)
         error: BaseException | None = None
         agent_run: AgentRun[AgentDepsT, Any] | None = None
         try:
+            if history:
+                await self._reevaluate_dynamic_prompts(history, ctx)
             parts: list[Any] = [] if history else await self._system_prompt_parts(ctx)
             parts.append(UserPromptPart(user_prompt if isinstance(user_prompt, str) else list(user_prompt)))
             agent_run = AgentRun(ctx, ModelRequestNode(ModelRequest(parts=parts)), observers)
@@ -347,12 +411,28 @@ class Agent(Generic[AgentDepsT, ResultDataT]):
         parts: list[Any] = [SystemPromptPart(prompt) for prompt in self._system_prompts]
         if self._system_prompt_functions:
             run_context = ctx.run_context()
-            for function, takes_ctx in self._system_prompt_functions:
-                value = function(run_context) if takes_ctx else function()
-                if inspect.isawaitable(value):
-                    value = await value
-                parts.append(SystemPromptPart(str(value)))
+            for runner in self._system_prompt_functions:
+                content = await runner.run(run_context)
+                parts.append(SystemPromptPart(content, dynamic_ref=runner.ref if runner.dynamic else None))
         return parts
+
+    async def _reevaluate_dynamic_prompts(self, history: list[ModelMessage], ctx: GraphRunContext) -> None:
+        """Give the dynamic system prompt parts of a message history their value for this run.
+
+        As in the reference release, the parts are replaced in the given messages themselves.
+        """
+        if not self._system_prompt_dynamic_functions:
+            return
+        run_context = ctx.run_context()
+        for message in history:
+            if not isinstance(message, ModelRequest):
+                continue
+            for index, part in enumerate(message.parts):
+                if isinstance(part, SystemPromptPart) and part.dynamic_ref:
+                    runner = self._system_prompt_dynamic_functions.get(part.dynamic_ref)
+                    if runner is not None:
+                        content = await runner.run(run_context)
+                        message.parts[index] = SystemPromptPart(content, dynamic_ref=part.dynamic_ref)
 
     async def run(
         self,
@@ -442,7 +522,9 @@ class Agent(Generic[AgentDepsT, ResultDataT]):
         `get_data()`; leaving the block early ends the run, counting what was received.
         """
         if infer_name and self.name is None:
-            self._infer_name(inspect.currentframe())
+            frame = inspect.currentframe()
+            # `asynccontextmanager` puts its own frame between this one and the caller's
+            self._infer_name(frame.f_back if frame is not None else None)
         async with (
             self._iter(
                 user_prompt,
@@ -470,6 +552,42 @@ class Agent(Generic[AgentDepsT, ResultDataT]):
                     self.name = name
                     return
 
+    @property
+    @deprecated(
+        "The `last_run_messages` attribute has been removed, use `capture_run_messages` instead.", category=None
+    )
+    def last_run_messages(self) -> list[ModelMessage]:
+        """Removed, as in the reference release: use `capture_run_messages`."""
+        raise AttributeError("The `last_run_messages` attribute has been removed, use `capture_run_messages` instead.")
+
+    # --- node type guards ----------------------------------------------------------------------
+
+    @staticmethod
+    def is_model_request_node(node: AgentNode) -> TypeGuard[ModelRequestNode]:
+        """Whether `node` is a `ModelRequestNode` (narrowing its type for type checkers)."""
+        return isinstance(node, ModelRequestNode)
+
+    @staticmethod
+    def is_call_tools_node(node: AgentNode) -> TypeGuard[CallToolsNode]:
+        """Whether `node` is a `CallToolsNode` (narrowing its type for type checkers)."""
+        return isinstance(node, CallToolsNode)
+
+    @staticmethod
+    def is_handle_response_node(node: AgentNode) -> TypeGuard[CallToolsNode]:
+        """`is_call_tools_node` under the name earlier releases gave it."""
+        return isinstance(node, CallToolsNode)
+
+    @staticmethod
+    def is_user_prompt_node(node: AgentNode) -> bool:
+        """Always `False`: an agentkit run starts at the `ModelRequestNode` carrying the prompt (as the seed
+        documents), so no node stands for the user prompt alone."""
+        return False
+
+    @staticmethod
+    def is_end_node(node: AgentNode) -> TypeGuard[End[Any]]:
+        """Whether `node` is the `End` of the run (narrowing its type for type checkers)."""
+        return isinstance(node, End)
+
 
 def _running_event_loop() -> str | None:
     """The name of the event loop running in this thread, if any."""
@@ -488,3 +606,22 @@ def _running_event_loop() -> str | None:
         else:
             return "trio"
     return None
+
+
+_USER_CONTENT_TYPES = (str, ImageUrl, AudioUrl, DocumentUrl, BinaryContent)
+
+
+def _check_user_prompt(user_prompt: object) -> None:
+    """A clear `UserError` for a prompt that is not text or a sequence of `UserContent` items."""
+    expected = "a str or a sequence of str, ImageUrl, AudioUrl, DocumentUrl and BinaryContent items"
+    if isinstance(user_prompt, str):
+        return
+    if not isinstance(user_prompt, Sequence):
+        raise UserError(
+            f"Expected the user prompt to be {expected}, got {user_prompt!r} (type={type(user_prompt).__name__})"
+        )
+    for index, item in enumerate(user_prompt):
+        if not isinstance(item, _USER_CONTENT_TYPES):
+            raise UserError(
+                f"Expected the user prompt to be {expected}, but item {index} is {item!r} (type={type(item).__name__})"
+            )

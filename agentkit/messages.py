@@ -42,6 +42,7 @@ __all__ = (
     "DocumentFormat",
     "DocumentMediaType",
     "DocumentUrl",
+    "FinalResultEvent",
     "FunctionToolCallEvent",
     "FunctionToolResultEvent",
     "HandleResponseEvent",
@@ -284,6 +285,15 @@ ModelResponseStreamEvent = Annotated[PartStartEvent | PartDeltaEvent, pydantic.D
 
 
 @dataclass
+class FinalResultEvent:
+    """The part that just started carries the final result (`tool_name` is `None` for text)."""
+
+    tool_name: str | None
+    tool_call_id: str | None
+    event_kind: Literal["final_result"] = "final_result"
+
+
+@dataclass
 class FunctionToolCallEvent:
     """A function tool is about to be called."""
 
@@ -306,6 +316,6 @@ class FunctionToolResultEvent:
 
 HandleResponseEvent = Annotated[FunctionToolCallEvent | FunctionToolResultEvent, pydantic.Discriminator("event_kind")]
 AgentStreamEvent = Annotated[
-    PartStartEvent | PartDeltaEvent | FunctionToolCallEvent | FunctionToolResultEvent,
+    PartStartEvent | PartDeltaEvent | FinalResultEvent | FunctionToolCallEvent | FunctionToolResultEvent,
     pydantic.Discriminator("event_kind"),
 ]

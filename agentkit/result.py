@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import types
 import typing
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeAlias, Union
 
 import pydantic
-from typing_extensions import TypeVar
+from typing_extensions import TypedDict, TypeVar, is_typeddict
 
 from agentkit._context import RunContext
-from agentkit._function_schema import strip_titles, takes_run_context
+from agentkit._function_schema import takes_run_context
 from agentkit.exceptions import ModelRetry, UserError
-from agentkit.messages import RetryPromptPart, ToolCallPart
+from agentkit.messages import ModelResponsePart, RetryPromptPart, ToolCallPart
 from agentkit.tools import ToolDefinition
 
 __all__ = (
+    "DEFAULT_RESULT_TOOL_DESCRIPTION",
     "DEFAULT_RESULT_TOOL_NAME",
     "FinalResult",
+    "ResultDataT",
     "ResultSchema",
+    "ResultTool",
     "ResultValidator",
     "ResultValidatorFunc",
     "ToolRetry",
@@ -60,28 +64,70 @@ def _union_members(tp: Any) -> tuple[Any, ...]:
     return (tp,)
 
 
-def _is_object_schema(schema: dict[str, Any]) -> bool:
-    """Whether a schema describes a JSON object with named fields (so needs no wrapping)."""
-    return schema.get("type") == "object" and "properties" in schema and "additionalProperties" not in schema
+def _is_model_like(tp: Any) -> bool:
+    """Whether `tp` is a JSON object with named fields (so the model's arguments need no wrapping)."""
+    return isinstance(tp, type) and (
+        issubclass(tp, pydantic.BaseModel) or dataclasses.is_dataclass(tp) or is_typeddict(tp)
+    )
+
+
+def _member_name(tp: Any) -> str:
+    return str(getattr(tp, "__name__", None) or repr(tp))
 
 
 @dataclass
 class ResultTool:
-    """The `final_result` tool: its definition and the validator for its arguments."""
+    """One result tool: its definition and the validator for its arguments."""
 
     definition: ToolDefinition
     adapter: pydantic.TypeAdapter[Any]
-    wrapper_key: str | None
-    """Set when a non-object result type is wrapped as `{"response": ...}` for the model."""
 
-    def validate(self, call: ToolCallPart) -> Any:
-        """Validate a call's arguments into result data; raises `ToolRetry` on invalid input."""
+    @property
+    def wrapper_key(self) -> str | None:
+        """Set when a non-object result type is wrapped as `{"response": ...}` for the model."""
+        return self.definition.outer_typed_dict_key
+
+    @classmethod
+    def build(cls, result_type: Any, name: str, description: str | None, *, multiple: bool) -> ResultTool:
+        """Describe `result_type` as a tool; a type that is not an object is wrapped under `response`."""
+        try:
+            if _is_model_like(result_type):
+                adapter: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(result_type)
+                wrapper_key = None
+                schema = adapter.json_schema()
+            else:
+                response_data_typed_dict = TypedDict("response_data_typed_dict", {"response": result_type})  # noqa: UP013
+                adapter = pydantic.TypeAdapter(response_data_typed_dict)
+                wrapper_key = "response"
+                schema = adapter.json_schema()
+                schema.pop("title", None)  # the wrapper's name tells the model nothing
+        except (pydantic.PydanticSchemaGenerationError, pydantic.PydanticUserError) as error:
+            raise UserError(f"result_type {result_type!r} cannot be turned into a JSON schema: {error}") from error
+        if schema.get("type") != "object":
+            raise UserError(f"result_type {result_type!r}: the result tool schema must be a JSON object, got {schema}")
+        schema_description = schema.pop("description", None)
+        if schema_description:
+            text = schema_description if description is None else f"{description}. {schema_description}"
+        else:
+            text = description or DEFAULT_RESULT_TOOL_DESCRIPTION
+            if multiple:
+                text = f"{_member_name(result_type)}: {text}"
+        return cls(ToolDefinition(name, text, schema, outer_typed_dict_key=wrapper_key), adapter)
+
+    def validate(self, call: ToolCallPart, *, allow_partial: bool = False, wrap_errors: bool = True) -> Any:
+        """Validate a call's arguments into result data.
+
+        Raises `ToolRetry` on invalid input, or the pydantic `ValidationError` itself with `wrap_errors=False`.
+        """
+        partial: typing.Literal["off", "trailing-strings"] = "trailing-strings" if allow_partial else "off"
         try:
             if isinstance(call.args, str):
-                value = self.adapter.validate_json(call.args or "{}")
+                value = self.adapter.validate_json(call.args or "{}", experimental_allow_partial=partial)
             else:
-                value = self.adapter.validate_python(call.args)
+                value = self.adapter.validate_python(call.args, experimental_allow_partial=partial)
         except pydantic.ValidationError as error:
+            if not wrap_errors:
+                raise
             raise ToolRetry(
                 RetryPromptPart(
                     content=error.errors(include_url=False, include_context=False),
@@ -89,49 +135,61 @@ class ResultTool:
                     tool_call_id=call.tool_call_id,
                 )
             ) from error
-        return getattr(value, self.wrapper_key) if self.wrapper_key else value
+        return value[self.wrapper_key] if self.wrapper_key else value
 
 
 @dataclass
 class ResultSchema:
-    """How a run may end: on plain text, through the `final_result` tool, or either."""
+    """How a run may end: on plain text, through one of the result tools, or either.
+
+    A union result type gets one tool per member (`final_result_Foo`, `final_result_Bar`); `str`
+    in the union allows a plain text answer as well.
+    """
 
     result_type: Any
     allow_text_result: bool
-    tool: ResultTool | None
+    tools: dict[str, ResultTool]
 
     @classmethod
-    def build(cls, result_type: Any, *, name: str = DEFAULT_RESULT_TOOL_NAME) -> ResultSchema:
+    def build(
+        cls, result_type: Any, *, name: str = DEFAULT_RESULT_TOOL_NAME, description: str | None = None
+    ) -> ResultSchema:
         members = _union_members(result_type)
         allow_text = str in members
-        others = tuple(member for member in members if member is not str)
-        if not others:
-            return cls(result_type, allow_text_result=True, tool=None)
-        tool_type: Any = others[0] if len(others) == 1 else Union[others]  # noqa: UP007
-        try:
-            adapter: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(tool_type)
-            schema = adapter.json_schema()
-            wrapper_key = None
-            if len(others) > 1 or not _is_object_schema(schema):
-                adapter = pydantic.TypeAdapter(pydantic.create_model(name, response=(tool_type, ...)))
-                schema = adapter.json_schema()
-                wrapper_key = "response"
-        except (pydantic.PydanticSchemaGenerationError, pydantic.PydanticUserError) as error:
-            raise UserError(f"result_type {result_type!r} cannot be turned into a JSON schema: {error}") from error
-        description = schema.pop("description", None) or DEFAULT_RESULT_TOOL_DESCRIPTION
-        strip_titles(schema)
-        definition = ToolDefinition(name, description, schema, outer_typed_dict_key=wrapper_key)
-        return cls(result_type, allow_text_result=allow_text, tool=ResultTool(definition, adapter, wrapper_key))
+        others = [member for member in members if member is not str]
+        tools: dict[str, ResultTool] = {}
+        if len(others) == 1:
+            tools[name] = ResultTool.build(others[0], name, description, multiple=False)
+        else:
+            for index, member in enumerate(others, start=1):
+                tool_name = f"{name}_{_member_name(member)}"
+                while tool_name in tools:
+                    tool_name = f"{tool_name}_{index}"
+                tools[tool_name] = ResultTool.build(member, tool_name, description, multiple=True)
+        return cls(result_type, allow_text_result=allow_text or not tools, tools=tools)
+
+    @property
+    def tool(self) -> ResultTool | None:
+        """The first result tool, if any (the only one unless the result type is a union)."""
+        return next(iter(self.tools.values()), None)
+
+    def tool_names(self) -> list[str]:
+        return list(self.tools)
 
     def tool_definitions(self) -> list[ToolDefinition]:
-        return [self.tool.definition] if self.tool else []
+        return [tool.definition for tool in self.tools.values()]
 
-    def find_call(self, calls: list[ToolCallPart]) -> ToolCallPart | None:
-        """The first call to the result tool among `calls`, if any."""
-        if self.tool is None:
-            return None
-        name = self.tool.definition.name
-        return next((call for call in calls if call.tool_name == name), None)
+    def find_calls(self, calls: Sequence[ModelResponsePart]) -> Iterator[tuple[ToolCallPart, ResultTool]]:
+        """The calls to a result tool among `calls`, in order, each with its tool."""
+        for call in calls:
+            if isinstance(call, ToolCallPart):
+                tool = self.tools.get(call.tool_name)
+                if tool is not None:
+                    yield call, tool
+
+    def find_named_call(self, parts: Sequence[ModelResponsePart], name: str) -> tuple[ToolCallPart, ResultTool] | None:
+        """The first call to the result tool `name` among `parts`."""
+        return next(((call, tool) for call, tool in self.find_calls(parts) if call.tool_name == name), None)
 
 
 @dataclass

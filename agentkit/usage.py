@@ -46,8 +46,8 @@ class Usage:
 class UsageLimits:
     """Bounds on a run's usage; `None` means unbounded.
 
-    The request limit is checked before each request; token limits are checked before each
-    request and again as soon as a response reports its tokens.
+    The request limit is checked before each request; token limits are checked as soon as a
+    response (or, when streaming, each chunk) reports its tokens.
     """
 
     request_limit: int | None = 50
@@ -62,13 +62,11 @@ class UsageLimits:
         )
 
     def check_before_request(self, usage: Usage) -> None:
-        """Raise `UsageLimitExceeded` if one more request would break a limit."""
-        if self.request_limit is not None and usage.requests + 1 > self.request_limit:
-            raise UsageLimitExceeded(
-                f"The next request would exceed the request_limit of {self.request_limit} "
-                f"({usage.requests} requests made so far)"
-            )
-        self.check_tokens(usage)
+        """Raise `UsageLimitExceeded` if one more request would break the request limit."""
+        if self.request_limit is not None and usage.requests >= self.request_limit:
+            error = UsageLimitExceeded(f"The next request would exceed the request_limit of {self.request_limit}")
+            error.add_note(f"{usage.requests} requests made so far; raise UsageLimits(request_limit=...) to allow more")
+            raise error
 
     def check_tokens(self, usage: Usage) -> None:
         """Raise `UsageLimitExceeded` if the tokens counted so far already break a limit."""

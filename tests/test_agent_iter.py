@@ -20,7 +20,7 @@ from agentkit import (
     UserError,
     UserPromptPart,
 )
-from agentkit.models import AgentInfo, FunctionModel, TestModel
+from agentkit.models import AgentInfo, FunctionModel, Model, TestModel
 
 pytestmark = pytest.mark.anyio
 
@@ -163,11 +163,24 @@ def test_model_strings_build_without_key_or_network(monkeypatch: pytest.MonkeyPa
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     for name in ("openai:gpt-4o", "anthropic:claude-3-5-sonnet-latest", "test"):
         agent = Agent(name)
-        assert agent.model == name
+        assert isinstance(agent.model, Model)
+        assert agent.model.model_name == name.partition(":")[2] or name
 
 
-def test_unknown_model_string_is_a_clear_error() -> None:
-    agent = Agent("nonsense:model")
+def test_defer_model_check_keeps_the_model_name_until_the_first_run() -> None:
+    agent = Agent("test", defer_model_check=True)
+    assert agent.model == "test"
+    agent.run_sync("hi")
+    assert isinstance(agent.model, TestModel)
+
+
+def test_unknown_model_string_is_a_clear_error_when_the_agent_is_built() -> None:
+    with pytest.raises(UserError, match="Unknown model 'nonsense:model'"):
+        Agent("nonsense:model")
+
+
+def test_unknown_model_string_with_defer_model_check_fails_at_the_first_run() -> None:
+    agent = Agent("nonsense:model", defer_model_check=True)
     with pytest.raises(UserError, match="Unknown model 'nonsense:model'"):
         agent.run_sync("hi")
 
@@ -195,7 +208,10 @@ async def test_capture_run_messages_keeps_messages_of_a_failed_run() -> None:
 
 async def test_a_prompt_of_the_wrong_type_is_a_clear_error() -> None:
     agent = Agent(answer("x"))
-    with pytest.raises(UserError, match=r"user prompt to be a str or a sequence of str, ImageUrl, AudioUrl, DocumentUrl and BinaryContent items, got 42 \(type=int\)"):
+    with pytest.raises(
+        UserError,
+        match=r"user prompt to be a str or a sequence of str, ImageUrl, AudioUrl, DocumentUrl and BinaryContent items, got 42 \(type=int\)",
+    ):
         await agent.run(42)  # type: ignore[arg-type]
 
 

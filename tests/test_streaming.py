@@ -46,7 +46,7 @@ class City(pydantic.BaseModel):
 
 
 def weather_agent(model: Any = None, **kwargs: Any) -> Agent[None, Any]:
-    agent: Agent[None, Any] = Agent(model or TestModel(stream_chunk_size=3), **kwargs)
+    agent: Agent[None, Any] = Agent(model or TestModel(), **kwargs)
 
     @agent.tool_plain
     def get_weather(city: str) -> str:
@@ -56,23 +56,21 @@ def weather_agent(model: Any = None, **kwargs: Any) -> Agent[None, Any]:
 
 
 async def test_stream_text_grows_and_deltas_join_to_the_answer() -> None:
-    agent = weather_agent(TestModel(custom_result_text="The weather is fine today", stream_chunk_size=4))
+    agent = weather_agent(TestModel(custom_result_text="The weather is fine today"))
     async with agent.run_stream("weather?") as result:
-        growing = [text async for text in result.stream_text()]
+        growing = [text async for text in result.stream_text(debounce_by=None)]
     assert growing[-1] == "The weather is fine today"
     assert all(b.startswith(a) for a, b in itertools.pairwise(growing))
-    assert len(growing) == 7
+    assert len(growing) == 5
     async with agent.run_stream("weather?") as result:
-        deltas = [delta async for delta in result.stream_text(delta=True)]
+        deltas = [delta async for delta in result.stream_text(delta=True, debounce_by=None)]
     assert "".join(deltas) == "The weather is fine today"
     assert result.is_complete
     assert result.usage().requests == 2
 
 
 async def test_structured_stream_yields_validated_partials_then_the_result() -> None:
-    agent = Agent(
-        TestModel(custom_result_args={"name": "Oslo", "population": 709000}, stream_chunk_size=5), result_type=City
-    )
+    agent = Agent(TestModel(custom_result_args={"name": "Oslo", "population": 709000}), result_type=City)
     async with agent.run_stream("city?") as result:
         partials = [partial async for partial in result.stream()]
     assert partials[-1] == City(name="Oslo", population=709000)
@@ -90,15 +88,15 @@ async def _data(agent: Agent[None, Any]) -> Any:
 async def test_stream_text_on_a_structured_result_is_a_user_error() -> None:
     agent = Agent(TestModel(), result_type=City)
     async with agent.run_stream("city?") as result:
-        with pytest.raises(UserError, match=r"use stream\(\)"):
+        with pytest.raises(UserError, match=r"stream_text\(\) can only be used with text responses"):
             async for _ in result.stream_text():
                 pass
 
 
 async def test_leaving_early_ends_the_run_and_counts_what_was_received() -> None:
-    agent = weather_agent(TestModel(custom_result_text="word " * 50, stream_chunk_size=5))
+    agent = weather_agent(TestModel(custom_result_text="word " * 50))
     async with agent.run_stream("weather?") as result:
-        async for text in result.stream_text():
+        async for text in result.stream_text(debounce_by=None):
             if len(text) >= 10:
                 break
     assert not result.is_complete
@@ -110,12 +108,12 @@ async def test_leaving_early_ends_the_run_and_counts_what_was_received() -> None
 
 
 async def test_usage_limits_are_enforced_while_streaming() -> None:
-    agent = Agent(TestModel(custom_result_text="one two three four five six seven", stream_chunk_size=4))
+    agent = Agent(TestModel(custom_result_text="one two three four five six seven"))
     received: list[str] = []
 
     async def consume() -> None:
         async with agent.run_stream("go", usage_limits=UsageLimits(response_tokens_limit=3)) as result:
-            async for text in result.stream_text():
+            async for text in result.stream_text(debounce_by=None):
                 received.append(text)
 
     with pytest.raises(UsageLimitExceeded, match="response_tokens_limit of 3"):
@@ -172,7 +170,7 @@ async def test_nodes_stream_part_events_and_tool_events_inside_iter() -> None:
 
 
 async def test_a_node_left_early_is_still_completed() -> None:
-    agent = weather_agent(TestModel(custom_result_text="a long answer " * 5, stream_chunk_size=2))
+    agent = weather_agent(TestModel(custom_result_text="a long answer " * 5))
     async with agent.iter("go") as agent_run:
         async for node in agent_run:
             if isinstance(node, ModelRequestNode):
@@ -269,11 +267,11 @@ async def test_tool_events_left_unread_still_run_each_tool_once() -> None:
 
 
 async def test_cancelling_a_stream_ends_the_run_cleanly() -> None:
-    agent = weather_agent(TestModel(custom_result_text="word " * 40, stream_chunk_size=3))
+    agent = weather_agent(TestModel(custom_result_text="word " * 40))
     received: list[str] = []
     with anyio.CancelScope() as scope:
         async with agent.run_stream("weather?") as result:
-            async for delta in result.stream_text(delta=True):
+            async for delta in result.stream_text(delta=True, debounce_by=None):
                 received.append(delta)
                 if len(received) == 3:
                     scope.cancel()

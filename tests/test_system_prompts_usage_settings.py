@@ -79,7 +79,9 @@ async def test_request_limit_raises_before_the_request_that_would_break_it() -> 
         requests.append(1)
         return "again"
 
-    with pytest.raises(UsageLimitExceeded, match=r"next request would exceed the request_limit of 3 \(3 requests"):
+    with pytest.raises(
+        UsageLimitExceeded, match=r"^The next request would exceed the request_limit of 3\n3 requests made so far"
+    ):
         await agent.run("go", usage_limits=UsageLimits(request_limit=3))
     assert len(requests) == 3
 

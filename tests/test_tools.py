@@ -21,6 +21,7 @@ from agentkit import (
     ToolReturnPart,
     UnexpectedModelBehavior,
     UserError,
+    capture_run_messages,
 )
 from agentkit.models import AgentInfo, FunctionModel, TestModel
 
@@ -64,8 +65,8 @@ def test_schema_from_signature_and_docstring(function: Any) -> None:
     definition = Tool(function).definition
     assert definition.name == function.__name__
     assert definition.description == "Get the forecast."
-    assert definition.parameters_json_schema == {
     # As the reference release: property titles kept, no `default` (the function's own applies).
+    assert definition.parameters_json_schema == {
         "type": "object",
         "properties": {
             "city": {"type": "string", "title": "City", "description": "The city name."},
@@ -87,8 +88,8 @@ def test_annotated_field_constraints_reach_the_schema() -> None:
 
     assert Tool(pick).definition.parameters_json_schema["properties"]["n"] == {
         "type": "integer",
-        "minimum": 1,
         "title": "N",
+        "minimum": 1,
         "maximum": 5,
     }
 
@@ -247,10 +248,11 @@ async def test_retry_budget_exhausted_names_the_tool_and_reason() -> None:
         raise ModelRetry("never good enough")
 
     agent = Agent(TestModel(), tools=[always_fails], retries=2)
-    with pytest.raises(
-        UnexpectedModelBehavior, match=r"Tool 'always_fails' exceeded max retries count of 2; .*never good"
-    ):
+    with pytest.raises(UnexpectedModelBehavior, match=r"^Tool exceeded max retries count of 2\n") as info:
         await agent.run("go")
+    # the reference release's text, with a note naming the tool and the reason, and the cause chained
+    assert any("tool 'always_fails'" in note and "never good" in note for note in info.value.__notes__)
+    assert isinstance(info.value.__cause__, ModelRetry)
 
 
 async def test_per_tool_max_retries_overrides_agent_retries() -> None:
@@ -270,10 +272,16 @@ async def test_unknown_tool_name_is_retried_then_fails_clearly() -> None:
         ),
         tools=[google_style],
     )
-    with pytest.raises(
-        UnexpectedModelBehavior, match=r"unknown tool 'nope'.*Unknown tool name: 'nope'. Available tools: google_style"
+    with (
+        capture_run_messages() as messages,
+        pytest.raises(UnexpectedModelBehavior, match=r"^Exceeded maximum retries \(1\) for result validation$"),
     ):
         await agent.run("go")
+    retry = messages[2].parts[0]  # type: ignore[union-attr]
+    assert retry == RetryPromptPart(
+        "Unknown tool name: 'nope'. Available tools: google_style",
+        timestamp=retry.timestamp,  # type: ignore[union-attr]
+    )
 
 
 async def test_a_tool_that_raises_propagates_with_a_note_naming_it() -> None:
@@ -349,7 +357,7 @@ async def test_extra_arguments_are_rejected() -> None:
     assert retry.content[0]["type"] == "extra_forbidden"  # type: ignore[index]
 
 
-async def test_answers_keep_call_order_when_unknown_and_known_tools_mix() -> None:
+async def test_answers_put_unknown_tools_before_tool_returns_as_the_reference_does() -> None:
     agent = Agent(
         scripted(
             ModelResponse(
@@ -365,8 +373,9 @@ async def test_answers_keep_call_order_when_unknown_and_known_tools_mix() -> Non
     )
     result = await agent.run("go")
     answers = result.all_messages()[2].parts
+    # calls answered without running (here the unknown one) first, then the tool returns in call order
     assert [(type(p).__name__, p.tool_call_id) for p in answers] == [  # type: ignore[union-attr]
+        ("RetryPromptPart", None),
         ("ToolReturnPart", "a"),
-        ("RetryPromptPart", "b"),
         ("ToolReturnPart", "c"),
     ]

@@ -1,0 +1,203 @@
+"""Handling the tool calls of one model response: result tools, function tools, unknown tools.
+
+The answers follow the reference release: calls answered without running anything (the final
+result, tools skipped by the `'early'` end strategy, spare result-tool calls, unknown tools) come
+first, in call order; then the returns of the function tools that ran, in call order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import anyio
+import pydantic
+
+from agentkit._graph_context import GraphRunContext
+from agentkit._hooks import RunObserver
+from agentkit.exceptions import ModelRetry, UnexpectedModelBehavior
+from agentkit.messages import (
+    FunctionToolCallEvent,
+    FunctionToolResultEvent,
+    HandleResponseEvent,
+    ModelRequestPart,
+    RetryPromptPart,
+    ToolCallPart,
+    ToolReturnPart,
+)
+from agentkit.result import FinalResult
+
+__all__ = ("FINAL_RESULT_PROCESSED", "process_tool_calls")
+
+FINAL_RESULT_PROCESSED = "Final result processed."
+TOOL_NOT_EXECUTED = "Tool not executed - a final result was already processed."
+RESULT_TOOL_NOT_USED = "Result tool not used - a final result was already processed."
+RESULT_TOOL_FAILED = "Result tool not used - result failed validation."
+
+ToolAnswer = ToolReturnPart | RetryPromptPart
+
+
+async def process_tool_calls(
+    ctx: GraphRunContext,
+    calls: list[ToolCallPart],
+    final: FinalResult[Any] | None,
+    output_parts: list[ModelRequestPart],
+) -> AsyncIterator[HandleResponseEvent]:
+    """Answer every call of a response into `output_parts`, running the function tools that must run.
+
+    `final` is the result already taken from one of the calls, if any; with the `'early'` end
+    strategy the function tools are then answered without being run.
+    """
+    deps = ctx.deps
+    skip_function_tools = final is not None and deps.end_strategy == "early"
+    found_final_call = False
+    to_run: list[ToolCallPart] = []
+    for call in calls:
+        if (
+            final is not None
+            and not found_final_call
+            and call.tool_name == final.tool_name
+            and call.tool_call_id == final.tool_call_id
+        ):
+            found_final_call = True
+            output_parts.append(ToolReturnPart(call.tool_name, FINAL_RESULT_PROCESSED, call.tool_call_id))
+        elif call.tool_name in deps.function_tools:
+            if skip_function_tools:
+                output_parts.append(ToolReturnPart(call.tool_name, TOOL_NOT_EXECUTED, call.tool_call_id))
+            else:
+                yield FunctionToolCallEvent(call)
+                to_run.append(call)
+        elif call.tool_name in deps.result_schema.tools:
+            if final is not None:  # without a final result, the failed validation already sent a retry prompt
+                content = RESULT_TOOL_NOT_USED if found_final_call else RESULT_TOOL_FAILED
+                output_parts.append(ToolReturnPart(call.tool_name, content, call.tool_call_id))
+        else:
+            output_parts.append(_unknown_tool(ctx, call))
+
+    if not to_run:
+        return
+    errors: dict[int, BaseException] = {}  # by id() of the call: what made a tool ask for a retry
+    results = await _run_tools(ctx, to_run, errors)
+    _count_tool_retries(ctx, to_run, results, errors)
+    for call, result in zip(to_run, results, strict=True):
+        yield FunctionToolResultEvent(result, call.tool_call_id)
+    output_parts.extend(results)
+
+
+def _unknown_tool(ctx: GraphRunContext, call: ToolCallPart) -> RetryPromptPart:
+    """A retry prompt for a call to a tool the run does not have; it counts as a result retry."""
+    ctx.state.increment_retries(ctx.deps.max_result_retries)
+    names = [*ctx.deps.function_tools, *ctx.deps.result_schema.tool_names()]
+    available = f"Available tools: {', '.join(names)}" if names else "No tools available."
+    # As in the reference release, the prompt names the tool in its text only (no tool_name).
+    return RetryPromptPart(f"Unknown tool name: {call.tool_name!r}. {available}")
+
+
+def _count_tool_retries(
+    ctx: GraphRunContext, calls: list[ToolCallPart], results: list[ToolAnswer], errors: dict[int, BaseException]
+) -> None:
+    """Count retries in a row per tool, in call order once all calls have finished.
+
+    Counting as each concurrent call finished made the count depend on which call finished
+    first, and raising inside the task group wrapped the error in an ExceptionGroup.
+    """
+    retries = ctx.state.tool_retries
+    for call, result in zip(calls, results, strict=True):
+        if not isinstance(result, RetryPromptPart):
+            retries[call.tool_name] = 0
+            continue
+        retries[call.tool_name] = retries.get(call.tool_name, 0) + 1
+        tool = ctx.deps.function_tools[call.tool_name]
+        limit = tool.max_retries if tool.max_retries is not None else ctx.deps.default_tool_retries
+        if retries[call.tool_name] > limit:
+            error = UnexpectedModelBehavior(f"Tool exceeded max retries count of {limit}")
+            error.add_note(f"tool {call.tool_name!r} (tool_call_id={call.tool_call_id!r}): {_describe(result)}")
+            raise error from errors.get(id(call))
+
+
+def _describe(prompt: RetryPromptPart) -> str:
+    if isinstance(prompt.content, str):
+        return prompt.content
+    return "; ".join(
+        f"{'.'.join(str(loc) for loc in error.get('loc', ())) or 'arguments'}: {error.get('msg')}"
+        for error in prompt.content
+    )
+
+
+async def _run_tools(
+    ctx: GraphRunContext, calls: list[ToolCallPart], errors: dict[int, BaseException]
+) -> list[ToolAnswer]:
+    """Run the calls concurrently; the returns keep call order."""
+    if len(calls) == 1:
+        return [await _run_one_tool(ctx, calls[0], errors)]
+    results: list[ToolAnswer | None] = [None] * len(calls)
+    failures: list[Exception | None] = [None] * len(calls)
+
+    async def run_at(index: int, call: ToolCallPart) -> None:
+        try:
+            results[index] = await _run_one_tool(ctx, call, errors)
+        except Exception as error:  # raised below, once every call has finished
+            failures[index] = error
+
+    async with anyio.create_task_group() as group:
+        for index, call in enumerate(calls):
+            group.start_soon(run_at, index, call)
+    raised = [error for error in failures if error is not None]
+    if raised:
+        # A tool's own exception escapes as it is, as with a single call (not in an ExceptionGroup);
+        # with several, the first in call order, naming the others.
+        first, *others = raised
+        if others:
+            first.add_note(f"{len(others)} other tool call(s) in this response also raised: {others!r}")
+        raise first
+    return [result for result in results if result is not None]
+
+
+async def _run_one_tool(ctx: GraphRunContext, call: ToolCallPart, errors: dict[int, BaseException]) -> ToolAnswer:
+    execute: Callable[[], Awaitable[ToolAnswer]] = lambda: _execute_tool(ctx, call, errors)  # noqa: E731
+    for observer in reversed(ctx.deps.observers):
+        execute = _wrap_execute(observer, call, execute)
+    return await execute()
+
+
+def _wrap_execute(
+    observer: RunObserver, call: ToolCallPart, inner: Callable[[], Awaitable[ToolAnswer]]
+) -> Callable[[], Awaitable[ToolAnswer]]:
+    return lambda: observer.call_tool(call, inner)
+
+
+async def _execute_tool(ctx: GraphRunContext, call: ToolCallPart, errors: dict[int, BaseException]) -> ToolAnswer:
+    tool = ctx.deps.function_tools[call.tool_name]
+    schema = tool.schema
+    try:
+        kwargs = schema.validate(call.args)
+    except pydantic.ValidationError as error:
+        errors[id(call)] = error
+        return RetryPromptPart(
+            content=error.errors(include_url=False, include_context=False),
+            tool_name=call.tool_name,
+            tool_call_id=call.tool_call_id,
+        )
+    args: tuple[Any, ...] = ()
+    if schema.takes_ctx:
+        args = (
+            ctx.run_context(
+                tool_name=call.tool_name,
+                tool_call_id=call.tool_call_id,
+                retry=ctx.state.tool_retries.get(call.tool_name, 0),
+            ),
+        )
+    try:
+        if schema.is_async:
+            value = await tool.function(*args, **kwargs)
+        else:
+            value = await anyio.to_thread.run_sync(lambda: tool.function(*args, **kwargs))
+    except ModelRetry as retry:
+        errors[id(call)] = retry
+        return RetryPromptPart(retry.message, tool_name=call.tool_name, tool_call_id=call.tool_call_id)
+    except Exception as error:
+        error.add_note(
+            f"raised by tool {call.tool_name!r} (tool_call_id={call.tool_call_id!r}, run step {ctx.state.run_step})"
+        )
+        raise
+    return ToolReturnPart(call.tool_name, value, call.tool_call_id)
