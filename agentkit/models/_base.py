@@ -16,7 +16,27 @@ from agentkit.settings import ModelSettings
 from agentkit.tools import ToolDefinition
 from agentkit.usage import Usage
 
-__all__ = ("Model", "ModelRequestParameters", "StreamedResponse")
+__all__ = ("Model", "ModelRequestParameters", "StreamedResponse", "schema_for_provider")
+
+
+def schema_for_provider(schema: dict[str, Any]) -> dict[str, Any]:
+    """A tool schema as sent to a provider API: a copy without the `title` keys pydantic adds.
+
+    The titles (`'title': 'City'` for a parameter `city`) tell a model nothing the property
+    name does not, so requests leave them out; the `ToolDefinition` keeps them.
+    """
+    cleaned = {key: value for key, value in schema.items() if key != "title"}
+    if isinstance(properties := schema.get("properties"), dict):
+        cleaned["properties"] = {
+            name: {key: value for key, value in prop.items() if key != "title"} if isinstance(prop, dict) else prop
+            for name, prop in properties.items()
+        }
+    if isinstance(definitions := schema.get("$defs"), dict):
+        cleaned["$defs"] = {
+            name: schema_for_provider(definition) if isinstance(definition, dict) else definition
+            for name, definition in definitions.items()
+        }
+    return cleaned
 
 
 @dataclass

@@ -28,7 +28,7 @@ from agentkit.messages import (
     ToolReturnPart,
     UserPromptPart,
 )
-from agentkit.models._base import ModelRequestParameters, StreamedResponse
+from agentkit.models._base import ModelRequestParameters, StreamedResponse, schema_for_provider
 from agentkit.models._provider import ProviderModel, close_shielded, tool_choice_for, tools_for
 from agentkit.settings import ModelSettings
 from agentkit.usage import Usage
@@ -131,7 +131,11 @@ class AnthropicModel(ProviderModel["AsyncAnthropic"]):
         if extra_body:
             arguments["extra_body"] = extra_body
         tools = [
-            {"name": tool.name, "description": tool.description, "input_schema": tool.parameters_json_schema}
+            {
+                "name": tool.name,
+                "description": tool.description,
+                "input_schema": schema_for_provider(tool.parameters_json_schema),
+            }
             for tool in tools_for(parameters)
         ]
         if tools:

@@ -30,7 +30,7 @@ from agentkit.messages import (
     UserContent,
     UserPromptPart,
 )
-from agentkit.models._base import ModelRequestParameters, StreamedResponse
+from agentkit.models._base import ModelRequestParameters, StreamedResponse, schema_for_provider
 from agentkit.models._provider import ProviderModel, close_shielded, timestamp_from_unix, tool_choice_for, tools_for
 from agentkit.settings import ModelSettings
 from agentkit.usage import Usage
@@ -139,7 +139,7 @@ class OpenAIModel(ProviderModel["AsyncOpenAI"]):
                 "function": {
                     "name": tool.name,
                     "description": tool.description,
-                    "parameters": tool.parameters_json_schema,
+                    "parameters": schema_for_provider(tool.parameters_json_schema),
                     **({"strict": tool.strict} if tool.strict is not None else {}),
                 },
             }

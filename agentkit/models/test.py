@@ -91,6 +91,8 @@ class TestModel(Model):
         custom_result_text: the text answer; needs a result type that allows text.
         custom_result_args: the arguments for the result tool.
         seed: varies the generated arguments (the same seed always gives the same ones).
+        stream_chunk_size: (agentkit) when set, stream text in chunks of this many characters
+            instead of word by word.
     """
 
     __test__: ClassVar[bool] = False  # not a pytest test class
@@ -100,6 +102,7 @@ class TestModel(Model):
     custom_result_text: str | None = None
     custom_result_args: Any | None = None
     seed: int = 0
+    stream_chunk_size: int | None = field(default=None, repr=False)
     last_model_request_parameters: ModelRequestParameters | None = field(default=None, init=False)
     _model_name: str = field(default="test", repr=False)
     _argument_cache: dict[tuple[str, int], tuple[dict[str, Any], Any]] = field(
@@ -133,7 +136,7 @@ class TestModel(Model):
     ) -> AsyncIterator[StreamedResponse]:
         self.last_model_request_parameters = model_request_parameters
         response = self._respond(messages, model_request_parameters)
-        yield TestStreamedResponse(response, messages)
+        yield TestStreamedResponse(response, messages, self.stream_chunk_size)
 
     def gen_tool_args(self, tool_def: ToolDefinition) -> Any:
         """Arguments for `tool_def` made from its JSON schema and this model's seed."""
@@ -226,8 +229,14 @@ def _tool_returns_text(messages: list[ModelMessage]) -> str:
     return pydantic_core.to_json(returns, fallback=str).decode()
 
 
-def _words(text: str) -> list[str]:
-    """`text` in streaming chunks: word by word with the spaces kept, or in two halves for one long word."""
+def _chunks(text: str, size: int | None) -> list[str]:
+    """`text` in streaming chunks: word by word with the spaces kept, or in two halves for one long word.
+
+    With `size`, in pieces of that many characters instead.
+    """
+    if size is not None:
+        step = max(size, 1)
+        return [text[start : start + step] for start in range(0, len(text), step)]
     *words, last = text.split(" ")
     chunks = [f"{word} " for word in words]
     chunks.append(last)
@@ -242,9 +251,10 @@ class TestStreamedResponse(StreamedResponse):
 
     __test__: ClassVar[bool] = False  # not a pytest test class
 
-    def __init__(self, response: ModelResponse, messages: list[ModelMessage]) -> None:
+    def __init__(self, response: ModelResponse, messages: list[ModelMessage], chunk_size: int | None = None) -> None:
         super().__init__(response.model_name or "test")
         self._response = response
+        self._chunk_size = chunk_size
         self._usage = estimate_usage(messages)
 
     async def _events(self) -> AsyncIterator[ModelResponseStreamEvent]:
@@ -252,7 +262,7 @@ class TestStreamedResponse(StreamedResponse):
         for index, part in enumerate(self._response.parts):
             if isinstance(part, TextPart):
                 yield manager.handle_text_delta(vendor_part_id=index, content="")
-                for word in _words(part.content):
+                for word in _chunks(part.content, self._chunk_size):
                     self._usage = self._usage + _response_usage(word)
                     yield manager.handle_text_delta(vendor_part_id=index, content=word)
             else:
