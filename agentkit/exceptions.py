@@ -4,6 +4,7 @@ The hierarchy::
 
     AgentkitError                      base of every error agentkit raises
     ├── UserError(RuntimeError)        the library was used wrongly (bad tool signature, ...)
+    │   └── UnknownMediaType(ValueError)   a media type or file extension agentkit cannot name
     ├── ModelRequestsBlocked(RuntimeError)  a real model request was made while requests are blocked
     ├── UsageLimitExceeded             a UsageLimits bound would be or was broken
     └── AgentRunError                  a run could not complete
@@ -23,6 +24,7 @@ __all__ = (
     "ModelRequestsBlocked",
     "ModelRetry",
     "UnexpectedModelBehavior",
+    "UnknownMediaType",
     "UsageLimitExceeded",
     "UserError",
 )
@@ -43,6 +45,13 @@ class AgentkitError(Exception):
 
 class UserError(AgentkitError, RuntimeError):
     """agentkit was used in a way it does not support; the message says how to fix it."""
+
+
+class UnknownMediaType(UserError, ValueError):
+    """A URL's extension or a media type is not one agentkit knows for that kind of content.
+
+    Also a `ValueError` (and, through `UserError`, a `RuntimeError`), as pydantic-ai raised those.
+    """
 
 
 class ModelRequestsBlocked(AgentkitError, RuntimeError):
