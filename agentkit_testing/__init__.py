@@ -30,6 +30,7 @@ from agentkit_testing._replay import ReplayModel
 from agentkit_testing._run_text import serialize_run
 from agentkit_testing._scripted import ScriptedModel, ScriptedRun, probe_agent_info, replay_example, run_scripted
 from agentkit_testing._secrets import DEFAULT_SECRET_PATTERNS, Scrubber
+from agentkit_testing._vcr import vcr_config
 
 if TYPE_CHECKING:
     from agentkit_testing._snapshot import AgentRunSnapshotExtension
@@ -68,6 +69,7 @@ __all__ = (
     "replay_example",
     "run_scripted",
     "serialize_run",
+    "vcr_config",
 )
 
 
