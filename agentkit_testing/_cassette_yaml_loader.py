@@ -10,6 +10,8 @@ dates and `=` stay text, as in YAML 1.2 and JSON. Duplicate keys are refused.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 import re
 from collections.abc import Iterator
@@ -106,6 +108,7 @@ class _CassetteLoader(SAFE_LOADER):  # type: ignore[misc, valid-type]
 
         Collections are checked for a second visit as they are reached, so the walk is linear
         even for an alias bomb; scalars are counted, and a scalar reached twice shows at the end.
+        The walk goes in no particular order; the error names the first problem of the file.
         """
         scalar, mapping, scalar_tags = yaml.ScalarNode, yaml.MappingNode, _SCALAR_TAGS
         seen: set[int] = set()
@@ -118,45 +121,45 @@ class _CassetteLoader(SAFE_LOADER):  # type: ignore[misc, valid-type]
             kind = type(node)
             if kind is scalar:
                 if node.tag not in scalar_tags:
-                    self._refuse_tag(node)
+                    self._refuse_graph()
                 add(id(node))
                 continue
             if id(node) in seen:
-                self._refuse_alias()
+                self._refuse_graph()
             add(id(node))
             if depth > MAX_DEPTH:
-                self._refuse(node, _TOO_DEEP)
+                self._refuse_graph()
             depth += 1
             if kind is mapping:
                 if node.tag != _MAP:
-                    self._refuse_tag(node)
+                    self._refuse_graph()
                 references += 2 * len(node.value)
                 for key, value in node.value:
                     if type(key) is scalar:
                         if key.tag not in scalar_tags:
-                            self._refuse_tag(key)
+                            self._refuse_graph()
                         add(id(key))
                     else:
                         push((key, depth))
                     if type(value) is scalar:
                         if value.tag not in scalar_tags:
-                            self._refuse_tag(value)
+                            self._refuse_graph()
                         add(id(value))
                     else:
                         push((value, depth))
             else:
                 if node.tag != _SEQ:
-                    self._refuse_tag(node)
+                    self._refuse_graph()
                 references += len(node.value)
                 for item in node.value:
                     if type(item) is scalar:
                         if item.tag not in scalar_tags:
-                            self._refuse_tag(item)
+                            self._refuse_graph()
                         add(id(item))
                     else:
                         push((item, depth))
         if len(seen) != references:
-            self._refuse_alias()
+            self._refuse_graph()
 
     def construct_document(self, node: yaml.Node) -> Any:
         return self._plain(node)
@@ -206,8 +209,8 @@ class _CassetteLoader(SAFE_LOADER):  # type: ignore[misc, valid-type]
             return self.bool_values[value.lower()]
         if tag == _BINARY:
             try:
-                return self.construct_yaml_binary(node)
-            except yaml.constructor.ConstructorError:
+                return base64.b64decode("".join(value.split()), validate=True)
+            except (binascii.Error, ValueError):  # ValueError: non-ASCII text
                 self._refuse(node, "a !!binary value is not valid base64 text")
         self._refuse(node, f"{value!r} is not a valid {_shown(tag)} value")
 
@@ -223,28 +226,42 @@ class _CassetteLoader(SAFE_LOADER):  # type: ignore[misc, valid-type]
             self._refuse(node, f"an integer of more than {MAX_INTEGER_DIGITS} digits; cassettes hold no larger ones")
         return number
 
-    def _refuse(self, node: yaml.Node, detail: str) -> NoReturn:
-        refuse(self.path, node.start_mark.line + 1, self._location_of(node), detail)
+    def _refuse(self, node: yaml.Node, detail: str, location: list[str | int] | None = None) -> NoReturn:
+        place = self._location_of(node) if location is None else location
+        refuse(self.path, node.start_mark.line + 1, place, detail)
 
-    def _refuse_tag(self, node: yaml.Node) -> NoReturn:
-        node = next((found for found, _, again in self._walk() if not again and _foreign(found)), node)
+    def _refuse_graph(self) -> NoReturn:
+        """Name the first alias, foreign tag or too deep collection of the file, in document order."""
+        for node, location, again in self._walk():
+            if again:
+                self._refuse_alias(location)
+            if _foreign(node):
+                self._refuse_tag(node, location)
+            if not isinstance(node, yaml.ScalarNode) and len(location) >= MAX_DEPTH:
+                self._refuse(node, _TOO_DEEP, location)
+        raise AssertionError("the node graph check found a problem that the walk does not")  # pragma: no cover
+
+    def _refuse_tag(self, node: yaml.Node, location: list[str | int]) -> NoReturn:
         tag = node.tag
         if tag == _MERGE:
             self._refuse(
                 node,
                 "YAML merge key '<<' refused: cassettes hold no merge keys, anchors or aliases; write the keys out "
                 "in full (or quote '<<' to mean the text)",
+                location,
             )
         if tag.startswith(_PREFIX + "python/"):
-            self._refuse(node, f"tag {_shown(tag)!r} refused: cassettes are data, never code; write plain data instead")
+            detail = f"tag {_shown(tag)!r} refused: cassettes are data, never code; write plain data instead"
+            self._refuse(node, detail, location)
         self._refuse(
             node,
             f"tag {_shown(tag)!r} refused: cassettes hold only strings, numbers, booleans, null, lists, mappings "
             "and !!binary data; write the value without the tag",
+            location,
         )
 
-    def _refuse_alias(self) -> NoReturn:
-        """Name the first alias of the file: its anchor, line and place (the error path re-reads the events)."""
+    def _refuse_alias(self, location: list[str | int]) -> NoReturn:
+        """Name the alias with its anchor and line (only the event stream has the line of an alias)."""
         anchor, line, anchored_line = "?", None, None
         for event in yaml.parse(self.text, Loader=SAFE_LOADER):
             if isinstance(event, yaml.NodeEvent) and event.anchor is not None:
@@ -255,7 +272,7 @@ class _CassetteLoader(SAFE_LOADER):  # type: ignore[misc, valid-type]
         refuse(
             self.path,
             line,
-            self._alias_location(),
+            location,
             f"YAML alias *{anchor} refused (anchor at line {anchored_line}): cassettes hold no anchors or aliases, "
             "which can make a small file expand without bound; write the value out in full",
         )
@@ -293,9 +310,6 @@ class _CassetteLoader(SAFE_LOADER):  # type: ignore[misc, valid-type]
 
     def _location_of(self, target: yaml.Node) -> list[str | int]:
         return next((location for node, location, _ in self._walk() if node is target), [])
-
-    def _alias_location(self) -> list[str | int]:
-        return next((location for _, location, again in self._walk() if again), [])
 
 
 def load_yaml(text: str, path: Path) -> Any:
