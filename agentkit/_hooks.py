@@ -44,6 +44,8 @@ class RunInfo:
     interceptors: tuple[RunInterceptor, ...] = field(default=(), compare=False)
     """Every interceptor in force for this run, outermost first, so one can tell whether an inner
     one of its kind takes the run (nested cassettes: the innermost records or replays it)."""
+    deps: Any = field(default=None, compare=False)
+    """The run's dependencies (after `Agent.override`), so an interceptor can tell runs apart by them."""
 
 
 class RunObserver:
