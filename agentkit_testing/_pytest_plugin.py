@@ -6,9 +6,13 @@ What it gives a test suite, with nothing to import:
   calls a live model), `once`, `new_episodes`, `all`, `rewrite`. The option has its own name so it
   never clashes with pytest-recording's `--record-mode`.
 - real model requests are blocked in every test unless the record mode records, or the test is
-  marked `@pytest.mark.agentkit_allow_model_requests` (live tests);
+  marked `@pytest.mark.agentkit_allow_model_requests` (live tests), and between tests (session
+  fixtures, threads that outlive their test) unless the session's record mode records;
 - `agentkit_cassette` fixture, or `@pytest.mark.agentkit_cassette(...)`: the test's runs are
   recorded to / replayed from `<rootdir>/cassettes/<test module path>/<test name>.yaml`;
+- the guard, the cassette and `agent_runs` hold for the runs a test starts in other threads too
+  (`threading.Thread`, `ThreadPoolExecutor`, a sync web framework's handler thread): see
+  `agentkit._block_scope` for how, and join such threads before the test ends;
 - `agent_runs` fixture: the runs made during the test, with their messages, for assertions;
 - `agent_snapshot` fixture: syrupy's `snapshot` set to store runs as readable node sequences;
 - a terminal summary of what was recorded and replayed, and which cassettes no test used, with
@@ -167,9 +171,27 @@ def agentkit_record_mode(request: pytest.FixtureRequest) -> str:
     return record_mode(request.config, request.node.get_closest_marker(MARKER))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _agentkit_session_request_guard(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Block real model requests for the whole session unless its record mode records.
+
+    Each test's own guard nests inside this one. It is what still holds for runs outside any test:
+    session fixtures, and threads that outlive the test that started them (a test's blocks end with
+    the test, and runs in such threads would otherwise fall through to `ALLOW_MODEL_REQUESTS`).
+    """
+    from agentkit.models import override_allow_model_requests
+
+    with override_allow_model_requests(record_mode(request.config) in RECORDING_MODES):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _agentkit_request_guard(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Block real model requests unless recording; open the cassette when the test is marked."""
+    """Block real model requests unless recording; open the cassette when the test is marked.
+
+    `override_allow_model_requests` is context-local and, while the test runs, also in force for
+    threads the test starts (they begin with an empty context), so both see the same decision.
+    """
     from agentkit.models import override_allow_model_requests
 
     marker = request.node.get_closest_marker(MARKER)
