@@ -23,6 +23,7 @@ from agentkit_testing._cassette_limits import (
     may_hold_surrogates,
     no_gc,
     refuse,
+    shorten,
 )
 from agentkit_testing._exceptions import CassetteFormatError
 
@@ -94,7 +95,8 @@ class _Frame:
         self.is_object = is_object
         self.index = 0
         self.key: str | None = None
-        self.keys: set[str] = set()
+        self.keys: dict[str, int] = {}
+        """The keys read so far, with where each starts."""
         self.expects_key = is_object
 
 
@@ -127,9 +129,10 @@ def _first_problem(text: str) -> tuple[int, list[str | int], str] | None:
                 frame.expects_key = False
                 frame.key = value
                 if value in frame.keys:
-                    detail = f"duplicate key {value!r}: a mapping holds each key once; remove or rename one"
-                    return start, _location(frames), detail
-                frame.keys.add(value)
+                    first = text.count("\n", 0, frame.keys[value]) + 1
+                    detail = f"duplicate key {value!r} (first at line {first}): a mapping holds each key once; "
+                    return start, _location(frames), detail + "remove or rename one"
+                frame.keys[value] = start
             if has_lone_surrogate(value):
                 detail = "a string holds a lone surrogate escape (such as \\ud800), which is no character"
                 return start, _location(frames), detail
@@ -167,5 +170,5 @@ def _number_problem(token: str) -> str | None:
     except ValueError:
         return None
     if not math.isfinite(number):
-        return f"{token[:40]!r} is not a finite number: it overflows to infinity"
+        return f"{shorten(token)} is not a finite number: it overflows to infinity"
     return None

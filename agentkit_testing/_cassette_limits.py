@@ -24,6 +24,7 @@ __all__ = (
     "may_hold_surrogates",
     "no_gc",
     "refuse",
+    "shorten",
 )
 
 MAX_CASSETTE_BYTES = 64 * 1024 * 1024
@@ -63,7 +64,10 @@ def has_lone_surrogate(value: str) -> bool:
 
 
 def format_field(location: Sequence[str | int]) -> str:
-    """`runs[0].requests[1].node` from `["runs", 0, "requests", 1, "node"]`."""
+    """`runs[0].requests[1].node` from `["runs", 0, "requests", 1, "node"]`; a very deep place is elided."""
+    if len(location) > 16:
+        tail = format_field(location[-4:])
+        return f"{format_field(location[:8])}.<{len(location) - 12} levels>{'' if tail[0] == '[' else '.'}{tail}"
     text = ""
     for element in location:
         text += f"[{element}]" if isinstance(element, int) else (f".{element}" if text else str(element))
@@ -92,3 +96,8 @@ def no_gc() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def shorten(value: str, limit: int = 40) -> str:
+    """`value` quoted, cut to about `limit` characters for an error message."""
+    return repr(value) if len(value) <= limit else repr(value[:limit]) + f"... ({len(value):,} characters)"

@@ -27,6 +27,7 @@ from agentkit_testing._cassette_limits import (
     may_hold_surrogates,
     no_gc,
     refuse,
+    shorten,
 )
 
 __all__ = ("SAFE_LOADER", "load_yaml")
@@ -201,9 +202,11 @@ class _CassetteLoader(SAFE_LOADER):  # type: ignore[misc, valid-type]
             try:
                 number: float = self.construct_yaml_float(node)
             except ValueError:
-                self._refuse(node, f"{value!r} is not a number (tag !!float)")
+                self._refuse(node, f"{shorten(value)} is not a number (tag !!float)")
             if not math.isfinite(number):
-                self._refuse(node, f"{value!r} is not a finite number: cassettes hold JSON numbers (no NaN/infinity)")
+                self._refuse(
+                    node, f"{shorten(value)} is not a finite number: cassettes hold JSON numbers (no NaN/infinity)"
+                )
             return number
         if tag == _BOOL and value.lower() in self.bool_values:
             return self.bool_values[value.lower()]
@@ -212,7 +215,7 @@ class _CassetteLoader(SAFE_LOADER):  # type: ignore[misc, valid-type]
                 return base64.b64decode("".join(value.split()), validate=True)
             except (binascii.Error, ValueError):  # ValueError: non-ASCII text
                 self._refuse(node, "a !!binary value is not valid base64 text")
-        self._refuse(node, f"{value!r} is not a valid {_shown(tag)} value")
+        self._refuse(node, f"{shorten(value)} is not a valid {_shown(tag)} value")
 
     def _integer(self, node: yaml.Node) -> int:
         digits = sum(character.isdigit() for character in node.value)
@@ -221,7 +224,7 @@ class _CassetteLoader(SAFE_LOADER):  # type: ignore[misc, valid-type]
         try:
             number: int = self.construct_yaml_int(node)
         except ValueError:
-            self._refuse(node, f"{node.value!r} is not an integer (tag !!int)")
+            self._refuse(node, f"{shorten(node.value)} is not an integer (tag !!int)")
         if not -_INTEGER_LIMIT < number < _INTEGER_LIMIT:
             self._refuse(node, f"an integer of more than {MAX_INTEGER_DIGITS} digits; cassettes hold no larger ones")
         return number

@@ -202,6 +202,7 @@ def test_nesting_past_the_limit_is_refused(tmp_path: Path, dice_text: str) -> No
     error = refused(write(tmp_path, text))
     assert f"nest more than {MAX_DEPTH} levels deep" in str(error)
     assert error.line == line_of(text, "    data: ")
+    assert error.field == f"runs[0].result.data[0][0][0][0].<{MAX_DEPTH - 12} levels>[0][0][0][0]"
 
 
 def test_nesting_at_the_limit_loads_and_saves(tmp_path: Path, dice_text: str) -> None:
