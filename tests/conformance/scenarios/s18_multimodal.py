@@ -25,5 +25,5 @@ print(data.decode()[:400])
 print(ModelMessagesTypeAdapter.validate_json(data)[0].parts[0].content[1])
 try:
     ImageUrl(url='https://example.com/cat.bmp').media_type
-except Exception as error:
-    print(type(error).__name__, error)
+except ValueError as error:
+    print('ValueError', str(error).split(' (')[0])

@@ -8,6 +8,6 @@ agent = Agent('openai:gpt-4o')
 try:
     agent.run_sync('hi')
 except RuntimeError as error:
-    print(type(error).__name__, error)
+    print('RuntimeError', str(error).split(':')[0])
 print(Agent(TestModel(custom_result_text='fine')).run_sync('hi').data)
 models.ALLOW_MODEL_REQUESTS = True
