@@ -81,7 +81,11 @@ class _Capturer:
 
 @contextmanager
 def capture_runs() -> Iterator[CapturedRuns]:
-    """Collect every agent run started in this block (context-local), with its nodes and messages."""
+    """Collect every agent run started while this block is active, with its nodes and messages.
+
+    Runs of this context come first; runs started in threads with no interceptor of their own are
+    collected too (see `agentkit.intercept_runs`). Join such threads before reading the list.
+    """
     capturer = _Capturer()
     with intercept_runs(capturer):
         yield capturer.runs

@@ -261,3 +261,17 @@ async def test_concurrent_tasks_with_different_cassettes_each_get_their_own(
         group.start_soon(record, "b")
     for name in ("a", "b"):
         assert [run.user_prompt for run in Cassette.load(tmp_path / f"{name}.yaml").runs] == [f"task {name}"]
+
+
+def test_a_thread_pool_sharing_one_cassette_records_and_replays_every_run(
+    agent: Agent[None, str], oracle: Oracle, tmp_path: Path
+) -> None:
+    path = tmp_path / "pool.yaml"
+    prompts = [f"question {index % 4}" for index in range(12)]
+    with cassette(path, "once"), ThreadPoolExecutor(max_workers=4) as pool:
+        recorded = [result.data for result in pool.map(agent.run_sync, prompts)]
+    assert (len(Cassette.load(path).runs), oracle.requests) == (12, 12)
+    with cassette(path, "none") as session, ThreadPoolExecutor(max_workers=4) as pool:
+        replayed = [result.data for result in pool.map(agent.run_sync, prompts)]
+    assert replayed == recorded
+    assert (len(session.replayed_runs), session.unplayed_runs, oracle.requests) == (12, [], 12)
