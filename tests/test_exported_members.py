@@ -12,6 +12,7 @@ PUBLIC_MODULES = [
     "agentkit",
     "agentkit.agent",
     "agentkit.exceptions",
+    "agentkit.format_as_xml",
     "agentkit.messages",
     "agentkit.models",
     "agentkit.models.anthropic",
