@@ -107,7 +107,6 @@ class ModelRequestNode:
                 else:
                     self._abandon(ctx, streamed)
                     await streamed.aclose()
-                    ctx.deps.usage_limits.check_tokens(ctx.state.usage)
 
     def _abandon(self, ctx: GraphRunContext, streamed: StreamedResponse) -> None:
         """The consumer left early: count what was received and keep the partial response."""

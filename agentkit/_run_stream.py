@@ -162,6 +162,7 @@ class StreamedRunResult(Generic[AgentDepsT, ResultDataT]):
 
     async def _stream_structured(self, debounce_by: float | None) -> AsyncGenerator[tuple[ModelResponse, bool], None]:
         current = self._stream.get()
+        self._buffered.clear()  # `current` already shows what the buffered events carried
         if any(part.has_content() for part in current.parts):
             yield current, False
         async with aclosing(group_by_time(self._events(), debounce_by)) as groups:

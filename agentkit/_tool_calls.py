@@ -7,6 +7,7 @@ first, in call order; then the returns of the function tools that ran, in call o
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -35,6 +36,7 @@ RESULT_TOOL_NOT_USED = "Result tool not used - a final result was already proces
 RESULT_TOOL_FAILED = "Result tool not used - result failed validation."
 
 ToolAnswer = ToolReturnPart | RetryPromptPart
+_EVENT_IDS = uuid.UUID("6f1c1e0a-8d3b-4a57-9a51-3c0f4f6f2a11")
 
 
 async def process_tool_calls(
@@ -52,7 +54,8 @@ async def process_tool_calls(
     skip_function_tools = final is not None and deps.end_strategy == "early"
     found_final_call = False
     to_run: list[ToolCallPart] = []
-    for call in calls:
+    event_ids: list[str] = []
+    for position, call in enumerate(calls):
         if (
             final is not None
             and not found_final_call
@@ -65,7 +68,9 @@ async def process_tool_calls(
             if skip_function_tools:
                 output_parts.append(ToolReturnPart(call.tool_name, TOOL_NOT_EXECUTED, call.tool_call_id))
             else:
-                yield FunctionToolCallEvent(call)
+                event = FunctionToolCallEvent(call, call_id=_event_id(ctx, position, call))
+                yield event
+                event_ids.append(event.call_id)
                 to_run.append(call)
         elif call.tool_name in deps.result_schema.tools:
             if final is not None:  # without a final result, the failed validation already sent a retry prompt
@@ -79,9 +84,16 @@ async def process_tool_calls(
     errors: dict[int, BaseException] = {}  # by id() of the call: what made a tool ask for a retry
     results = await _run_tools(ctx, to_run, errors)
     _count_tool_retries(ctx, to_run, results, errors)
-    for call, result in zip(to_run, results, strict=True):
-        yield FunctionToolResultEvent(result, call.tool_call_id)
+    for event_id, result in zip(event_ids, results, strict=True):
+        yield FunctionToolResultEvent(result, tool_call_id=event_id)
     output_parts.extend(results)
+
+
+def _event_id(ctx: GraphRunContext, position: int, call: ToolCallPart) -> str:
+    """The call's own id, or one that stays the same when the run is repeated (replays compare events)."""
+    if call.tool_call_id:
+        return call.tool_call_id
+    return str(uuid.uuid5(_EVENT_IDS, f"{ctx.state.run_step}:{position}:{call.tool_name}"))
 
 
 def _unknown_tool(ctx: GraphRunContext, call: ToolCallPart) -> RetryPromptPart:

@@ -141,8 +141,11 @@ class Agent(Generic[AgentDepsT, ResultDataT]):
         self._override_deps: ContextVar[Any] = ContextVar(f"agentkit_override_deps_{id(self)}", default=_UNSET)
 
     def __repr__(self) -> str:
-        model = self.model if isinstance(self.model, str | None) else self.model.model_name
-        return f"Agent(model={model!r}, name={self.name!r}, result_type={self.result_type!r})"
+        # the fields the reference release's dataclass repr shows, in its order
+        return (
+            f"Agent(model={self.model!r}, name={self.name!r}, end_strategy={self.end_strategy!r}, "
+            f"model_settings={self.model_settings!r}, instrument={self.instrument!r})"
+        )
 
     # --- registration ------------------------------------------------------------------------
 

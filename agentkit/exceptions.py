@@ -6,8 +6,8 @@ The hierarchy::
     ├── UserError(RuntimeError)        the library was used wrongly (bad tool signature, ...)
     │   └── UnknownMediaType(ValueError)   a media type or file extension agentkit cannot name
     ├── ModelRequestsBlocked(RuntimeError)  a real model request was made while requests are blocked
-    ├── UsageLimitExceeded             a UsageLimits bound would be or was broken
-    └── AgentRunError                  a run could not complete
+    └── AgentRunError(RuntimeError)    a run could not complete
+        ├── UsageLimitExceeded         a UsageLimits bound would be or was broken
         ├── UnexpectedModelBehavior    the model kept answering in a way the run cannot use
         └── ModelHTTPError             a provider answered with an HTTP error
 
@@ -61,22 +61,28 @@ class ModelRequestsBlocked(AgentkitError, RuntimeError):
     """
 
 
-class UsageLimitExceeded(AgentkitError):
+class AgentRunError(AgentkitError, RuntimeError):
+    """A run could not complete (a `RuntimeError` too, as in pydantic-ai)."""
+
+
+class UsageLimitExceeded(AgentRunError):
     """A run would exceed, or has exceeded, one of its `UsageLimits`."""
 
 
-class AgentRunError(AgentkitError):
-    """A run could not complete."""
-
-
 class UnexpectedModelBehavior(AgentRunError):
-    """The model answered in a way the run cannot use, past the retry budget."""
+    """The model answered in a way the run cannot use, past the retry budget.
+
+    `message` is the description alone; `str()` adds the raw `body` when there is one.
+    """
 
     body: str | None
 
     def __init__(self, message: str, body: str | None = None) -> None:
+        super().__init__(message)
         self.body = body
-        super().__init__(message if body is None else f"{message}, body:\n{body}")
+
+    def __str__(self) -> str:
+        return self.message if self.body is None else f"{self.message}, body:\n{self.body}"
 
 
 class ModelHTTPError(AgentRunError):

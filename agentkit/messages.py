@@ -8,6 +8,7 @@ text with images, audio and documents (`agentkit._user_content`): binary data is
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -298,11 +299,9 @@ class FunctionToolCallEvent:
     """A function tool is about to be called."""
 
     part: ToolCallPart
+    call_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    """The id that the matching `FunctionToolResultEvent` carries as its `tool_call_id`."""
     event_kind: Literal["function_tool_call"] = "function_tool_call"
-
-    @property
-    def call_id(self) -> str | None:
-        return self.part.tool_call_id
 
 
 @dataclass

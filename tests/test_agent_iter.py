@@ -175,13 +175,13 @@ def test_defer_model_check_keeps_the_model_name_until_the_first_run() -> None:
 
 
 def test_unknown_model_string_is_a_clear_error_when_the_agent_is_built() -> None:
-    with pytest.raises(UserError, match="Unknown model 'nonsense:model'"):
+    with pytest.raises(UserError, match=r"^Unknown model: nonsense:model\n"):
         Agent("nonsense:model")
 
 
 def test_unknown_model_string_with_defer_model_check_fails_at_the_first_run() -> None:
     agent = Agent("nonsense:model", defer_model_check=True)
-    with pytest.raises(UserError, match="Unknown model 'nonsense:model'"):
+    with pytest.raises(UserError, match=r"^Unknown model: nonsense:model\n"):
         agent.run_sync("hi")
 
 

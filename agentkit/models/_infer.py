@@ -43,6 +43,6 @@ def infer_model(model: Model | KnownModelName) -> Model:
         from agentkit.models.anthropic import AnthropicModel
 
         return AnthropicModel(name)
-    raise UserError(
-        f"Unknown model {model!r}: expected 'test', 'openai:<model>' or 'anthropic:<model>', or a Model instance"
-    )
+    error = UserError(f"Unknown model: {model}")  # the reference release's text
+    error.add_note("expected 'test', 'openai:<model>' or 'anthropic:<model>', or a Model instance")
+    raise error

@@ -1,0 +1,140 @@
+"""Fidelity with pydantic-ai 0.0.39: FinalResultEvent, streamed results (debounce, structured), streamed usage."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+from typing_extensions import TypedDict
+
+from agentkit import (
+    Agent,
+    ModelMessage,
+    ModelRequestNode,
+    PartDeltaEvent,
+    PartStartEvent,
+    UsageLimitExceeded,
+    UsageLimits,
+)
+from agentkit.messages import FinalResultEvent
+from agentkit.models import AgentInfo, DeltaToolCall, DeltaToolCalls, FunctionModel, TestModel
+
+pytestmark = pytest.mark.anyio
+
+
+class Person(TypedDict, total=False):
+    name: str
+    age: int
+
+
+async def person_stream(messages: list[ModelMessage], info: AgentInfo) -> AsyncIterator[DeltaToolCalls]:
+    name = info.result_tools[0].name
+    for chunk in ['{"na', 'me": "Ann', 'a", "ag', 'e": 4', "2}"]:
+        yield {0: DeltaToolCall(name=name if chunk.startswith('{"na') else None, json_args=chunk)}
+
+
+async def words(messages: list[ModelMessage], info: AgentInfo) -> AsyncIterator[str]:
+    for word in ["The ", "answer ", "is ", "42"]:
+        yield word
+
+
+async def test_a_final_result_event_follows_the_part_that_carries_the_result() -> None:
+    agent: Agent[None, Person] = Agent(FunctionModel(stream_function=person_stream), result_type=Person)
+    events: list[Any] = []
+    async with agent.iter("go") as run:
+        async for node in run:
+            if isinstance(node, ModelRequestNode):
+                async with node.stream(run.ctx) as stream:
+                    events.extend([event async for event in stream])
+    assert isinstance(events[0], PartStartEvent)
+    assert events[1] == FinalResultEvent(tool_name="final_result", tool_call_id=None)
+    assert all(isinstance(event, PartDeltaEvent) for event in events[2:])
+    assert len([event for event in events if isinstance(event, FinalResultEvent)]) == 1
+
+
+async def test_a_text_answer_gets_a_final_result_event_without_tool() -> None:
+    agent = Agent(FunctionModel(stream_function=words))
+    async with agent.iter("go") as run:
+        node = run.next_node
+        assert isinstance(node, ModelRequestNode)
+        async with node.stream(run.ctx) as stream:
+            events = [event async for event in stream]
+    assert events[1] == FinalResultEvent(None, None)
+    assert events[1].event_kind == "final_result"
+
+
+async def test_agent_stream_output_validates_the_growing_result() -> None:
+    agent: Agent[None, Person] = Agent(FunctionModel(stream_function=person_stream), result_type=Person)
+    async with agent.iter("go") as run:
+        node = run.next_node
+        assert isinstance(node, ModelRequestNode)
+        async with node.stream(run.ctx) as stream:
+            outputs = [output async for output in stream.stream_output(debounce_by=None)]
+    assert outputs[0] == {}
+    assert outputs[-1] == {"name": "Anna", "age": 42}
+
+
+async def test_stream_structured_gives_each_response_and_marks_the_last() -> None:
+    agent: Agent[None, Person] = Agent(FunctionModel(stream_function=person_stream), result_type=Person)
+    async with agent.run_stream("go") as result:
+        messages = [(message, last) async for message, last in result.stream_structured(debounce_by=None)]
+        first = await result.validate_structured_result(messages[0][0], allow_partial=True)
+        final = await result.validate_structured_result(messages[-1][0])
+    seen = [(message.parts[0].args, last) for message, last in messages]  # type: ignore[union-attr]
+    assert seen == [
+        ('{"na', False),
+        ('{"name": "Ann', False),
+        ('{"name": "Anna", "ag', False),
+        ('{"name": "Anna", "age": 4', False),
+        ('{"name": "Anna", "age": 42}', False),
+        ('{"name": "Anna", "age": 42}', True),
+    ]
+    assert (first, final) == ({}, {"name": "Anna", "age": 42})
+    assert result.is_complete
+    assert isinstance(result.timestamp(), datetime)
+
+
+async def test_debounce_groups_chunks_that_arrive_together() -> None:
+    agent = Agent(FunctionModel(stream_function=words))
+    async with agent.run_stream("go") as result:
+        grouped = [text async for text in result.stream_text()]
+    async with agent.run_stream("go") as result:
+        each = [text async for text in result.stream_text(debounce_by=None)]
+    assert grouped == ["The answer is 42"]
+    assert each == ["The ", "The answer ", "The answer is ", "The answer is 42"]
+
+
+async def test_stream_yields_partial_results_then_the_complete_one_twice() -> None:
+    agent: Agent[None, Person] = Agent(FunctionModel(stream_function=person_stream), result_type=Person)
+    async with agent.run_stream("go") as result:
+        people = [person async for person in result.stream()]
+    assert people == [{}, {"name": "Anna", "age": 42}, {"name": "Anna", "age": 42}]
+
+
+async def test_streamed_usage_counts_the_request_in_progress() -> None:
+    agent = Agent(FunctionModel(stream_function=words))
+    async with agent.run_stream("go") as result:
+        assert result.usage().requests == 1
+        await result.get_data()
+        assert result.usage().requests == 1
+
+
+async def test_streamed_result_messages_cannot_replace_the_result_tool_return() -> None:
+    agent = Agent(TestModel())
+    async with agent.run_stream("go") as result:
+        await result.get_data()
+        with pytest.raises(NotImplementedError, match="not supported for this result type"):
+            result.all_messages(result_tool_return_content="x")
+
+
+async def test_token_limits_are_checked_when_a_stream_is_left_early() -> None:
+    async def long_answer(messages: list[ModelMessage], info: AgentInfo) -> AsyncIterator[str]:
+        for _ in range(3):
+            yield "word "
+
+    agent = Agent(FunctionModel(stream_function=long_answer))
+    with pytest.raises(UsageLimitExceeded, match="request_tokens_limit of 1"):
+        async with agent.run_stream("a prompt of several words", usage_limits=UsageLimits(request_tokens_limit=1)):
+            pass  # left before reading anything
