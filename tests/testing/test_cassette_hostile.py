@@ -56,7 +56,7 @@ def round_trips(path: Path, tmp_path: Path) -> Cassette:
 
 def merge_bomb(levels: int = 9) -> str:
     """A small file whose merge keys and list aliases expand to 10**levels leaves."""
-    lines = ["l0: &l0 [a, b, c, d, e, f, g, h, i, j]"]
+    lines = ["<<: {}", "l0: &l0 [a, b, c, d, e, f, g, h, i, j]"]  # the merge key once let the aliases through
     lines += [f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]" for i in range(1, levels)]
     return "\n".join(f"  {line}" for line in lines) + "\n"
 
@@ -68,8 +68,8 @@ def test_merge_key_bomb_is_refused_by_load_verify_and_show(tmp_path: Path, dice_
     path = write(tmp_path, text)
     assert path.stat().st_size - len(dice_text) < 1000  # what the bomb adds to a real cassette
     error = refused(path)
-    assert "YAML alias *l0 refused (anchor at line" in str(error)
-    assert error.line == line_of(text, "*l0")
+    assert "YAML merge key '<<' refused" in str(error)
+    assert (error.line, error.field) == (line_of(text, "<<: {}"), "anchors.<<")
     runner = CliRunner()
     verify = runner.invoke(main, ["cassette", "verify", str(path)])
     assert verify.exit_code == 1
