@@ -123,10 +123,11 @@ class Cassette:
             self._entries.append(pending)
 
     def clear(self) -> None:
-        """Forget every run (record mode `rewrite`)."""
+        """Forget every run, and that any came from the file (`rewrite`; `once` over a file with nothing to replay)."""
         with self._lock:
             self._entries.clear()
             self._ids.clear()
+            self._initial_ids = frozenset()
 
     def new_run_id(self) -> str:
         """A run id not used yet in this cassette: `run-1`, `run-2`, ..."""
@@ -169,9 +170,14 @@ class Cassette:
             atomic_write(target, dump_document(document, file_format, comment))
 
     def _merged_with(self, on_disk: tuple[RecordedRun, ...], runs: list[RecordedRun]) -> list[RecordedRun]:
-        """The runs on disk, then this cassette's new runs, with fresh ids where they clash."""
-        merged = list(on_disk)
-        used = {run.id for run in on_disk}
+        """The runs on disk, then this cassette's new runs, with fresh ids where they clash.
+
+        Runs on disk that no model ever answered (no request, an error: what earlier versions
+        recorded for a run that failed at once) are dropped: they cannot be replayed, and left in
+        place they would be picked for the live runs re-recorded now.
+        """
+        merged = [run for run in on_disk if run.requests or run.error is None]
+        used = {run.id for run in merged}
         number = len(used)
         for run in runs:
             if run.id in self._initial_ids:

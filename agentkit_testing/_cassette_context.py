@@ -17,6 +17,8 @@ or their runs finish after the cassette was written. Record modes follow vcrpy /
 
 The file is written (atomically) when the block ends, unless nothing new was recorded, or the
 block was interrupted (KeyboardInterrupt, cancellation) in which case the file is left as it was.
+A run that no model answered (a missing API key, a wrong model name, a model that raised before
+its first response) is not recorded; `once` records again over a file holding only such runs.
 """
 
 from __future__ import annotations
@@ -230,6 +232,11 @@ def cassette(
             store = Cassette(file, scrubber=active_scrubber, before_record=before_record)
     if record_mode == "rewrite":
         store.clear()
+    elif record_mode == "once" and existed and not any(run.requests for run in store.runs):
+        # Every run in the file failed before any model answered (earlier versions recorded such
+        # runs): there is nothing to replay, so `once` records again as if the file were absent.
+        existed = False
+        store.clear()
     session = CassetteSession(
         store,
         record_mode,
@@ -252,6 +259,8 @@ def cassette(
 
 
 def _save(session: CassetteSession) -> None:
-    writes = session.recorded_anything or session.record_mode == "rewrite"
+    # Runs that reached no model are not recorded; when every run of the block failed that way the
+    # file is left as it was, even in `rewrite` (a block that started no run at all empties it).
+    writes = bool(session.recorded_runs) or (session.record_mode == "rewrite" and not session.recorded_anything)
     if writes and session.cassette.path is not None:
         session.cassette.save(merge=session.record_mode != "rewrite")

@@ -180,6 +180,10 @@ class RunRecorder(RunObserver):
     def snapshot(self) -> RecordedRun | None:
         if self._requires_end and not self._ended:
             return None
+        if not self._requests:
+            # No response came back (a missing key, a wrong model name, an error in the model
+            # before it answered): nothing of the run could be replayed, so none of it is written.
+            return None
         agent, model, user_prompt, history = self._identity
         calls = sorted(self._tool_calls, key=lambda entry: (entry[0], entry[1]))
         return RecordedRun(

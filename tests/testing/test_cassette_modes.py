@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from openai import AsyncOpenAI
 
-from agentkit import Agent, ModelMessage, ModelRequestsBlocked, ModelResponse, TextPart
-from agentkit.models import AgentInfo, FunctionModel, OpenAIModel, TestModel, override_allow_model_requests
+from agentkit import Agent, AgentkitError, ModelMessage, ModelRequestsBlocked, ModelResponse, TextPart
+from agentkit.models import AgentInfo, FunctionModel, Model, OpenAIModel, TestModel, override_allow_model_requests
 from agentkit_testing._cassette import Cassette
 from agentkit_testing._cassette_context import cassette
+from agentkit_testing._cassette_records import RecordedError, RecordedRun, model_id
 from agentkit_testing._exceptions import CassetteDivergence, CassetteError, UnrecordedRequest
 from agentkit_testing._recorder import RecordingModel
 from agentkit_testing._replay import ReplayModel
@@ -212,3 +214,110 @@ async def test_every_cassette_error_names_the_file(agent: Agent[None, str], tmp_
         with pytest.raises(CassetteError) as raised:
             await run_twice(prompt)
         assert str(path) in str(raised.value)
+
+
+# --- runs that no model answered ---------------------------------------------------------------------
+
+
+class ModelDown(ConnectionError):
+    """What the broken model raises before it answers."""
+
+
+def broken(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    raise ModelDown("the model is down")
+
+
+@pytest.fixture
+def broken_agent() -> Agent[None, str]:
+    """The oracle agent's twin (same names, so the same run identity) whose model fails before answering."""
+    return Agent(FunctionModel(broken, model_name="oracle"), name="oracle_agent")
+
+
+def failed_before_any_request(agent: Agent[None, str], run_id: str, prompt: str) -> RecordedRun:
+    """A run as earlier versions recorded one whose model raised at once: only its error."""
+    assert isinstance(agent.model, FunctionModel)
+    return RecordedRun(
+        id=run_id,
+        agent=agent.name,
+        model=model_id(agent.model),
+        user_prompt=prompt,
+        nodes=("ModelRequestNode",),
+        error=RecordedError("ModelDown", "the model is down"),
+    )
+
+
+async def test_run_no_model_answered_writes_no_cassette(
+    agent: Agent[None, str], broken_agent: Agent[None, str], tmp_path: Path
+) -> None:
+    path = tmp_path / "no_answer.yaml"
+    with pytest.raises(ModelDown), cassette(path, "once") as session:
+        await broken_agent.run("hello")
+    assert session.recorded_runs == []
+    assert not path.exists()
+    with cassette(path, "once"):
+        assert (await agent.run("hello")).data == "HELLO"
+    with cassette(path, "none"):
+        assert (await agent.run("hello")).data == "HELLO"
+
+
+async def test_once_records_again_over_a_file_whose_runs_all_failed_before_a_request(
+    agent: Agent[None, str], broken_agent: Agent[None, str], oracle: Oracle, tmp_path: Path
+) -> None:
+    path = tmp_path / "only_errors.yaml"
+    Cassette(path, [failed_before_any_request(broken_agent, "run-1", "hello")]).save()
+    with cassette(path, "once"):
+        assert (await agent.run("hello")).data == "HELLO"
+    assert oracle.requests == 1
+    (run,) = Cassette.load(path).runs
+    assert (run.id, len(run.requests), run.error) == ("run-1", 1, None)
+    with cassette(path, "none"):
+        assert (await agent.run("hello")).data == "HELLO"
+    assert oracle.requests == 1
+
+
+async def test_rewrite_that_no_model_answered_keeps_the_file(
+    agent: Agent[None, str], broken_agent: Agent[None, str], tmp_path: Path
+) -> None:
+    path = tmp_path / "kept.yaml"
+    with cassette(path, "once"):
+        await agent.run("hello")
+    written = path.read_bytes()
+    with pytest.raises(ModelDown), cassette(path, "rewrite"):
+        await broken_agent.run("hello")
+    assert path.read_bytes() == written
+
+
+async def test_new_episode_that_no_model_answered_adds_nothing(
+    agent: Agent[None, str], broken_agent: Agent[None, str], tmp_path: Path
+) -> None:
+    path = tmp_path / "episodes.yaml"
+    with cassette(path, "once"):
+        await agent.run("hello")
+    written = path.read_bytes()
+    with pytest.raises(ModelDown), cassette(path, "new_episodes"):
+        await broken_agent.run("goodbye")
+    assert path.read_bytes() == written
+
+
+async def test_recording_model_alone_records_nothing_for_a_request_that_failed() -> None:
+    store = Cassette()
+    failing = Agent(RecordingModel(FunctionModel(broken, model_name="oracle"), store))
+    with pytest.raises(ModelDown):
+        await failing.run("hello")
+    assert store.runs == ()
+
+
+async def test_openai_model_without_a_key_or_a_server_records_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    unreachable = AsyncOpenAI(api_key="sk-test", base_url="http://127.0.0.1:9/v1", max_retries=0)
+    models: dict[str, Model | str] = {
+        "no_key": "openai:gpt-4o",
+        "no_server": OpenAIModel("gpt-4o", openai_client=unreachable),
+    }
+    for name, model in models.items():
+        path = tmp_path / f"{name}.yaml"
+        with pytest.raises(AgentkitError), override_allow_model_requests(True), cassette(path, "once"):
+            await Agent(model, name="live").run("hello")
+        assert not path.exists(), name
