@@ -1,9 +1,10 @@
 """HTTP-level cassettes for the provider models (vcrpy through pytest-recording), stored as readable YAML.
 
 Bodies are kept as structures rather than escaped strings: a JSON body is stored under `json:`, a
-server-sent-events body as a list of `{event, data}` under `sse:`. Keys and noisy headers are
-dropped before anything is written. Replay is the default (`--record-mode=none`); record with
-`pytest tests/models --record-mode=once` against a real server.
+server-sent-events body as a list of `{event, data}` under `sse:`. Credentials are scrubbed by
+`agentkit_testing.vcr_config()` (auth headers, keys in URLs and bodies) and noisy or identifying
+headers are dropped before anything is written. Replay is the default (`--record-mode=none`);
+record with `pytest tests/models --record-mode=once` against a real server.
 """
 
 from __future__ import annotations
@@ -16,13 +17,16 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import yaml
 
+from agentkit_testing import vcr_config as scrubbing_vcr_config
+
 if TYPE_CHECKING:
     from vcr import VCR  # type: ignore[import-untyped]
     from vcr.cassette import Cassette  # type: ignore[import-untyped]
 
 CASSETTE_ROOT = Path(__file__).parent / "cassettes"
 
-SECRET_HEADERS = ("authorization", "x-api-key", "api-key", "openai-organization", "openai-project", "cookie")
+IDENTIFYING_HEADERS = ("openai-organization", "openai-project")
+"""Not credentials, but they name the account: dropped (credentials are redacted by `vcr_config()`)."""
 NOISY_REQUEST_HEADERS = (
     "user-agent",
     "x-stainless-arch",
@@ -39,6 +43,7 @@ NOISY_REQUEST_HEADERS = (
     "content-length",
 )
 DROPPED_RESPONSE_HEADERS = ("set-cookie", "openai-organization", "openai-project", "anthropic-organization-id")
+"""Response headers of no use to replay that name the account or the session."""
 
 
 def _parse_sse(text: str) -> list[dict[str, Any]] | None:
@@ -135,7 +140,7 @@ def pytest_recording_configure(config: pytest.Config, vcr: VCR) -> None:
         vcr.register_serializer("yaml", ReadableYamlSerializer)
 
 
-def _drop_secret_response_headers(response: dict[str, Any]) -> dict[str, Any]:
+def _drop_identifying_response_headers(response: dict[str, Any]) -> dict[str, Any]:
     headers = response.get("headers", {})
     response["headers"] = {
         name: value for name, value in headers.items() if name.lower() not in DROPPED_RESPONSE_HEADERS
@@ -145,12 +150,11 @@ def _drop_secret_response_headers(response: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture
 def vcr_config() -> dict[str, Any]:
-    return {
-        "filter_headers": [*SECRET_HEADERS, *NOISY_REQUEST_HEADERS],
-        "before_record_response": _drop_secret_response_headers,
-        "decode_compressed_response": True,
-        "match_on": ["method", "scheme", "host", "port", "path", "query", "body"],
-    }
+    config = scrubbing_vcr_config()
+    config["filter_headers"] = [*IDENTIFYING_HEADERS, *NOISY_REQUEST_HEADERS]
+    config["before_record_response"].append(_drop_identifying_response_headers)
+    config["match_on"] = ["method", "scheme", "host", "port", "path", "query", "body"]
+    return config
 
 
 @pytest.fixture
