@@ -60,11 +60,17 @@ def atomic_write(path: Path, data: bytes) -> None:
         try:
             _write_all(descriptor, data)
             os.fsync(descriptor)
-            os.fchmod(descriptor, mode)
-            # Renamed while still open and locked, so no sweeper can take it for a dead writer's.
-            os.replace(temporary, path)
+            if hasattr(os, "fchmod"):
+                os.fchmod(descriptor, mode)
+            else:  # pragma: no cover - Windows before Python 3.13
+                os.chmod(temporary, mode)
+            if _fcntl is not None:
+                # Renamed while still open and locked, so no sweeper can take it for a dead writer's.
+                os.replace(temporary, path)
         finally:
             os.close(descriptor)
+        if _fcntl is None:  # pragma: no cover - Windows cannot rename a file that is open
+            os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
