@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -297,6 +298,19 @@ async def test_new_episode_that_no_model_answered_adds_nothing(
     with pytest.raises(ModelDown), cassette(path, "new_episodes"):
         await broken_agent.run("goodbye")
     assert path.read_bytes() == written
+
+
+async def test_streamed_run_whose_model_raised_before_answering_writes_no_cassette(tmp_path: Path) -> None:
+    async def broken_stream(messages: list[ModelMessage], info: AgentInfo) -> AsyncIterator[str]:
+        raise ModelDown("the model is down")
+        yield "never"
+
+    streaming = Agent(FunctionModel(stream_function=broken_stream, model_name="oracle"), name="oracle_agent")
+    path = tmp_path / "stream.yaml"
+    with pytest.raises(ModelDown), cassette(path, "once"):
+        async with streaming.run_stream("hello") as streamed:
+            await streamed.get_data()
+    assert not path.exists()
 
 
 async def test_recording_model_alone_records_nothing_for_a_request_that_failed() -> None:
