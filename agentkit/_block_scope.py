@@ -68,37 +68,64 @@ def _extends(longer: tuple[_Frame[T], ...], shorter: tuple[_Frame[T], ...]) -> b
     return len(longer) >= len(shorter) and all(a is b for a, b in zip(longer, shorter, strict=False))
 
 
+def _values(stack: tuple[_Frame[T], ...]) -> tuple[T, ...]:
+    return tuple(frame.value for frame in stack)
+
+
+class _Stack(Generic[T]):
+    """A context's stack of frames, with its resolution computed once (it is read on every run)."""
+
+    __slots__ = ("frames", "resolution")
+
+    def __init__(self, frames: tuple[_Frame[T], ...]) -> None:
+        self.frames = frames
+        self.resolution: Resolution[T] = Resolution(_values(frames), "context")
+
+
 class BlockScopedStack(Generic[T]):
     """A stack of values pushed by nested `with` blocks; see the module docstring for the resolution."""
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self._local: ContextVar[tuple[_Frame[T], ...] | None] = ContextVar(name, default=None)
+        self._local: ContextVar[_Stack[T] | None] = ContextVar(name, default=None)
         self._lock = threading.Lock()
         self._active: dict[_Frame[T], tuple[_Frame[T], ...]] = {}
         """Every block active right now, in any thread: its innermost frame -> its whole stack."""
+        self._version = 0
+        """Bumped (under the lock) whenever a block starts or ends: every change of a frame's liveness."""
+        self._process: tuple[int, Resolution[T]] = (0, Resolution((), "none"))
+        """The process-wide resolution and the version it was computed at."""
 
     def resolve(self) -> Resolution[T]:
         """The stack in force for the current context."""
-        own = _live(self._local.get() or ())
-        if own:
-            return Resolution(tuple(frame.value for frame in own), "context")
-        innermost = self._process_stacks()
-        if not innermost:
-            return Resolution((), "none")
-        if len(innermost) == 1:
-            return Resolution(tuple(frame.value for frame in innermost[0]), "process")
-        candidates = tuple(tuple(frame.value for frame in stack) for stack in innermost)
-        return Resolution((), "ambiguous", candidates)
+        own = self._local.get()
+        if own is not None:
+            for frame in own.frames:
+                if not frame.active:
+                    break
+            else:
+                return own.resolution  # the common case: every block of this context is still open
+            live = _live(own.frames)
+            if live:
+                return Resolution(_values(live), "context")
+        version, resolution = self._process
+        if version == self._version:
+            return resolution
+        with self._lock:
+            resolution = self._resolve_process()
+            self._process = (self._version, resolution)
+        return resolution
 
     @contextmanager
     def push(self, value: T) -> Iterator[None]:
         """Put `value` in force for this context and, as the fallback, for contexts with none of their own."""
         frame = _Frame(value)
-        stack = (*_live(self._local.get() or ()), frame)
-        token = self._local.set(stack)
+        own = self._local.get()
+        frames = (*(_live(own.frames) if own is not None else ()), frame)
+        token = self._local.set(_Stack(frames))
         with self._lock:
-            self._active[frame] = stack
+            self._active[frame] = frames
+            self._version += 1
         try:
             yield
         finally:
@@ -107,16 +134,20 @@ class BlockScopedStack(Generic[T]):
             with self._lock:
                 frame.active = False
                 del self._active[frame]
+                self._version += 1
             self._local.reset(token)
 
-    def _process_stacks(self) -> list[tuple[_Frame[T], ...]]:
-        """The live stacks of the blocks active process-wide that no other active block nests inside."""
-        with self._lock:
-            stacks = [_live(stack) for stack in self._active.values()]
+    def _resolve_process(self) -> Resolution[T]:
+        """From the live stacks of the active blocks, keep those no other active block nests inside."""
+        stacks = [_live(stack) for stack in self._active.values()]
         innermost: list[tuple[_Frame[T], ...]] = []
         for stack in stacks:
             if not stack or any(other != stack and _extends(other, stack) for other in stacks):
                 continue
             if not any(_extends(kept, stack) for kept in innermost):
                 innermost.append(stack)
-        return innermost
+        if not innermost:
+            return Resolution((), "none")
+        if len(innermost) == 1:
+            return Resolution(_values(innermost[0]), "process")
+        return Resolution((), "ambiguous", tuple(_values(stack) for stack in innermost))

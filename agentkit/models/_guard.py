@@ -26,6 +26,7 @@ switch is the cause its message starts with pydantic-ai's text.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -48,10 +49,9 @@ _FIX = (
 
 
 def _module_switch() -> bool:
-    # Read at call time: the switch is a plain attribute of the package, set by assignment.
-    from agentkit import models
-
-    return bool(models.ALLOW_MODEL_REQUESTS)
+    # Read at call time: the switch is a plain attribute of the package, set by assignment. The
+    # package imports this module, so it is always loaded by the time a request is checked.
+    return bool(sys.modules["agentkit.models"].ALLOW_MODEL_REQUESTS)
 
 
 def _refusal(model_description: str) -> str | None:
