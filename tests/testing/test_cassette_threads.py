@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -275,3 +276,15 @@ def test_a_thread_pool_sharing_one_cassette_records_and_replays_every_run(
         replayed = [result.data for result in pool.map(agent.run_sync, prompts)]
     assert replayed == recorded
     assert (len(session.replayed_runs), session.unplayed_runs, oracle.requests) == (12, [], 12)
+
+
+def test_a_context_copied_inside_the_block_is_not_intercepted_after_it_ends(
+    agent: Agent[None, str], oracle: Oracle, tmp_path: Path
+) -> None:
+    path = tmp_path / "copied.yaml"
+    with cassette(path, "once") as session:
+        agent.run_sync("inside")
+        copied = contextvars.copy_context()
+    result = in_pool(lambda: copied.run(agent.run_sync, "after the block"))
+    assert (result.data, oracle.requests) == ("AFTER THE BLOCK", 2)
+    assert [run.user_prompt for run in session.recorded_runs] == ["inside"]
