@@ -81,7 +81,7 @@ class RecordedToolCall:
     node: int
     """Index of the `CallToolsNode` that ran the tool."""
     tool_name: str
-    tool_call_id: str
+    tool_call_id: str | None
     args: str | dict[str, Any]
     result: ToolResultPart
     external: bool = False
@@ -155,15 +155,25 @@ def derive_tool_calls(run: RecordedRun) -> tuple[RecordedToolCall, ...]:
         wanted = [part for part in request.response.parts if isinstance(part, ToolCallPart) and part.tool_name in names]
         if not wanted:
             continue
-        returns = {
-            part.tool_call_id: part
+        answers = [
+            part
             for message in requests[index + 1].messages
             if isinstance(message, ModelRequest)
             for part in message.parts
             if isinstance(part, ToolReturnPart | RetryPromptPart)
-        }
+        ]
+        returns = {part.tool_call_id: part for part in answers if part.tool_call_id is not None}
+        # Calls without an id (TestModel, FunctionModel) pair with the answers of the same tool in order.
+        unnamed: dict[str, list[ToolReturnPart | RetryPromptPart]] = {}
+        for part in answers:
+            if part.tool_call_id is None and part.tool_name is not None:
+                unnamed.setdefault(part.tool_name, []).append(part)
         for call in wanted:
-            result = returns.get(call.tool_call_id)
+            if call.tool_call_id is None:
+                queue = unnamed.get(call.tool_name)
+                result = queue.pop(0) if queue else None
+            else:
+                result = returns.get(call.tool_call_id)
             if result is not None and result.tool_name == call.tool_name:
                 calls.append(RecordedToolCall(request.node + 1, call.tool_name, call.tool_call_id, call.args, result))
     return tuple(calls)

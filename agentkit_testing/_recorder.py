@@ -89,7 +89,7 @@ class RunRecorder(RunObserver):
         self._tools_node = 1
         self._seen: int | None = None
         self._messages: list[ModelMessage] | None = None
-        self._call_positions: dict[str, int] = {}
+        self._call_positions: dict[str | int, int] = {}
         self._ended = False
         cassette.add_pending(self)
 
@@ -112,7 +112,7 @@ class RunRecorder(RunObserver):
             result=result,
             external=call.tool_name in self._external_tools,
         )
-        position = self._call_positions.get(call.tool_call_id, len(self._call_positions))
+        position = self._call_positions.get(_call_key(call), len(self._call_positions))
         self._tool_calls.append((self._tools_node, position, record))
         return result
 
@@ -169,7 +169,7 @@ class RunRecorder(RunObserver):
         self._seen = sent + 1  # the messages sent, and the response
         self._messages = messages
         calls = [part for part in response.parts if isinstance(part, ToolCallPart)]
-        self._call_positions = {part.tool_call_id: position for position, part in enumerate(calls)}
+        self._call_positions = {_call_key(part): position for position, part in enumerate(calls)}
 
     def _take_closing_messages(self) -> None:
         # The core hands the model its live history list: what follows the last response in it
@@ -314,3 +314,8 @@ class _RecordingStream(StreamedResponse):
     async def aclose(self) -> None:
         await super().aclose()
         await self._inner.aclose()
+
+
+def _call_key(call: ToolCallPart) -> str | int:
+    """A call's id, or (for models that give none, like TestModel) the identity of its part."""
+    return call.tool_call_id if call.tool_call_id is not None else id(call)

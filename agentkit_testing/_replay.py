@@ -72,7 +72,8 @@ class RunReplayer(RunObserver):
         self._external_tools = external_tools
         self._calls: dict[str, list[RecordedToolCall]] = {}
         for call in run.tool_calls:
-            self._calls.setdefault(call.tool_call_id, []).append(call)
+            if call.tool_call_id is not None:
+                self._calls.setdefault(call.tool_call_id, []).append(call)
         self._request_index = 0
         self._seen: int | None = None
         self._messages: list[ModelMessage] | None = None
@@ -202,7 +203,7 @@ class RunReplayer(RunObserver):
 
     def _find_call(self, call: ToolCallPart) -> RecordedToolCall | None:
         """The recording of this call: by id (in this node when the id was reused), else by name and arguments."""
-        same_id = self._calls.get(call.tool_call_id)
+        same_id = self._calls.get(call.tool_call_id) if call.tool_call_id is not None else None
         if same_id is not None:
             return next((known for known in same_id if known.node == self._tools_node), same_id[0])
         for recorded in self.run.tool_calls:

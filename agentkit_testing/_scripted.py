@@ -141,8 +141,8 @@ class ScriptedRun:
             if not calls:
                 continue
             answered = [part for part in answer.parts if isinstance(part, ToolReturnPart | RetryPromptPart)]
-            call_ids = sorted(call.tool_call_id for call in calls)
-            answer_ids = sorted(part.tool_call_id for part in answered)
+            call_ids = sorted(str(call.tool_call_id) for call in calls)
+            answer_ids = sorted(str(part.tool_call_id) for part in answered)
             assert call_ids == answer_ids, (
                 f"response {index}: tool calls {call_ids} were answered with ids {answer_ids} in request {index + 1}"
             )

@@ -261,7 +261,8 @@ class TestStreamedResponse(StreamedResponse):
         manager = self._parts_manager
         for index, part in enumerate(self._response.parts):
             if isinstance(part, TextPart):
-                yield manager.handle_text_delta(vendor_part_id=index, content="")
+                if self._chunk_size is None:  # the reference release opens each text part empty
+                    yield manager.handle_text_delta(vendor_part_id=index, content="")
                 for word in _chunks(part.content, self._chunk_size):
                     self._usage = self._usage + _response_usage(word)
                     yield manager.handle_text_delta(vendor_part_id=index, content=word)
