@@ -258,6 +258,11 @@ def test_guard_blocks_a_thread_when_unrelated_blocks_disagree() -> None:
     assert network.requests == 0
 
 
+def test_override_takes_pydantic_ais_keyword() -> None:
+    with override_allow_model_requests(allow_model_requests=False), pytest.raises(ModelRequestsBlocked):
+        check_allow_model_requests()
+
+
 def test_blocked_requests_raise_a_runtime_error_as_pydantic_ai_does() -> None:
     with override_allow_model_requests(False), pytest.raises(RuntimeError):
         check_allow_model_requests()

@@ -4,7 +4,7 @@ Two switches, as in pydantic-ai v0.0.39, with one difference in scope:
 
 - `agentkit.models.ALLOW_MODEL_REQUESTS`, a plain module attribute (default `True`): the process
   default. Set it to `False` (e.g. in a `conftest.py`) to block real requests everywhere.
-- `override_allow_model_requests(allow)`, a block. pydantic-ai's version sets the module attribute
+- `override_allow_model_requests(allow_model_requests)`, a block. pydantic-ai's version sets the module attribute
   for the whole process; ours is context-local, so concurrent tasks (and concurrent tests) can
   hold different settings, and it also registers itself process-wide while it is active, so a
   run started in a plain thread (which starts with an empty context) is still subject to it.
@@ -96,14 +96,14 @@ def model_requests_allowed() -> bool:
 
 
 @contextmanager
-def override_allow_model_requests(allow: bool) -> Iterator[None]:
-    """Allow or block real model requests for runs in this block.
+def override_allow_model_requests(allow_model_requests: bool) -> Iterator[None]:
+    """Allow or block real model requests for runs in this block (pydantic-ai's name and parameter).
 
     Context-local first (concurrent tasks keep their own setting), and in force process-wide for
     runs started in contexts with no setting of their own, such as plain threads, while the block
     is active. It takes precedence over `agentkit.models.ALLOW_MODEL_REQUESTS`.
     """
-    with _blocks.push(allow):
+    with _blocks.push(allow_model_requests):
         yield
 
 
