@@ -3,8 +3,9 @@
 Like test_anthropic.py's, the cassettes in `cassettes/test_anthropic_multimodal/` were made without
 reaching the Anthropic API: a local stub answered in the documented messages-API wire format while
 the real `anthropic` SDK sent its requests, which were recorded as sent (then filed under the API's
-URL). Images go as `image` blocks with a `url` or `base64` source, PDFs as `document` blocks; what
-the API cannot take (audio, non-PDF documents) fails before any request with a `UserError`.
+URL); the streamed one reuses test_anthropic.py's events with its own request, written by hand.
+Images go as `image` blocks with a `url` or `base64` source, PDFs as `document` blocks; what the
+API cannot take (audio, non-PDF documents) fails before any request with a `UserError`.
 """
 
 from __future__ import annotations
@@ -103,6 +104,18 @@ async def test_a_binary_pdf_is_sent_as_a_document_block_with_a_base64_source(
         "type": "document",
         "source": {"type": "base64", "media_type": "application/pdf", "data": base64.b64encode(PDF).decode()},
     }
+
+
+@pytest.mark.vcr
+async def test_a_streamed_run_sends_the_image_block_too(recorded_request_bodies: RecordedBodies) -> None:
+    prompt: list[UserContent] = ["Which city is this?", ImageUrl("https://example.com/paris.jpg")]
+    async with Agent(claude()).run_stream(prompt) as streamed:
+        text = await streamed.get_data()
+
+    assert text == "The capital of France is Paris."
+    [body] = recorded_request_bodies()
+    assert body["stream"] is True
+    assert user_blocks(body)[1] == {"type": "image", "source": {"type": "url", "url": "https://example.com/paris.jpg"}}
 
 
 @pytest.mark.parametrize(
