@@ -102,6 +102,7 @@ class CassetteSession:
         """Replay the run, record it, or raise: called by the core for each run in the block."""
         if _inner_cassette_takes(self, info):
             return None
+        self.cassette.scrubber.refresh()  # secret variables set in the test body before this run count
         model = model_id(info.model)
         key = self._comparator.run_key(info.agent_name, model, info.user_prompt, info.message_history)
         if self._selector is not None:

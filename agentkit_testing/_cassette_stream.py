@@ -19,6 +19,7 @@ _TEXT_FIELDS = (("part", "content"), ("part", "args"), ("delta", "content_delta"
 
 def scrub_document(document: dict[str, Any], scrubber: Scrubber) -> dict[str, Any]:
     """A cassette document scrubbed: each request's stream as whole texts (see `scrub_stream`), then every string."""
+    scrubber.refresh()  # secret variables set since the cassette was opened (e.g. in the test body) count too
     for run in document.get("runs", ()):
         for request in run.get("requests", ()):
             if isinstance(request.get("stream"), list):

@@ -57,7 +57,7 @@ def divergence(
     `scrubber` is the cassette's; without one the default rules apply. The diff is computed
     between the scrubbed texts, so it never shows a secret either.
     """
-    scrubber = scrubber if scrubber is not None else Scrubber()
+    scrubber = (scrubber if scrubber is not None else Scrubber()).refresh()
     label = FIELD_LABELS.get(mismatch.field, mismatch.field)
     if mismatch.subject is not None:
         label = f"{label} of {mismatch.subject!r}"
@@ -73,11 +73,7 @@ def divergence(
         f"the {label} {_verb(label)} from the recording.\n{preamble}"
     )
     message = (
-        f"{header}"
-        f"expected (recorded):\n{_indent(expected)}"
-        f"came (live):\n{_indent(actual)}"
-        f"diff:\n{_indent(diff)}"
-        f"{hint}."
+        f"{header}expected (recorded):\n{_indent(expected)}came (live):\n{_indent(actual)}diff:\n{_indent(diff)}{hint}."
     )
     return CassetteDivergence(
         message,
@@ -93,7 +89,7 @@ def divergence(
 
 def unrecorded(message: str, *, path: Path | None, scrubber: Scrubber | None = None) -> UnrecordedRequest:
     """An `UnrecordedRequest` whose message (which may quote live prompts and arguments) is scrubbed."""
-    scrubber = scrubber if scrubber is not None else Scrubber()
+    scrubber = (scrubber if scrubber is not None else Scrubber()).refresh()
     return UnrecordedRequest(scrubber.scrub_text(message), path=path)
 
 

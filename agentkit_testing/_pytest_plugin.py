@@ -236,7 +236,7 @@ def pytest_runtest_makereport(
     if report.failed:
         from agentkit_testing._secrets import Scrubber
 
-        scrubber = item.stash.get(_scrubber_key, None) or Scrubber()
+        scrubber = (item.stash.get(_scrubber_key, None) or Scrubber()).refresh()
         if report.longrepr is not None:
             text = str(report.longrepr)
             clean = scrubber.scrub_text(text)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -52,9 +53,9 @@ field, a URL password, `password=...`, an `Authorization:` header).
 """
 
 _NAME = (
-    r"(?:[A-Za-z0-9]+[_-])*(?:api[_-]?key|apikey|secret|password|passwd|token|credentials|authorization|cookie"
+    r"(?:[A-Za-z0-9_-]*[_-])?(?:api[_-]?key|apikey|secret|password|passwd|token|credentials|authorization|cookie"
     r"|(?:secret|private|access|signing|encryption|master|client|auth)[_-]?key)"
-    r"|(?:[A-Za-z0-9]+[_-])+pat"
+    r"|[A-Za-z0-9_-]*[_-]pat"
 )
 """Field names whose values are secrets: `api_key`, `x-api-key`, `client_secret`, `db_password`, `access_token`,
 `set-cookie`, `github_pat`, ... but not `tokens`, `max_tokens` or `outer_typed_dict_key`."""
@@ -66,6 +67,7 @@ _MARKER = re.compile(r"<redacted:[^<>]*>")
 _URL_PASSWORD = r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/?#@\"'<>]*:(?P<secret>[^\s/?#\"'<>]+)@"
 
 
+@functools.lru_cache(maxsize=4096)
 def is_secret_name(name: str) -> bool:
     """Whether a field, header or query name holds a secret (`api_key`, `X-Auth-Token`, `password`, ...)."""
     return _SECRET_NAME.fullmatch(name) is not None
@@ -88,18 +90,41 @@ def _is_basic_credential(token: str) -> bool:
 
 @dataclass(frozen=True)
 class _Rule:
-    """One way to find secrets: the marker name (or the `name` group's text) and, optionally, a check."""
+    """One way to find secrets: the marker name (or, with a `name` group, that group's text) and filters."""
 
     name: str
     pattern: re.Pattern[str]
+    hints: tuple[str, ...] = ()
+    """The rule only runs on texts that hold one of these (lower-case) strings: most texts skip most rules."""
     quoted: bool = False
     """The marker replaces a bare JSON value, so it is written as a JSON string."""
     check: Callable[[str], bool] | None = None
+    """A test the secret must pass (e.g. that a `Basic` token really is base64 of `user:password`)."""
+    name_check: Callable[[str], bool] | None = None
+    """A test the `name` group must pass (cheaper than spelling every secret name in the expression)."""
 
+
+_FIELD = r"[A-Za-z0-9_-]{3,64}"
+"""A field or variable name; `is_secret_name` decides whether it names a secret."""
+
+_NAME_STEMS = ("key", "secret", "passw", "token", "credential", "authorization", "cookie", "pat")
+"""A secret name holds one of these: texts without any skip the name-based rules."""
+_JSON_STRING = r'"(?P<secret>[^"\\]*(?:\\.[^"\\]*)*)"'
 
 _JSON_RULES = (
-    _Rule("", re.compile(rf'"(?P<name>{_NAME})"\s*:\s*"(?P<secret>(?:[^"\\]|\\.)+)"', re.IGNORECASE)),
-    _Rule("", re.compile(rf'"(?P<name>{_NAME})"\s*:\s*(?P<secret>-?\d[\d.eE+\-]*)', re.IGNORECASE), quoted=True),
+    _Rule(
+        "",
+        re.compile(rf'"(?P<name>{_FIELD})"\s*:\s*{_JSON_STRING}'),
+        hints=_NAME_STEMS,
+        name_check=is_secret_name,
+    ),
+    _Rule(
+        "",
+        re.compile(rf'"(?P<name>{_FIELD})"\s*:\s*(?P<secret>-?\d[\d.eE+\-]*)'),
+        hints=_NAME_STEMS,
+        quoted=True,
+        name_check=is_secret_name,
+    ),
 )
 """Secret-named fields in JSON text, first, so that streamed JSON and the parsed arguments get the same marker."""
 
@@ -107,6 +132,7 @@ _TEXT_RULES = (
     _Rule(
         "basic-credentials",
         re.compile(r"(?i)\bbasic\s+(?P<secret>[A-Za-z0-9+/]{4,}={0,2})"),
+        hints=("basic",),
         check=_is_basic_credential,
     ),
     _Rule(
@@ -115,20 +141,40 @@ _TEXT_RULES = (
             r"(?i)\b(?P<name>(?:proxy-)?authorization|x-api-key|api-key)\s*:[ \t]*"
             r"(?:(?:bearer|basic|token|digest)[ \t]+)?(?P<secret>[^\s\"',;]+)"
         ),
+        hints=("authorization", "api-key"),
     ),
-    _Rule("", re.compile(r"(?i)\b(?P<name>(?:set-)?cookie)\s*:[ \t]*(?P<secret>[^\r\n\"]+)")),
+    _Rule("", re.compile(r"(?i)\b(?P<name>(?:set-)?cookie)\s*:[ \t]*(?P<secret>[^\r\n\"]+)"), hints=("cookie",)),
     _Rule(
         "",
         re.compile(
-            r"(?i)[?&](?P<name>api[_-]?key|key|access[_-]?token|token|auth|sig|signature)=(?P<secret>[^&\s#\"'<>]+)"
+            r"(?i)[?&#](?P<name>api[_-]?key|key|access[_-]?token|token|auth|sig|signature)=(?P<secret>[^&\s#\"'<>]+)"
         ),
+        hints=("=",),
     ),
-    _Rule("", re.compile(rf"(?i)\b(?P<name>{_NAME})\s*=\s*(?P<secret>[^\s&\"',;<>]+)")),
-    _Rule("url-password", re.compile(_URL_PASSWORD)),
+    _Rule(
+        "",
+        re.compile(rf"(?<![A-Za-z0-9_-])(?P<name>{_FIELD})\s*=\s*(?P<secret>[^\s&\"',;<>]+)"),
+        hints=_NAME_STEMS,
+        name_check=is_secret_name,
+    ),
+    _Rule("url-password", re.compile(_URL_PASSWORD), hints=("://",)),
 )
 """Secrets recognised by their context in text: credentials, header lines, query values, assignments, URLs."""
 
-_DEFAULT_SHAPES = tuple(_Rule(name, re.compile(pattern)) for name, pattern in DEFAULT_SECRET_PATTERNS)
+_SHAPE_HINTS: dict[str, tuple[str, ...]] = {
+    "anthropic-key": ("sk-ant-",),
+    "openai-key": ("sk-",),
+    "bearer-token": ("bearer ",),
+    "github-token": ("gh", "github_pat_"),
+    "aws-access-key": ("akia", "asia"),
+    "google-api-key": ("aiza",),
+    "slack-token": ("xox",),
+    "huggingface-token": ("hf_",),
+    "jwt": ("eyj",),
+}
+_DEFAULT_SHAPES = tuple(
+    _Rule(name, re.compile(pattern), hints=_SHAPE_HINTS.get(name, ())) for name, pattern in DEFAULT_SECRET_PATTERNS
+)
 _URL_PASSWORD_IN_ENV = re.compile(_URL_PASSWORD)
 
 
@@ -138,7 +184,9 @@ class Scrubber:
     Args:
         patterns: extra regular expressions (text or compiled) whose matches are scrubbed; when a
             pattern has a group named `secret`, only that group is replaced.
-        environ: where to find secret environment variables; `os.environ` (read at each scrub) by default.
+        environ: where to find secret environment variables; `os.environ` by default. It is read
+            when the scrubber is made and again by `refresh()`, which the harness calls before
+            every save and every error message, so variables set later (in a test body) count.
         defaults: whether to apply the built-in rules (key shapes, secret-named fields, headers,
             URLs, secret environment variables); `False` keeps only `patterns`.
     """
@@ -158,17 +206,23 @@ class Scrubber:
         self.check_keys = defaults
         """Whether values under secret-named fields are redacted (part of the defaults)."""
         self._cached_env: tuple[tuple[str, str], ...] | None = None
-        self._cached_rules: tuple[_Rule, ...] = ()
+        self._rule_set = _RuleSet(())
+        self.refresh()
 
     # --- public API --------------------------------------------------------------------------
 
+    def refresh(self) -> Scrubber:
+        """Read the environment again (secret variables set since are scrubbed from now on); returns `self`."""
+        self._rule_set = self._rules_for_environment()
+        return self
+
     def scrub_text(self, text: str) -> str:
         """`text` with every secret replaced by `<redacted:NAME>`."""
-        return _apply(text, self._rules())
+        return self._rule_set.apply(text)
 
     def scrub(self, value: Any) -> Any:
         """A copy of plain data with every string scrubbed, and values under secret-named fields redacted."""
-        return self._scrub(value, self._rules())
+        return self._scrub(value, self._rule_set)
 
     def scrub_chunks(self, chunks: Sequence[str]) -> list[str]:
         """`chunks` (pieces of one text, e.g. a streamed answer) scrubbed as their joined text, split again.
@@ -179,7 +233,7 @@ class Scrubber:
         scrubbed chunks joined equal the scrubbed joined text.
         """
         joined = "".join(chunks)
-        spans = _find(joined, self._rules())
+        spans = self._rule_set.find(joined)
         if not spans:
             return list(chunks)
         out: list[str] = []
@@ -205,10 +259,10 @@ class Scrubber:
 
     # --- machinery ---------------------------------------------------------------------------
 
-    def _rules(self) -> tuple[_Rule, ...]:
-        """The rules in force now: the environment is read at every call, the compiled rules are reused."""
+    def _rules_for_environment(self) -> _RuleSet:
+        """The rules for the environment as it is now (compiled again only when its secrets changed)."""
         if not self.check_keys:
-            return self._user_rules
+            return self._rule_set if self._rule_set.rules == self._user_rules else _RuleSet(self._user_rules)
         environ = os.environ if self._environ is None else self._environ
         secrets: set[tuple[str, str]] = set()
         for name, value in environ.items():
@@ -223,19 +277,19 @@ class Scrubber:
         if found != self._cached_env:
             # Longest values first, so a value that contains another is named after its own variable.
             env_rules = tuple(_Rule(f"env {name}", re.compile(re.escape(value))) for value, name in found)
-            self._cached_rules = (*_JSON_RULES, *env_rules, *_DEFAULT_SHAPES, *_TEXT_RULES, *self._user_rules)
+            self._rule_set = _RuleSet((*_JSON_RULES, *env_rules, *_DEFAULT_SHAPES, *_TEXT_RULES, *self._user_rules))
             self._cached_env = found
-        return self._cached_rules
+        return self._rule_set
 
-    def _scrub(self, value: Any, rules: tuple[_Rule, ...]) -> Any:
+    def _scrub(self, value: Any, rules: _RuleSet) -> Any:
         if isinstance(value, str):
-            return _apply(value, rules)
+            return rules.apply(value)
         if isinstance(value, list | tuple):
             return type(value)(self._scrub(item, rules) for item in value)
         if isinstance(value, dict):
             scrubbed: dict[Any, Any] = type(value)()
             for key, item in value.items():
-                clean_key = _apply(key, rules) if isinstance(key, str) else key
+                clean_key = rules.apply(key) if isinstance(key, str) else key
                 if self.check_keys and isinstance(key, str) and _is_redactable(item) and is_secret_name(key):
                     scrubbed[clean_key] = item if _MARKER.fullmatch(str(item)) else f"<redacted:{key.lower()}>"
                 else:
@@ -251,23 +305,70 @@ def _is_redactable(value: Any) -> bool:
     return (isinstance(value, str) and value != "") or isinstance(value, int | float)
 
 
-def _find(text: str, rules: tuple[_Rule, ...]) -> list[tuple[int, int, str]]:
-    """The secrets in `text` as sorted, non-overlapping (start, end, marker); overlaps merged, the first rule naming."""
-    found: list[tuple[int, int, int, str]] = []
-    for priority, rule in enumerate(rules):
-        pattern = rule.pattern
-        if pattern.search(text) is None:
-            continue
-        group: int | str = "secret" if "secret" in pattern.groupindex else 0
-        named = "name" in pattern.groupindex
-        for match in pattern.finditer(text):
-            start, end = match.span(group)
-            secret = match.group(group)
-            if start >= end or _MARKER.fullmatch(secret) or (rule.check is not None and not rule.check(secret)):
+_CACHED_TEXT_LENGTH = 80
+"""Short texts (names, ids, kinds, timestamps) repeat all over a cassette: their scrubbed form is remembered."""
+_CACHE_SIZE = 10_000
+
+
+class _RuleSet:
+    """Rules in priority order, made cheap: a rule runs only on texts holding one of its hints; short texts cached."""
+
+    def __init__(self, rules: tuple[_Rule, ...]) -> None:
+        self.rules = rules
+        self._hint_patterns = tuple(
+            re.compile("|".join(re.escape(hint) for hint in rule.hints)) if rule.hints else None for rule in rules
+        )
+        hints = sorted({hint for rule in rules for hint in rule.hints})
+        self._any_hint = re.compile("|".join(re.escape(hint) for hint in hints)) if hints else None
+        self._unhinted = tuple(index for index, rule in enumerate(rules) if not rule.hints)
+        self._cache: dict[str, str] = {}
+
+    def apply(self, text: str) -> str:
+        """`text` with its secrets replaced by their markers."""
+        short = len(text) <= _CACHED_TEXT_LENGTH
+        if short:
+            known = self._cache.get(text)
+            if known is not None:
+                return known
+        spans = self.find(text)
+        result = text if not spans else _replace(text, spans)
+        if short and len(self._cache) < _CACHE_SIZE:
+            self._cache[text] = result
+        return result
+
+    def find(self, text: str) -> list[tuple[int, int, str]]:
+        """The secrets in `text`, sorted and apart (start, end, marker): overlaps merged, the first rule naming."""
+        lowered = text.lower()
+        hinted = self._any_hint is not None and self._any_hint.search(lowered) is not None
+        found: list[tuple[int, int, int, str]] = []
+        for priority in range(len(self.rules)) if hinted else self._unhinted:
+            hint_pattern = self._hint_patterns[priority]
+            if hint_pattern is not None and hint_pattern.search(lowered) is None:
                 continue
-            label = match.group("name").lower() if named and match.group("name") else rule.name
-            marker = f'"<redacted:{label}>"' if rule.quoted else f"<redacted:{label}>"
-            found.append((start, end, priority, marker))
+            found.extend(_matches(text, self.rules[priority], priority))
+        return _merged(found)
+
+
+def _matches(text: str, rule: _Rule, priority: int) -> list[tuple[int, int, int, str]]:
+    pattern = rule.pattern
+    group: int | str = "secret" if "secret" in pattern.groupindex else 0
+    named = "name" in pattern.groupindex
+    found: list[tuple[int, int, int, str]] = []
+    for match in pattern.finditer(text):
+        start, end = match.span(group)
+        secret = match.group(group)
+        if start >= end or _MARKER.fullmatch(secret) or (rule.check is not None and not rule.check(secret)):
+            continue
+        name = match.group("name") if named else None
+        if name is not None and rule.name_check is not None and not rule.name_check(name):
+            continue
+        label = name.lower() if name else rule.name
+        marker = f'"<redacted:{label}>"' if rule.quoted else f"<redacted:{label}>"
+        found.append((start, end, priority, marker))
+    return found
+
+
+def _merged(found: list[tuple[int, int, int, str]]) -> list[tuple[int, int, str]]:
     if not found:
         return []
     found.sort()
@@ -282,10 +383,7 @@ def _find(text: str, rules: tuple[_Rule, ...]) -> list[tuple[int, int, str]]:
     return [(start, end, marker) for start, end, _, marker in merged]
 
 
-def _apply(text: str, rules: tuple[_Rule, ...]) -> str:
-    spans = _find(text, rules)
-    if not spans:
-        return text
+def _replace(text: str, spans: list[tuple[int, int, str]]) -> str:
     pieces: list[str] = []
     position = 0
     for start, end, marker in spans:

@@ -32,7 +32,8 @@ class HttpScrubber:
     """The vcrpy hooks: secrets out of request and response headers, URLs and bodies, by `Scrubber` rules.
 
     Args:
-        scrubber: the rules for URLs and bodies; `Scrubber()` (read at each request) by default.
+        scrubber: the rules for URLs and bodies; `Scrubber()` by default. Its view of the
+            environment is refreshed at each request and response.
         secret_headers: more header names whose values are always replaced.
     """
 
@@ -42,6 +43,7 @@ class HttpScrubber:
 
     def scrub_request(self, request: Any) -> Any:
         """vcrpy's `before_record_request`: the request with its credentials replaced by `<redacted:...>`."""
+        self.scrubber.refresh()
         for name in list(request.headers):
             request.headers[name] = self._header_value(name, request.headers[name])
         request.uri = self.scrubber.scrub_text(request.uri)
@@ -56,6 +58,7 @@ class HttpScrubber:
         A body still compressed (an encoding vcrpy could not decode, e.g. `br` without the
         `brotli` package) or that is not UTF-8 text is left as it is.
         """
+        self.scrubber.refresh()
         headers: dict[str, Any] = response.get("headers") or {}
         for name, values in list(headers.items()):
             if isinstance(values, list):

@@ -217,3 +217,19 @@ def test_short_variable_values_are_not_searched_for() -> None:
 def test_cassette_fields_named_like_secrets_are_not_redacted() -> None:
     document = {"outer_typed_dict_key": "response", "usage": {"total_tokens": 12}, "settings": {"max_tokens": 9}}
     assert Scrubber(environ={}).scrub(document) == document
+
+
+async def test_a_run_recorded_with_a_variable_set_in_the_body_replays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "late.yaml"
+    agent = Agent(TestModel(custom_result_text="done"), name="late")
+    with cassette(path, "rewrite"):
+        monkeypatch.setenv("LATE_SERVICE_TOKEN", LATE_CANARY)
+        await agent.run(f"use {LATE_CANARY}")
+    monkeypatch.delenv("LATE_SERVICE_TOKEN")
+    with cassette(path) as session:
+        monkeypatch.setenv("LATE_SERVICE_TOKEN", LATE_CANARY)
+        result = await agent.run(f"use {LATE_CANARY}")
+    assert result.data == "done"
+    assert len(session.replayed_runs) == 1
