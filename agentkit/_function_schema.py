@@ -14,6 +14,7 @@ import docstring_parser
 import pydantic
 import pydantic_core
 from pydantic.fields import FieldInfo
+from typing_extensions import is_typeddict
 
 from agentkit._context import RunContext
 from agentkit.exceptions import UserError
@@ -93,7 +94,7 @@ def is_model_like(annotation: Any) -> bool:
     return (
         isinstance(annotation, type)
         and not isinstance(annotation, types.GenericAlias)
-        and (issubclass(annotation, pydantic.BaseModel) or is_dataclass(annotation) or typing.is_typeddict(annotation))
+        and (issubclass(annotation, pydantic.BaseModel) or is_dataclass(annotation) or is_typeddict(annotation))
     )
 
 
@@ -187,6 +188,7 @@ def build_function_schema(
     fields: dict[str, Any] = {}
     model_like: dict[str, bool] = {}
     positional: list[str] = []
+    positional_or_keyword: list[str] = []
     var_positional: str | None = None
     var_keyword: Any = None
     for index, param in enumerate(signature.parameters.values()):
@@ -213,12 +215,16 @@ def build_function_schema(
             var_positional = param.name
         elif param.kind is inspect.Parameter.POSITIONAL_ONLY:
             positional.append(param.name)
+        elif param.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD:
+            positional_or_keyword.append(param.name)
         default = ... if param.default is inspect.Parameter.empty else param.default
         fields[param.name] = _field(annotation, default, param_docs.get(param.name))
         model_like[param.name] = is_model_like(annotation)
 
     if errors:
         raise _error(function, errors)
+    if var_positional is not None:  # `f(a, *rest)`: `a` must go positionally for `rest` to follow it
+        positional.extend(positional_or_keyword)
 
     is_async = inspect.iscoroutinefunction(function)
     if len(fields) == 1 and var_keyword is None and next(iter(model_like.values())):

@@ -182,7 +182,7 @@ async def _execute_tool(ctx: GraphRunContext, call: ToolCallPart, errors: dict[i
     tool = ctx.deps.function_tools[call.tool_name]
     schema = tool.schema
     try:
-        kwargs = schema.validate(call.args)
+        positional, kwargs = schema.call_arguments(schema.validate(call.args))
     except pydantic.ValidationError as error:
         errors[id(call)] = error
         return RetryPromptPart(
@@ -190,7 +190,7 @@ async def _execute_tool(ctx: GraphRunContext, call: ToolCallPart, errors: dict[i
             tool_name=call.tool_name,
             tool_call_id=call.tool_call_id,
         )
-    args: tuple[Any, ...] = ()
+    args: tuple[Any, ...] = tuple(positional)
     if schema.takes_ctx:
         args = (
             ctx.run_context(
@@ -198,6 +198,7 @@ async def _execute_tool(ctx: GraphRunContext, call: ToolCallPart, errors: dict[i
                 tool_call_id=call.tool_call_id,
                 retry=ctx.state.tool_retries.get(call.tool_name, 0),
             ),
+            *args,
         )
     try:
         if schema.is_async:
