@@ -23,7 +23,14 @@ from agentkit_testing._cassette_records import (
     RecordedToolCall,
     RecordMode,
 )
-from agentkit_testing._exceptions import CassetteDivergence, CassetteError, CassetteFormatError, UnrecordedRequest
+from agentkit_testing._exceptions import (
+    AmbiguousRecording,
+    CassetteDivergence,
+    CassetteError,
+    CassetteFormatError,
+    UnplayedRuns,
+    UnrecordedRequest,
+)
 from agentkit_testing._matching import Matching, Normalizer, normalize_datetimes, normalize_uuids, replace_pattern
 from agentkit_testing._recorder import RecordingModel
 from agentkit_testing._replay import ReplayModel
@@ -37,6 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = (
     "AgentRunSnapshotExtension",
+    "AmbiguousRecording",
     "BeforeRecord",
     "CapturedRun",
     "CapturedRuns",
@@ -59,6 +67,7 @@ __all__ = (
     "ScriptedModel",
     "ScriptedRun",
     "Scrubber",
+    "UnplayedRuns",
     "UnrecordedRequest",
     "capture_runs",
     "cassette",

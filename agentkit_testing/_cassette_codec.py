@@ -126,6 +126,10 @@ def encode_run(run: RecordedRun, catalog: ToolCatalog | None = None) -> dict[str
     out["user_prompt"] = run.user_prompt
     if run.streamed:
         out["streamed"] = True
+    if run.deps is not None:
+        out["deps"] = run.deps
+    if run.concurrent:
+        out["concurrent"] = True
     if run.message_history is not None:
         out["message_history"] = encode_messages(run.message_history)
     out["nodes"] = FlowList(run.nodes)

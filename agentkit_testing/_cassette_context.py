@@ -19,12 +19,20 @@ The file is written (atomically) when the block ends, unless nothing new was rec
 block was interrupted (KeyboardInterrupt, cancellation) in which case the file is left as it was.
 A run that no model answered (a missing API key, a wrong model name, a model that raised before
 its first response) is not recorded; `once` records again over a file holding only such runs.
+
+A block that only replays (`none`, or `once` on an existing file) and ends without an error then
+fails with `UnplayedRuns` if recorded runs were never played: the code stopped calling the agent.
+With a `label`, only the runs with that label (or none) are checked, so blocks sharing a cassette
+each answer for their own runs. `new_episodes` does not check (it is how a cassette shared by
+several writers grows; runs it leaves unplayed stay in the file and fail the next replay-only
+block), nor do `all` and `rewrite`, which never replay. `Matching(allow_unplayed_runs=True)` allows it.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -72,9 +80,16 @@ class CassetteSession:
         replays = record_mode in ("none", "new_episodes") or (record_mode == "once" and existed)
         self._records = record_mode in ("new_episodes", "all", "rewrite") or (record_mode == "once" and not existed)
         self._selector = (
-            RunSelector(cassette.runs, self._comparator, repeats=allow_playback_repeats) if replays else None
+            RunSelector(cassette.runs, self._comparator, repeats=allow_playback_repeats, path=cassette.path)
+            if replays
+            else None
         )
         self._recorders: list[RunRecorder] = []
+        self._recording_keys: list[tuple[RunKey, RunRecorder]] = []
+        self._recording_lock = threading.Lock()
+        self.check_unplayed_runs = True
+        """Whether the end of the block checks that every recorded run was played (see `check_all_played`);
+        the pytest fixture turns it off when the test itself failed, so that failure is the one reported."""
 
     def __repr__(self) -> str:
         return f"<CassetteSession {self.cassette.path} record_mode={self.record_mode!r}>"
@@ -104,7 +119,10 @@ class CassetteSession:
             return None
         self.cassette.scrubber.refresh()  # secret variables set in the test body before this run count
         model = model_id(info.model)
-        key = self._comparator.run_key(info.agent_name, model, info.user_prompt, info.message_history)
+        deps = self._comparator.deps_identity(info.deps)
+        key = self._comparator.run_key(
+            info.agent_name, model, info.user_prompt, info.message_history, streamed=info.streamed, deps=deps
+        )
         if self._selector is not None:
             run = self._selector.claim(key)
             if run is not None:
@@ -119,12 +137,35 @@ class CassetteSession:
                 user_prompt=info.user_prompt,
                 message_history=info.message_history,
                 streamed=info.streamed,
+                deps=deps,
                 label=self.label,
                 external_tools=self._external_tools,
             )
             self._recorders.append(recorder)
+            self._mark_concurrent(key, recorder)
             return recorder
         raise self._not_recorded(key, info)
+
+    def check_all_played(self) -> None:
+        """Raise `UnplayedRuns` when this block replays and recorded runs were never played.
+
+        Only runs with the block's `label` (or none) are checked. Skipped when
+        `Matching(allow_unplayed_runs=True)`, when `check_unplayed_runs` is off, and in the modes that
+        record (`new_episodes`, `all`, `rewrite`, `once` on a new file). `cassette()` calls it when its
+        block ends without an error (an error leaving the block is never masked by it).
+        """
+        allowed = self._comparator.matching.allow_unplayed_runs or not self.check_unplayed_runs
+        if self._selector is not None and not self._records and not allowed:
+            self._selector.check_all_played(self.record_mode, self.label)
+
+    def _mark_concurrent(self, key: RunKey, recorder: RunRecorder) -> None:
+        """Mark runs with one identity recorded at the same time: their order in the file means nothing."""
+        with self._recording_lock:
+            self._recording_keys = [(known, other) for known, other in self._recording_keys if other.running]
+            for known, other in self._recording_keys:
+                if known == key:
+                    other.concurrent = recorder.concurrent = True
+            self._recording_keys.append((key, recorder))
 
     def _not_recorded(self, key: RunKey, info: RunInfo) -> Exception:
         path = self.cassette.path
@@ -138,15 +179,23 @@ class CassetteSession:
             )
         nearest = self._selector.nearest(key) if self._selector is not None else None
         if nearest is not None:
+            mismatch = self._identity_mismatch(nearest, key, info)
+            started = {False: "run() or iter()", True: "run_stream()"}
+            how = (
+                f"The recorded run was started with {started[nearest.streamed]}, this one with "
+                f"{started[info.streamed]}.\n"
+                if mismatch.field == "streamed"
+                else ""
+            )
             return divergence(
                 path=path,
                 run=nearest,
                 scrubber=self.cassette.scrubber,
                 node_index=0,
                 where="start of the run",
-                mismatch=self._identity_mismatch(nearest, key, info),
+                mismatch=mismatch,
                 preamble=f"No unplayed recorded run has the identity of this {what}; "
-                "the nearest one is compared with it.\n",
+                f"the nearest one is compared with it.\n{how}",
             )
         recorded = len(self.cassette.runs)
         mode_hint = (
@@ -168,6 +217,12 @@ class CassetteSession:
             return Mismatch("agent", run.agent, info.agent_name)
         if self._comparator.text(run.user_prompt) != key.user_prompt:
             return Mismatch("user_prompt", run.user_prompt, info.user_prompt)
+        recorded = self._selector.key_of(run) if self._selector is not None else None
+        if recorded is not None and recorded.history == key.history:
+            if recorded.streamed != key.streamed:
+                return Mismatch("streamed", run.streamed, info.streamed)
+            if run.deps is not None and key.deps is not None and run.deps != key.deps:
+                return Mismatch("deps", run.deps, key.deps)
         return Mismatch("message_history", _history(run.message_history), _history(info.message_history))
 
 
@@ -257,6 +312,7 @@ def cassette(
         raise
     else:
         _save(session)
+        session.check_all_played()
 
 
 def _save(session: CassetteSession) -> None:

@@ -121,11 +121,19 @@ class RecordedRun:
     label: str | None = None
     """Free text naming where the run was recorded, e.g. a test id; not used for matching."""
     streamed: bool = False
+    """Started with `run_stream()`; part of the run's identity."""
     message_history: tuple[ModelMessage, ...] | None = None
     closing_messages: tuple[ModelMessage, ...] = ()
     """Messages the run added after its last response (e.g. the result tool's return)."""
     result: RecordedResult | None = None
     error: RecordedError | None = None
+    deps: str | None = None
+    """The identity of the run's deps (`"<type> sha256:<digest>"`, `"None"`; see `_deps_identity`).
+
+    `None` when unknown (cassettes written before deps were recorded): matching then ignores deps."""
+    concurrent: bool = False
+    """Recorded while another run with the same identity was running, so the recording order of
+    such runs does not say which live run each one belongs to."""
 
 
 def model_id(model: Model) -> str:

@@ -8,6 +8,10 @@ The hierarchy::
         │                                     version, or a field of the wrong shape (`line`, `field`)
         ├── UnrecordedRequest             replay needed something the cassette does not hold
         │                                 (a run, a request, an external tool's return)
+        ├── UnplayedRuns                  a replaying block ended with recorded runs it never
+        │                                 played (`run_ids`): the code stopped calling the agent
+        ├── AmbiguousRecording            several recorded runs could replay one live run and the
+        │                                 choice matters (`run_ids`): they were recorded concurrently
         └── CassetteDivergence            the live run differs from its recording: names the run,
                                           the node index and the field, with a unified diff
 
@@ -21,7 +25,14 @@ from pathlib import Path
 
 from agentkit import AgentkitError
 
-__all__ = ("CassetteDivergence", "CassetteError", "CassetteFormatError", "UnrecordedRequest")
+__all__ = (
+    "AmbiguousRecording",
+    "CassetteDivergence",
+    "CassetteError",
+    "CassetteFormatError",
+    "UnplayedRuns",
+    "UnrecordedRequest",
+)
 
 
 class CassetteError(AgentkitError):
@@ -53,6 +64,32 @@ class CassetteFormatError(CassetteError, ValueError):
 
 class UnrecordedRequest(CassetteError):
     """Replay needed a run, a request or a tool return that the cassette does not hold."""
+
+
+class UnplayedRuns(CassetteError):
+    """A replaying `cassette()` block ended while recorded runs were never played.
+
+    `run_ids` names them, in recording order. Allowed with `Matching(allow_unplayed_runs=True)`.
+    """
+
+    run_ids: tuple[str, ...]
+
+    def __init__(self, message: str, *, path: Path | None, run_ids: tuple[str, ...]) -> None:
+        self.run_ids = run_ids
+        super().__init__(message, path=path)
+
+
+class AmbiguousRecording(CassetteError):
+    """Recorded runs with the same identity, recorded concurrently, differ: which one replays a live run is unknown.
+
+    `run_ids` names them, in recording order.
+    """
+
+    run_ids: tuple[str, ...]
+
+    def __init__(self, message: str, *, path: Path | None, run_ids: tuple[str, ...]) -> None:
+        self.run_ids = run_ids
+        super().__init__(message, path=path)
 
 
 class CassetteDivergence(CassetteError):

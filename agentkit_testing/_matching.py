@@ -3,8 +3,9 @@
 A live request matches its recording when its new messages, tools, result tools and settings
 are equal once timestamps are left out (they are never compared: replay restores them), the
 fields named in `Matching.ignore` are dropped, and the `Matching.normalizers` (and the cassette's
-secret scrubber) have been applied to every string. Equal values are found on a fast path of
-plain `==`; normalizing only happens when that fails.
+secret scrubber) have been applied to every string. Values are equal when their JSON forms are
+(`same_json`): types count, so `1`, `1.0` and `True` are three values, while a tuple equals the
+list it is written as. Normalizing only happens when the plain comparison fails.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from agentkit import ModelRequest, ModelResponse, RetryPromptPart, ToolDefinitio
 from agentkit.models import ModelRequestParameters
 from agentkit_testing._cassette_codec import encode_messages, to_plain
 from agentkit_testing._cassette_records import RecordedRequest
+from agentkit_testing._deps_identity import deps_identity
 from agentkit_testing._secrets import Scrubber
 
 __all__ = (
@@ -34,6 +36,7 @@ __all__ = (
     "normalize_datetimes",
     "normalize_uuids",
     "replace_pattern",
+    "same_json",
 )
 
 Normalizer: TypeAlias = Callable[[str], str]
@@ -52,6 +55,8 @@ FIELD_LABELS: dict[str, str] = {
     "model": "model",
     "agent": "agent name",
     "message_history": "message history",
+    "streamed": "streamed flag",
+    "deps": "deps",
     "nodes": "node sequence",
     "result": "final result",
 }
@@ -91,17 +96,30 @@ class Matching:
             `user_prompt`, `tool_return`, `retry_prompt`; `tool_return` also stops replay from
             comparing what tools return), `result`, or any other key of the recorded data, such
             as `description` or `tool_call_id`. Timestamps are never compared.
+            `deps` and `streamed` leave that part of a run's identity out of matching (a run
+            recorded with `run()` then replays under `run_stream()`, and the reverse).
         normalizers: functions applied to every string before comparing, so volatile values
             (UUIDs, dates) do not break matching; see `normalize_uuids`, `normalize_datetimes`,
-            `replace_pattern`.
+            `replace_pattern`. They also apply to the strings of deps before their digest.
+        allow_unplayed_runs: let a replaying `cassette()` block end while recorded runs were never
+            played (a cassette shared by several tests, each playing some of its runs). By
+            default such a block raises `UnplayedRuns`: the code stopped calling the agent.
     """
 
     ignore: frozenset[str]
     normalizers: tuple[Normalizer, ...]
+    allow_unplayed_runs: bool
 
-    def __init__(self, *, ignore: Iterable[str] = (), normalizers: Iterable[Normalizer] = ()) -> None:
+    def __init__(
+        self,
+        *,
+        ignore: Iterable[str] = (),
+        normalizers: Iterable[Normalizer] = (),
+        allow_unplayed_runs: bool = False,
+    ) -> None:
         object.__setattr__(self, "ignore", frozenset(ignore))
         object.__setattr__(self, "normalizers", tuple(normalizers))
+        object.__setattr__(self, "allow_unplayed_runs", allow_unplayed_runs)
 
 
 @dataclass(frozen=True)
@@ -116,12 +134,15 @@ class Mismatch:
 
 
 class RunKey(NamedTuple):
-    """What identifies a run for replay: agent, model, prompt, and a fingerprint of its history."""
+    """What identifies a run for replay: agent, model, prompt, a fingerprint of its history, how it
+    was started (`run_stream()` or not) and the identity of its deps (`None`: unknown or ignored)."""
 
     agent: str | None
     model: str
     user_prompt: str
     history: str | None
+    streamed: bool = False
+    deps: str | None = None
 
 
 class Comparator:
@@ -182,10 +203,10 @@ class Comparator:
         return isinstance(item, dict) and item.get("part_kind") in self._ignored_kinds
 
     def equal(self, actual: Any, expected: Any) -> bool:
-        """Whether two values are equal as compared (plain `==` first)."""
-        if actual == expected:
+        """Whether two values are equal as compared: the same JSON form, types included (plain first)."""
+        if same_json(actual, expected):
             return True
-        return bool(self.normalize(to_plain(actual)) == self.normalize(to_plain(expected)))
+        return same_json(self.normalize(to_plain(actual)), self.normalize(to_plain(expected)))
 
     def fingerprint(self, history: Sequence[Any] | None) -> str | None:
         """A short hash of a message history as compared (no timestamps, normalized)."""
@@ -194,8 +215,34 @@ class Comparator:
         text = json.dumps(self.normalize(to_plain(list(history))), sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
-    def run_key(self, agent: str | None, model: str, user_prompt: str, history: Sequence[Any] | None) -> RunKey:
-        return RunKey(agent, model, self.text(user_prompt), self.fingerprint(history))
+    def run_key(
+        self,
+        agent: str | None,
+        model: str,
+        user_prompt: str,
+        history: Sequence[Any] | None,
+        *,
+        streamed: bool = False,
+        deps: str | None = None,
+    ) -> RunKey:
+        """The identity of a run as matched: fields in `Matching.ignore` (`streamed`, `deps`) left out."""
+        return RunKey(
+            agent,
+            model,
+            self.text(user_prompt),
+            self.fingerprint(history),
+            streamed and not self.ignores("streamed"),
+            None if self.ignores("deps") else deps,
+        )
+
+    def deps_identity(self, deps: Any) -> str:
+        """The identity of a run's deps, its strings scrubbed and normalized first (see `_deps_identity`)."""
+        return deps_identity(deps, self._prepare_deps)
+
+    def _prepare_deps(self, form: Any) -> Any:
+        if self._scrubber is not None:
+            form = self._scrubber.scrub(form)
+        return _map_texts(form, self.text)
 
     def compare_request(
         self,
@@ -220,7 +267,7 @@ class Comparator:
                     return mismatch
         if parameters.allow_text_result != recorded.allow_text_result and "allow_text_result" not in ignore:
             return Mismatch("allow_text_result", recorded.allow_text_result, parameters.allow_text_result)
-        if (settings or None) != recorded.settings and "settings" not in ignore:
+        if not same_json(settings or None, recorded.settings) and "settings" not in ignore:
             live_settings = dict(settings) if settings else None
             if not self.equal(live_settings or {}, recorded.settings or {}):
                 return Mismatch("settings", recorded.settings, live_settings)
@@ -229,17 +276,17 @@ class Comparator:
     def _compare_messages(self, live: Sequence[Any], recorded: Sequence[Any]) -> Mismatch | None:
         live_plain = self.normalize(to_plain(list(live)))
         recorded_plain = self.normalize(to_plain(list(recorded)))
-        if live_plain == recorded_plain:
+        if same_json(live_plain, recorded_plain):
             return None
         shown_live = _without_timestamps(encode_messages(list(live)))
         shown_recorded = _without_timestamps(encode_messages(list(recorded)))
         if len(live_plain) == len(recorded_plain):
             for index, (live_message, recorded_message) in enumerate(zip(live_plain, recorded_plain, strict=True)):
                 live_parts, recorded_parts = live_message.get("parts", []), recorded_message.get("parts", [])
-                if len(live_parts) != len(recorded_parts) or live_message == recorded_message:
+                if len(live_parts) != len(recorded_parts) or same_json(live_message, recorded_message):
                     continue
                 for live_part, recorded_part in zip(live_parts, recorded_parts, strict=True):
-                    if live_part != recorded_part:
+                    if not same_json(live_part, recorded_part):
                         kind = recorded_part.get("part_kind")
                         field = _PART_FIELDS.get(kind, "messages") if kind == live_part.get("part_kind") else "messages"
                         if field == "messages":
@@ -258,7 +305,7 @@ class Comparator:
     ) -> Mismatch | None:
         live_plain = sorted(self.normalize(to_plain(list(live))), key=lambda tool: str(tool.get("name")))
         recorded_plain = sorted(self.normalize(to_plain(list(recorded))), key=lambda tool: str(tool.get("name")))
-        if live_plain == recorded_plain:
+        if same_json(live_plain, recorded_plain):
             return None
         live_names = [tool.name for tool in live]
         recorded_names = [tool.name for tool in recorded]
@@ -266,9 +313,50 @@ class Comparator:
             return Mismatch(field, recorded_names, live_names)
         by_name = {tool.name: tool for tool in live}
         for tool in recorded:
-            if self.normalize(to_plain(tool)) != self.normalize(to_plain(by_name[tool.name])):
+            if not same_json(self.normalize(to_plain(tool)), self.normalize(to_plain(by_name[tool.name]))):
                 return Mismatch(field, to_plain(tool), to_plain(by_name[tool.name]), subject=tool.name)
         return Mismatch(field, to_plain(list(recorded)), to_plain(list(live)))
+
+
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def same_json(a: Any, b: Any) -> bool:
+    """Whether `a` and `b` have the same JSON form, types included.
+
+    `1`, `1.0` and `True` differ (Python's `==` calls them equal); a tuple equals the list it is
+    written as, and an object equals the plain data it is encoded to (a `datetime` and its ISO
+    text), since a cassette read from a file holds the plain data.
+    """
+    kind_a, kind_b = type(a), type(b)
+    if kind_a in _JSON_SCALARS and kind_b in _JSON_SCALARS:
+        if kind_a is not kind_b:
+            return False
+        return repr(a) == repr(b) if kind_a is float else bool(a == b)
+    if (kind_a is list or kind_a is tuple) and (kind_b is list or kind_b is tuple):
+        return len(a) == len(b) and all(same_json(x, y) for x, y in zip(a, b, strict=True))
+    if kind_a is dict and kind_b is dict and _str_keys(a) and _str_keys(b):
+        return a.keys() == b.keys() and all(same_json(value, b[key]) for key, value in a.items())
+    return _json_text(a) == _json_text(b)
+
+
+def _str_keys(mapping: dict[Any, Any]) -> bool:
+    return all(type(key) is str for key in mapping)
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(to_plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _map_texts(value: Any, text: Callable[[str], str]) -> Any:
+    """`value` with `text` applied to every string in it (keys left as they are)."""
+    if isinstance(value, str):
+        return text(value)
+    if isinstance(value, list):
+        return [_map_texts(item, text) for item in value]
+    if isinstance(value, dict):
+        return {key: _map_texts(item, text) for key, item in value.items()}
+    return value
 
 
 def _find_part(message: dict[str, Any], normalized_part: dict[str, Any]) -> Any:
@@ -338,7 +426,7 @@ def _messages_equal(live: Sequence[Any], recorded: Sequence[Any]) -> bool:
             if part_type is not type(recorded_part):
                 return False
             values = _compared_values(part_type)
-            if values(live_part) != values(recorded_part):
+            if not same_json(values(live_part), values(recorded_part)):
                 return False
             if (
                 part_type is RetryPromptPart

@@ -49,6 +49,8 @@ PARTIAL_RUN = "only part of the suite ran (-k/-m/node ids/--lf/--deselect)"
 
 _stats_key = pytest.StashKey["CassetteStats"]()
 _scrubber_key: pytest.StashKey[Scrubber] = pytest.StashKey()
+_test_failed_key: pytest.StashKey[bool] = pytest.StashKey()
+"""Set when a test failed or was skipped before its teardown: its cassette then skips the unplayed-runs check."""
 
 
 @dataclass
@@ -223,6 +225,8 @@ def agentkit_cassette(request: pytest.FixtureRequest) -> Iterator[CassetteSessio
     with cassette(path, mode, **options) as session:  # type: ignore[arg-type]
         request.node.stash[_scrubber_key] = session.cassette.scrubber
         yield session
+        if request.node.stash.get(_test_failed_key, False):
+            session.check_unplayed_runs = False  # the test's own failure is the one to report
         stats.recorded[str(path)] = stats.recorded.get(str(path), 0) + len(session.recorded_runs)
         stats.replayed[str(path)] = stats.replayed.get(str(path), 0) + len(session.replayed_runs)
 
@@ -233,6 +237,8 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Failure output goes to CI logs: secrets are scrubbed from it with the test's cassette rules."""
     report = yield
+    if report.when in ("setup", "call") and not report.passed:
+        item.stash[_test_failed_key] = True
     if report.failed:
         from agentkit_testing._secrets import Scrubber
 

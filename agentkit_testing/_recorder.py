@@ -53,7 +53,8 @@ class RunRecorder(RunObserver):
 
     Args:
         cassette: where the run goes.
-        agent, model, user_prompt, message_history, streamed: the run's identity.
+        agent, model, user_prompt, message_history, streamed, deps: the run's identity (`deps`: the
+            identity string of its deps, see `_deps_identity`; `None` when unknown).
         label: free text saved with the run (e.g. a test id).
         external_tools: names of tools whose calls are marked external in the recording.
         requires_end: leave the run out of the file until the run has ended.
@@ -68,6 +69,7 @@ class RunRecorder(RunObserver):
         user_prompt: str,
         message_history: Sequence[ModelMessage] | None,
         streamed: bool = False,
+        deps: str | None = None,
         label: str | None = None,
         external_tools: frozenset[str] = frozenset(),
         requires_end: bool = True,
@@ -76,6 +78,9 @@ class RunRecorder(RunObserver):
         self.run_id = cassette.new_run_id()
         self._identity = (agent, model, user_prompt, tuple(message_history) if message_history else None)
         self._streamed = streamed
+        self._deps = deps
+        self.concurrent = False
+        """Set when another run with the same identity was recorded while this one was running."""
         self._label = label
         self._external_tools = external_tools
         self._requires_end = requires_end
@@ -128,6 +133,10 @@ class RunRecorder(RunObserver):
             self._result = RecordedResult(to_plain(final.data), final.tool_name, final.tool_call_id)
             self._nodes.append("End")
             self._take_closing_messages()
+
+    @property
+    def running(self) -> bool:
+        return not self._ended
 
     def on_end(self, result: Any, error: BaseException | None) -> None:
         if error is not None:
@@ -200,6 +209,8 @@ class RunRecorder(RunObserver):
             closing_messages=self._closing,
             result=self._result,
             error=self._error,
+            deps=self._deps,
+            concurrent=self.concurrent,
         )
 
 

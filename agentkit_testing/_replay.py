@@ -42,7 +42,7 @@ from agentkit_testing._cassette_selection import RunSelector
 from agentkit_testing._cassette_stream import ReplayStreamedResponse
 from agentkit_testing._divergence import describe_run, divergence, unrecorded
 from agentkit_testing._exceptions import CassetteError
-from agentkit_testing._matching import Comparator, Matching, Mismatch
+from agentkit_testing._matching import Comparator, Matching, Mismatch, same_json
 from agentkit_testing._recorder import prompt_of
 
 __all__ = ("ReplayModel", "RunReplayer")
@@ -210,7 +210,7 @@ class RunReplayer(RunObserver):
             if (
                 recorded.node == self._tools_node
                 and recorded.tool_name == call.tool_name
-                and recorded.args == call.args
+                and same_json(recorded.args, call.args)
             ):
                 return recorded
         return None
@@ -347,7 +347,7 @@ class ReplayModel(Model):
         assert self.cassette is not None
         comparator = Comparator(self._matching or Matching(), self.cassette.scrubber)
         if self._selector is None:
-            self._selector = RunSelector(self.cassette.runs, comparator)
+            self._selector = RunSelector(self.cassette.runs, comparator, path=self.cassette.path)
         prompt = prompt_of(messages)
         run = self._selector.claim_by_prompt(prompt, messages[:-1])
         if run is None:
