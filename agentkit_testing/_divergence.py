@@ -65,7 +65,10 @@ def divergence(
     actual = render_value(scrubber.scrub(mismatch.actual))
     diff = unified_diff(expected, actual)
     cassette = str(path) if path is not None else "an in-memory cassette"
-    hint = "If the change is intended, record the cassette again (record_mode='rewrite')"
+    hint = (
+        "If the change is intended, record the cassette again (pytest: --agentkit-record-mode=rewrite; "
+        "cassette(): record_mode='rewrite')"
+    )
     if mismatch.field not in _NOT_IGNORABLE:
         hint += f", or leave this field out of matching with Matching(ignore={{{mismatch.field!r}}})"
     header = scrubber.scrub_text(

@@ -57,6 +57,18 @@ async def test_changed_user_prompt(recorded: Path, dice_game: Callable[..., Dice
     )
 
 
+async def test_divergence_says_how_to_record_again_under_pytest_and_in_code(
+    recorded: Path, dice_game: Callable[..., DiceGame]
+) -> None:
+    game = dice_game(system_prompt="You're a dice game.")
+    message = str(await diverge(recorded, game.agent))
+    assert message.endswith(
+        "If the change is intended, record the cassette again (pytest: --agentkit-record-mode=rewrite; "
+        "cassette(): record_mode='rewrite'), or leave this field out of matching with "
+        "Matching(ignore={'system_prompt'})."
+    )
+
+
 async def test_changed_system_prompt(recorded: Path, dice_game: Callable[..., DiceGame]) -> None:
     game = dice_game(system_prompt="You're a dice game.\nUse the player's nickname in the response.")
     error = await diverge(recorded, game.agent)
