@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -143,10 +142,10 @@ class TestModel(Model):
         schema = tool_def.parameters_json_schema
         cached = self._argument_cache.get((tool_def.name, self.seed))
         if cached is not None and cached[0] is schema:  # the same schema object: the same arguments
-            return copy.deepcopy(cached[1])
+            return _copy_json(cached[1])
         value = SchemaValueGenerator(schema, self.seed).generate()
         self._argument_cache[(tool_def.name, self.seed)] = (schema, value)
-        return copy.deepcopy(value)
+        return _copy_json(value)
 
     def _tools_to_call(self, parameters: ModelRequestParameters) -> list[ToolDefinition]:
         if self.call_tools == "all":
@@ -214,6 +213,15 @@ class TestModel(Model):
 
     def _response(self, parts: list[ModelResponsePart]) -> ModelResponse:
         return ModelResponse(parts=parts, model_name=self._model_name)
+
+
+def _copy_json(value: Any) -> Any:
+    """A copy of JSON-like data (dicts, lists, scalars): callers may change the arguments they get."""
+    if isinstance(value, dict):
+        return {key: _copy_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy_json(item) for item in value]
+    return value
 
 
 def _tool_returns_text(messages: list[ModelMessage]) -> str:
