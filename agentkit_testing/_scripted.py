@@ -207,7 +207,12 @@ async def run_scripted(
     with override_sources(clock=FixedClock(), ids=SequentialIds()), agent.override(model=model), recording:
         try:
             async with agent.iter(
-                prompt, deps=deps, message_history=message_history, usage_limits=usage_limits, infer_name=False
+                prompt,
+                deps=deps,
+                message_history=message_history,
+                usage_limits=usage_limits,
+                infer_name=False,
+                model=model,  # besides the override: the runtime refuses an override on an agent without a model
             ) as agent_run:
                 async for node in agent_run:
                     nodes.append(node)
@@ -233,8 +238,9 @@ async def probe_agent_info(agent: Agent[Any, Any], *, deps: Any = None) -> Agent
         seen.append(info)
         raise _ProbeDone
 
-    with agent.override(model=FunctionModel(capture, model_name="probe")), contextlib.suppress(_ProbeDone):
-        await agent.run("probe", deps=deps, infer_name=False)
+    probe = FunctionModel(capture, model_name="probe")
+    with agent.override(model=probe), contextlib.suppress(_ProbeDone):
+        await agent.run("probe", deps=deps, infer_name=False, model=probe)  # model too: see run_script
     if not seen:
         raise UserError(f"probe_agent_info: {agent!r} never sent a request to its model")
     return seen[0]

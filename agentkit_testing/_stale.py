@@ -86,8 +86,10 @@ async def probe_definition(agent: Agent[Any, Any], *, deps: Any = None) -> Agent
         raise _ProbeDone
 
     configured = agent.model
-    with agent.override(model=FunctionModel(capture, model_name="probe")), contextlib.suppress(_ProbeDone):
-        await agent.run("probe", deps=deps, infer_name=False)
+    probe = FunctionModel(capture, model_name="probe")
+    with agent.override(model=probe), contextlib.suppress(_ProbeDone):
+        # the model is passed too: the runtime refuses an override on an agent that has no model of its own
+        await agent.run("probe", deps=deps, infer_name=False, model=probe)
     if not seen:
         raise RuntimeError(f"{agent!r} sent no request to its model")
     messages, info = seen[0]

@@ -16,7 +16,7 @@ agent = Agent("openai:gpt-4o", system_prompt="Answer with a haiku.", name="poet"
 async def main() -> list[str]:
     chunks = []
     async with agent.run_stream("Write a haiku about replaying tests.") as result:
-        async for chunk in result.stream_text(delta=True):
+        async for chunk in result.stream_text(delta=True, debounce_by=None):
             chunks.append(chunk)
             print(repr(chunk))
     return chunks

@@ -45,3 +45,29 @@ def test_pytest_plugin_example_replays_its_committed_cassette() -> None:
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "1 run(s) replayed" in completed.stdout
+
+
+def test_seed_era_port_runs_with_only_its_imports_changed() -> None:
+    completed = subprocess.run(
+        [sys.executable, "examples/seed_port_agent.py"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=offline_env(),
+        check=True,
+    )
+    # The same lines pydantic-ai 0.0.39 prints for this program with `pydantic_ai` in its imports.
+    assert completed.stdout.splitlines() == [
+        "support_advice='Your balance is $123.45.' block_card=False risk=1",
+        "audit log: ['balance shown']",
+        "last request: ['Final result processed.', 'noted']",
+        "request events: start:tool-call delta",
+        'tool call: customer_balance {"include_pending": true}',
+        "tool result: customer_balance 123.45",
+        "request events: start:text start:tool-call final:final_result delta start:tool-call",
+        'tool call: record_audit {"note": "balance shown"}',
+        "tool result: record_audit noted",
+        "end: Your balance is $123.45.",
+        "streamed: support_advice='a' block_card=False risk=0",
+        "requests: 2",
+    ]

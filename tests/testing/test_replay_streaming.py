@@ -57,7 +57,7 @@ async def test_run_stream_replays_the_same_text_deltas(tmp_path: Path) -> None:
 
     async def deltas() -> tuple[list[str], Any]:
         async with agent.run_stream("Tell me about the fox") as result:
-            pieces = [piece async for piece in result.stream_text(delta=True)]
+            pieces = [piece async for piece in result.stream_text(delta=True, debounce_by=None)]
         return pieces, result
 
     with cassette(path, "once"):
@@ -81,7 +81,7 @@ async def test_committed_streamed_cassette_keeps_its_chunks(repository: Path) ->
     ]
     with cassette(path):
         async with agent.run_stream("Write a haiku about replaying tests.") as result:
-            chunks = [chunk async for chunk in result.stream_text(delta=True)]
+            chunks = [chunk async for chunk in result.stream_text(delta=True, debounce_by=None)]
     assert chunks == expected
     assert len(chunks) == 7
 
@@ -93,7 +93,7 @@ async def test_a_request_recorded_without_streaming_can_be_streamed(tmp_path: Pa
         await agent.run("hi")
     with cassette(path, matching=Matching(ignore={"streamed"})):
         async with agent.run_stream("hi") as result:
-            chunks = [chunk async for chunk in result.stream_text(delta=True)]
+            chunks = [chunk async for chunk in result.stream_text(delta=True, debounce_by=None)]
     assert chunks == ["whole answer"]
 
 
@@ -137,7 +137,7 @@ async def test_leaving_run_stream_early_records_and_replays_what_was_read(tmp_pa
 
     async def first_piece() -> str:
         async with agent.run_stream("count") as result:
-            async for piece in result.stream_text(delta=True):
+            async for piece in result.stream_text(delta=True, debounce_by=None):
                 return piece
         return ""
 

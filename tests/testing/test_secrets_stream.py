@@ -58,7 +58,7 @@ async def test_replay_of_a_scrubbed_stream_gives_the_scrubbed_text(tmp_path: Pat
             await result.get_data()
     with cassette(path):
         async with agent.run_stream("What is my key?") as result:
-            pieces = [piece async for piece in result.stream_text(delta=True)]
+            pieces = [piece async for piece in result.stream_text(delta=True, debounce_by=None)]
     assert "".join(pieces) == "Your key is <redacted:openai-key>, keep it safe."
 
 
