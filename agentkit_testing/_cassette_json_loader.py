@@ -1,9 +1,9 @@
 """The JSON loader of cassettes: strict JSON (no NaN or Infinity), no duplicate keys, bounded depth and numbers.
 
-`json.loads` does the parsing, with hooks that refuse duplicate keys and the non-standard
-constants. Depth is checked on the result; numbers and surrogate escapes only when the text
-shows a long digit run or such an escape. A refused file is then scanned token by token (the
-error path only) to name the line and the field of the first problem.
+`json.loads` does the parsing, with hooks that refuse duplicate keys, the non-standard
+constants, integers over the digit limit and floats that overflow. Depth is checked on the
+result, and strings for lone surrogates when the text holds such an escape. A refused file is
+then scanned token by token (the error path only) to name the line and field of the first problem.
 """
 
 from __future__ import annotations
@@ -29,8 +29,6 @@ from agentkit_testing._exceptions import CassetteFormatError
 
 __all__ = ("load_json",)
 
-_LONG_NUMBER = re.compile(r"[0-9]{300}|[eE][-+]?[0-9]{3}")
-"""Text that may hold an integer over the digit limit or a float that overflows to infinity."""
 _scan_string: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 _TOKEN = re.compile(r'[ \t\n\r]*(?:(")|([{}\[\],:])|(NaN|-?Infinity|true|false|null|[-+0-9.eE]+))')
 
@@ -42,6 +40,19 @@ def _mapping(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return mapping
 
 
+def _integer(token: str) -> int:
+    if len(token) > MAX_INTEGER_DIGITS and len(token.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise CassetteFormatError("integer too long")  # located by `_first_problem`
+    return int(token)
+
+
+def _float(token: str) -> float:
+    number = float(token)
+    if not math.isfinite(number):
+        raise CassetteFormatError("float overflow")  # located by `_first_problem`
+    return number
+
+
 def _constant(name: str) -> NoReturn:
     raise CassetteFormatError(f"{name} is not JSON")  # located by `_first_problem`
 
@@ -50,7 +61,9 @@ def load_json(text: str, path: Path) -> Any:
     """The data of a JSON cassette; `CassetteFormatError` naming the file, line and field if it cannot be."""
     try:
         with no_gc():
-            document = json.loads(text, object_pairs_hook=_mapping, parse_constant=_constant)
+            document = json.loads(
+                text, object_pairs_hook=_mapping, parse_int=_integer, parse_float=_float, parse_constant=_constant
+            )
     except json.JSONDecodeError as error:
         refuse(
             path,
@@ -58,9 +71,9 @@ def load_json(text: str, path: Path) -> Any:
             None,
             f"cassette is not valid JSON ({error.msg}, column {error.colno}); is it truncated or corrupt?",
         )
-    except (CassetteFormatError, RecursionError, ValueError) as error:  # ValueError: over Python's digit limit
+    except (CassetteFormatError, RecursionError) as error:
         _refuse_first_problem(text, path, str(error))
-    if _LONG_NUMBER.search(text) or may_hold_surrogates(text) or _too_deep(document):
+    if may_hold_surrogates(text) or _too_deep(document):
         problem = _first_problem(text)
         if problem is not None:
             _refuse_first_problem(text, path, problem[2])

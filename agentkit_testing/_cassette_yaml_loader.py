@@ -77,7 +77,8 @@ class _CassetteLoader(SAFE_LOADER):  # type: ignore[misc, valid-type]
     """
 
     _rule_characters = frozenset(key for key in SAFE_LOADER.yaml_implicit_resolvers if key is not None)
-    _has_wildcard_rules = None in SAFE_LOADER.yaml_implicit_resolvers
+    _plain_rules = None not in SAFE_LOADER.yaml_implicit_resolvers and not SAFE_LOADER.yaml_path_resolvers
+    """Whether a scalar's first character tells which implicit rules may apply (true of the safe loader)."""
 
     def __init__(self, text: str, path: Path) -> None:
         super().__init__(text)
@@ -85,16 +86,22 @@ class _CassetteLoader(SAFE_LOADER):  # type: ignore[misc, valid-type]
         self.path = path
         self.check_surrogates = may_hold_surrogates(text)
         self.root: yaml.Node | None = None
+        self.resolved = 0
+        """Nodes composed without an explicit tag: each such node is resolved once, an alias never."""
+        self.merge_resolved = False
+        self.binary_nodes: list[yaml.Node] = []
 
     def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
+        self.resolved += 1
         if (
             kind is yaml.ScalarNode
-            and not self._has_wildcard_rules
-            and not self.yaml_path_resolvers
+            and self._plain_rules
             and (not implicit[0] or (value and value[0] not in self._rule_characters))
         ):
             return _STR
         tag: str = super().resolve(kind, value, implicit)
+        if tag == _MERGE:
+            self.merge_resolved = True
         return _STR if tag in _AS_TEXT else tag
 
     def get_single_node(self) -> yaml.Node | None:
@@ -106,6 +113,51 @@ class _CassetteLoader(SAFE_LOADER):  # type: ignore[misc, valid-type]
 
     def _check_graph(self, root: yaml.Node) -> None:
         """Refuse aliases, merge keys, foreign tags and deep nesting, before anything is built.
+
+        The walk visits collections only, level by level, and counts the references to nodes.
+        When every node was resolved once (no explicit tag, no alias) and no `<<` resolved to a
+        merge key, the count matches and the scalars need no visit; otherwise every node is
+        checked (`_check_every_node`), which names the problem.
+        """
+        if type(root) is yaml.ScalarNode:
+            self._check_every_node(root)
+            return
+        scalar, mapping = yaml.ScalarNode, yaml.MappingNode
+        seen: set[int] = set()
+        add = seen.add
+        references, depth = 1, 1
+        level = [root]
+        while level:
+            if depth > MAX_DEPTH:
+                self._refuse_graph()
+            below: list[yaml.Node] = []
+            push = below.append
+            for node in level:
+                if id(node) in seen:
+                    self._refuse_graph()
+                add(id(node))
+                value = node.value
+                if type(node) is mapping:
+                    if node.tag != _MAP:
+                        self._refuse_graph()
+                    references += 2 * len(value)
+                    for key, item in value:
+                        if type(item) is not scalar:
+                            push(item)
+                        if type(key) is not scalar:
+                            push(key)
+                else:
+                    if node.tag != _SEQ:
+                        self._refuse_graph()
+                    references += len(value)
+                    below += [item for item in value if type(item) is not scalar]
+            level = below
+            depth += 1
+        if references != self.resolved or self.merge_resolved:
+            self._check_every_node(root)
+
+    def _check_every_node(self, root: yaml.Node) -> None:
+        """The check of `_check_graph`, visiting every node: for files with explicit tags or problems.
 
         Collections are checked for a second visit as they are reached, so the walk is linear
         even for an alias bomb; scalars are counted, and a scalar reached twice shows at the end.
@@ -163,7 +215,30 @@ class _CassetteLoader(SAFE_LOADER):  # type: ignore[misc, valid-type]
             self._refuse_graph()
 
     def construct_document(self, node: yaml.Node) -> Any:
-        return self._plain(node)
+        data = self._plain(node)
+        if self.binary_nodes:
+            self._check_binary_places()
+        return data
+
+    def _check_binary_places(self) -> None:
+        """Refuse `!!binary` data anywhere but where the writer puts it: a binary prompt item's `data`.
+
+        Elsewhere (a result, a tool return) the bytes would be written back as text: not a round trip.
+        """
+        allowed: set[int] = set()
+        for node, _, _ in self._walk():
+            if isinstance(node, yaml.MappingNode):
+                fields = {key.value: value for key, value in node.value if isinstance(key, yaml.ScalarNode)}
+                kind = fields.get("kind")
+                if isinstance(kind, yaml.ScalarNode) and kind.value == "binary" and "data" in fields:
+                    allowed.add(id(fields["data"]))
+        for node in self.binary_nodes:
+            if id(node) not in allowed:
+                self._refuse(
+                    node,
+                    "!!binary data is only read as the 'data' of a prompt item of kind 'binary'; here it could "
+                    "not be written back: write text instead",
+                )
 
     def _plain(self, node: yaml.Node) -> Any:
         """The data of a checked node: a tree, at most `MAX_DEPTH` deep, of plain tags only."""
@@ -211,6 +286,7 @@ class _CassetteLoader(SAFE_LOADER):  # type: ignore[misc, valid-type]
         if tag == _BOOL and value.lower() in self.bool_values:
             return self.bool_values[value.lower()]
         if tag == _BINARY:
+            self.binary_nodes.append(node)
             try:
                 return base64.b64decode("".join(value.split()), validate=True)
             except (binascii.Error, ValueError):  # ValueError: non-ASCII text

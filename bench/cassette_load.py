@@ -3,7 +3,8 @@
 Prints one JSON line. For each input it gives the median seconds (over a few rounds) of parsing
 alone (`parse_document`: the safe YAML/JSON loader and its checks) and of the whole
 `Cassette.load` (parsing, then validating the runs). The 1,000-run cassette is made as
-bench/replay.py makes it: one recorded two-tool run, copied with new ids and prompts.
+bench/replay.py makes it, from the committed dice-game run (two tools, two requests), copied
+with new ids and prompts.
 CPU time (`process_time`) is reported, as it is less disturbed by other work on a shared
 machine. Usage: `python bench/cassette_load.py [--rounds N]`.
 """
@@ -20,12 +21,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import anyio
 import yaml
-from overhead import two_tool_agent  # bench/ is on sys.path
 
-from agentkit.models import TestModel
-from agentkit_testing import Cassette, cassette
+from agentkit_testing import Cassette
 from agentkit_testing._cassette_io import file_format_for, parse_document
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -56,15 +54,8 @@ def load_all(paths: list[Path]) -> None:
         Cassette.load(path)
 
 
-async def record_one(directory: Path) -> Path:
-    path = directory / "one.yaml"
-    with cassette(path, "rewrite"):
-        await two_tool_agent(TestModel()).run("What should I wear?", deps="x")
-    return path
-
-
 def thousand_runs(directory: Path) -> tuple[Path, Path]:
-    template = Cassette.load(anyio.run(record_one, directory)).runs[0]
+    template = Cassette.load(REPOSITORY / "cassettes" / "dice_game.yaml").runs[0]
     runs = [
         dataclasses.replace(template, id=f"run-{index + 1}", user_prompt=f"What should I wear on day {index}?")
         for index in range(LOAD_RUNS)

@@ -186,8 +186,25 @@ def test_unhashable_args_json_style_is_refused(tmp_path: Path, dice_text: str) -
     assert error.field == "runs[0].requests[0].response.parts[0].args_json_style"
 
 
+@pytest.mark.parametrize("value", ["!!binary aGVsbG8=", "{kind: text, data: !!binary aGVsbG8=}", "[!!binary aGVsbG8=]"])
+def test_binary_outside_a_binary_prompt_item_is_refused(tmp_path: Path, dice_text: str, value: str) -> None:
+    text = with_data(dice_text, value)
+    error = refused(write(tmp_path, text))
+    assert "!!binary data is only read as the 'data' of a prompt item of kind 'binary'" in str(error)
+    assert error.line == line_of(text, "    data: ")
+
+
+def test_explicit_plain_tags_are_read(tmp_path: Path, dice_text: str) -> None:
+    loaded = round_trips(
+        write(tmp_path, with_data(dice_text, "[!!str 12, !!int '7', !!float '1.5', ! text]")), tmp_path
+    )
+    assert loaded.runs[0].result is not None
+    assert loaded.runs[0].result.data == ["12", 7, 1.5, "text"]
+
+
 def test_binary_inside_args_json_is_refused(tmp_path: Path, dice_text: str) -> None:
-    text = dice_text.replace("args_json: {}", "args_json: {blob: !!binary aGVsbG8=}", 1)
+    # shaped like a binary prompt item, so that the loader lets it through to the args check
+    text = dice_text.replace("args_json: {}", "args_json: {kind: binary, data: !!binary aGVsbG8=}", 1)
     error = refused(write(tmp_path, text))
     assert "'args_json' must hold JSON data only" in str(error)
 
