@@ -28,6 +28,7 @@ from agentkit_testing._exceptions import (
     CassetteDivergence,
     CassetteError,
     CassetteFormatError,
+    RuntimeMismatch,
     UnplayedRuns,
     UnrecordedRequest,
 )
@@ -64,6 +65,7 @@ __all__ = (
     "RecordedToolCall",
     "RecordingModel",
     "ReplayModel",
+    "RuntimeMismatch",
     "ScriptedModel",
     "ScriptedRun",
     "Scrubber",

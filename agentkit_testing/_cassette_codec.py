@@ -130,6 +130,8 @@ def encode_run(run: RecordedRun, catalog: ToolCatalog | None = None) -> dict[str
         out["deps"] = run.deps
     if run.concurrent:
         out["concurrent"] = True
+    if run.runtime is not None:
+        return _encode_runtime_run(run, out)
     if run.message_history is not None:
         out["message_history"] = encode_messages(run.message_history)
     out["nodes"] = FlowList(run.nodes)
@@ -147,6 +149,33 @@ def encode_run(run: RecordedRun, catalog: ToolCatalog | None = None) -> dict[str
         out["tool_calls"] = [_encode_tool_call(call) for call in explicit]
     if run.closing_messages:
         out["closing_messages"] = encode_messages(run.closing_messages)
+    return out
+
+
+def _encode_runtime_run(run: RecordedRun, out: dict[str, Any]) -> dict[str, Any]:
+    """A run of another runtime: its messages are already that runtime's JSON data, written as they are."""
+    out["runtime"] = run.runtime
+    if run.runtime_history is not None:
+        out["message_history"] = list(run.runtime_history)
+    if run.result is not None:
+        out["result"] = {"data": to_plain(run.result.data)}
+    if run.error is not None:
+        out["error"] = {"type": run.error.type, "message": run.error.message}
+    requests: list[dict[str, Any]] = []
+    for request in run.runtime_requests:
+        encoded: dict[str, Any] = {"node": request.node}
+        if request.streamed:
+            encoded["streamed"] = True
+        encoded["messages"] = list(request.messages)
+        if request.parameters:
+            encoded["parameters"] = request.parameters
+        if request.settings:
+            encoded["settings"] = to_plain(request.settings)
+        encoded["response"] = request.response
+        requests.append(encoded)
+    out["requests"] = requests
+    if run.runtime_tool_calls:
+        out["tool_calls"] = [to_plain(call) for call in run.runtime_tool_calls]
     return out
 
 

@@ -43,6 +43,7 @@ from agentkit_testing._cassette_codec import encode_messages
 from agentkit_testing._cassette_records import RecordedRun, RecordMode, model_id
 from agentkit_testing._cassette_selection import RunSelector
 from agentkit_testing._divergence import divergence, unrecorded
+from agentkit_testing._exceptions import RuntimeMismatch
 from agentkit_testing._matching import Comparator, Matching, Mismatch, RunKey
 from agentkit_testing._recorder import RunRecorder
 from agentkit_testing._replay import RunReplayer
@@ -125,6 +126,14 @@ class CassetteSession:
         )
         if self._selector is not None:
             run = self._selector.claim(key)
+            if run is not None and run.runtime is not None:
+                raise RuntimeMismatch(
+                    f"{self.cassette.path}: recorded run {run.id!r} was recorded under {run.runtime}, not agentkit: "
+                    "replay it with agentkit_testing.pydantic_ai.cassette(), or record this agentkit run "
+                    "in a cassette of its own",
+                    path=self.cassette.path,
+                    run_id=run.id,
+                )
             if run is not None:
                 return RunReplayer(
                     run, path=self.cassette.path, comparator=self._comparator, external_tools=self._external_tools

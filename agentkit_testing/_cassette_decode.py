@@ -59,7 +59,12 @@ def decode_document(document: dict[str, Any], path: Path, data: bytes) -> list[R
     return [_with_derived_tool_calls(run) for run in decoded]
 
 
-_RENAMED: dict[str, str | int] = {"function_tools": "tools"}
+_RENAMED: dict[str, str | int] = {
+    "function_tools": "tools",
+    "runtime_history": "message_history",
+    "runtime_requests": "requests",
+    "runtime_tool_calls": "tool_calls",
+}
 """Record fields spelled differently in the file, for error locations."""
 
 
@@ -111,6 +116,14 @@ def _prepare_run(run: Any, where: Location, catalog: dict[str, ToolDefinition], 
     """Turn the file's encodings (tool ids, `args_json`, ...) back into what the records hold, in place."""
     if not isinstance(run, dict):
         _fail(path, data, where, f"a run must be a mapping, got {type(run).__name__}")
+    if run.get("runtime") is not None:
+        # Another runtime's run keeps its messages in that runtime's JSON shape: only renamed here.
+        for name, target in (("message_history", "runtime_history"), ("requests", "runtime_requests")):
+            if name in run:
+                run[target] = run.pop(name)
+        if "tool_calls" in run:
+            run["runtime_tool_calls"] = run.pop("tool_calls")
+        return
     for name in ("message_history", "closing_messages"):
         _prepare_messages(run.get(name), [*where, name], path, data)
     requests = run.get("requests")

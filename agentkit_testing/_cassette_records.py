@@ -34,6 +34,8 @@ __all__ = (
     "RecordedResult",
     "RecordedRun",
     "RecordedToolCall",
+    "RuntimeRequest",
+    "RuntimeToolCall",
     "ToolResultPart",
     "derive_tool_calls",
     "model_id",
@@ -89,6 +91,38 @@ class RecordedToolCall:
 
 
 @dataclass(frozen=True)
+class RuntimeRequest:
+    """A model request of a run recorded under another runtime (`RecordedRun.runtime`), in its own JSON shape.
+
+    `messages` are the messages new in this request and `response` the answer, as that runtime's
+    message TypeAdapter dumps them (e.g. pydantic-ai's `ModelMessagesTypeAdapter`, `mode='json'`).
+    """
+
+    node: int
+    """Index of the request in the run (0, 1, ...)."""
+    messages: tuple[dict[str, Any], ...]
+    response: dict[str, Any]
+    parameters: dict[str, Any] | None = None
+    """What the runtime sent beside the messages (tool definitions, output mode), as JSON data."""
+    settings: dict[str, Any] | None = None
+    streamed: bool = False
+
+
+@dataclass(frozen=True)
+class RuntimeToolCall:
+    """A tool call of a run recorded under another runtime: its arguments and return as JSON data."""
+
+    node: int
+    """Index of the request whose response made the call."""
+    tool_name: str
+    tool_call_id: str | None
+    args: Any
+    result: Any
+    external: bool = False
+    """Not called on replay: `result` is served instead."""
+
+
+@dataclass(frozen=True)
 class RecordedResult:
     """The final result of a run, as JSON-compatible data."""
 
@@ -134,6 +168,14 @@ class RecordedRun:
     concurrent: bool = False
     """Recorded while another run with the same identity was running, so the recording order of
     such runs does not say which live run each one belongs to."""
+    runtime: str | None = None
+    """`None` for agentkit's own runtime; else the runtime and version that recorded the run, e.g.
+    `pydantic-ai 2.68.0`. Such a run keeps its messages in `runtime_history`, `runtime_requests`
+    and `runtime_tool_calls` (its `requests`, `tool_calls`, `nodes` are empty) and only that
+    runtime's adapter replays it."""
+    runtime_history: tuple[dict[str, Any], ...] | None = None
+    runtime_requests: tuple[RuntimeRequest, ...] = ()
+    runtime_tool_calls: tuple[RuntimeToolCall, ...] = ()
 
 
 def model_id(model: Model) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,8 @@ class RunSelector:
         comparator: normalizes prompts and histories the way requests are compared.
         repeats: let a recorded run be played any number of times (vcrpy's `allow_playback_repeats`).
         path: the cassette file, for messages.
+        identity: the identity of a recorded run, where the default (its agentkit fields) does not fit
+            (runs of another runtime, whose history is in that runtime's shape).
     """
 
     def __init__(
@@ -45,6 +47,7 @@ class RunSelector:
         *,
         repeats: bool = False,
         path: Path | None = None,
+        identity: Callable[[RecordedRun], RunKey] | None = None,
     ) -> None:
         self._runs = tuple(runs)
         self._comparator = comparator
@@ -55,8 +58,12 @@ class RunSelector:
         self._keys: dict[str, RunKey] = {}
         self._by_key: dict[RunKey, list[RecordedRun]] = {}
         for run in self._runs:
-            key = comparator.run_key(
-                run.agent, run.model, run.user_prompt, run.message_history, streamed=run.streamed, deps=run.deps
+            key = (
+                identity(run)
+                if identity is not None
+                else comparator.run_key(
+                    run.agent, run.model, run.user_prompt, run.message_history, streamed=run.streamed, deps=run.deps
+                )
             )
             self._keys[run.id] = key
             self._by_key.setdefault(key._replace(deps=None), []).append(run)

@@ -12,6 +12,10 @@ The hierarchy::
         │                                 played (`run_ids`): the code stopped calling the agent
         ├── AmbiguousRecording            several recorded runs could replay one live run and the
         │                                 choice matters (`run_ids`): they were recorded concurrently
+        ├── UnrecordableMessage           a message of a run cannot be written without a loss (a
+        │                                 part kind that does not round-trip): raised when recording
+        ├── RuntimeMismatch               a run recorded under one runtime (agentkit, pydantic-ai and
+        │                                 its major version) replayed under another (`run_id`)
         └── CassetteDivergence            the live run differs from its recording: names the run,
                                           the node index and the field, with a unified diff
 
@@ -30,7 +34,9 @@ __all__ = (
     "CassetteDivergence",
     "CassetteError",
     "CassetteFormatError",
+    "RuntimeMismatch",
     "UnplayedRuns",
+    "UnrecordableMessage",
     "UnrecordedRequest",
 )
 
@@ -89,6 +95,23 @@ class AmbiguousRecording(CassetteError):
 
     def __init__(self, message: str, *, path: Path | None, run_ids: tuple[str, ...]) -> None:
         self.run_ids = run_ids
+        super().__init__(message, path=path)
+
+
+class UnrecordableMessage(CassetteError):
+    """A message of a run being recorded would not come back the same from the cassette; nothing is written for it."""
+
+
+class RuntimeMismatch(CassetteError):
+    """A run recorded under one runtime (or major version of it) was picked to replay a run of another.
+
+    `run_id` names the recorded run.
+    """
+
+    run_id: str
+
+    def __init__(self, message: str, *, path: Path | None, run_id: str) -> None:
+        self.run_id = run_id
         super().__init__(message, path=path)
 
 

@@ -1,0 +1,161 @@
+"""The model and toolset wrappers `cassette()` installs on pydantic-ai agents with `Agent.override`.
+
+`CassetteModel` is a `pydantic_ai.models.wrapper.WrapperModel`: each request goes to the block's
+session, which records it (asking the wrapped model) or answers it from the cassette (never
+asking it). `CassetteToolset` is a `pydantic_ai.toolsets.WrapperToolset`: tool calls are recorded,
+compared on replay, and external tools are served from the recording.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic_ai import RunContext
+from pydantic_ai.messages import ModelMessage, ModelResponse, ModelResponseStreamEvent
+from pydantic_ai.models import Model, ModelRequestParameters, StreamedResponse
+from pydantic_ai.models.wrapper import WrapperModel
+from pydantic_ai.settings import ModelSettings
+from pydantic_ai.toolsets import AbstractToolset, WrapperToolset
+from pydantic_ai.toolsets.abstract import ToolsetTool
+
+from agentkit_testing._exceptions import UnrecordedRequest
+from agentkit_testing.pydantic_ai._runs import RunReplay
+
+if TYPE_CHECKING:
+    from agentkit_testing.pydantic_ai._session import PydanticAISession
+
+__all__ = ("CassetteModel", "CassetteToolset", "RecordedModel", "ReplayedStream", "wrap_toolsets")
+
+
+class RecordedModel(Model):
+    """Stands in for an agent's model that cannot be built offline (e.g. `'openai:gpt-4o'` without a key).
+
+    Only a replaying cassette uses it: every request is answered from the recording, so asking it
+    means the cassette lacks a run.
+    """
+
+    def __init__(self, system: str, model_name: str) -> None:
+        super().__init__()
+        self._system = system
+        self._model_name = model_name
+
+    @property
+    def system(self) -> str:
+        return self._system
+
+    @property
+    def model_name(self) -> str:
+        return self._model_name
+
+    async def request(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters,
+    ) -> ModelResponse:
+        raise UnrecordedRequest(
+            f"model {self._system}:{self._model_name} was asked a request while replaying a cassette offline: "
+            "record the run first (pytest: --agentkit-record-mode=once)"
+        )
+
+
+@dataclass
+class ReplayedStream(StreamedResponse):
+    """A recorded response, streamed back one part at a time (the recording keeps the parts, not the chunks)."""
+
+    response: ModelResponse = field(kw_only=True)
+
+    async def _get_event_iterator(self) -> AsyncIterator[ModelResponseStreamEvent]:
+        self._usage = self.response.usage
+        self.provider_response_id = self.response.provider_response_id
+        self.provider_details = self.response.provider_details
+        self.finish_reason = self.response.finish_reason
+        for index, part in enumerate(self.response.parts):
+            yield self._parts_manager.handle_part(vendor_part_id=index, part=part)
+
+    @property
+    def model_name(self) -> str:
+        return self.response.model_name or ""
+
+    @property
+    def provider_name(self) -> str | None:
+        return self.response.provider_name
+
+    @property
+    def provider_url(self) -> str | None:
+        return self.response.provider_url
+
+    @property
+    def timestamp(self) -> datetime:
+        return self.response.timestamp
+
+
+class CassetteModel(WrapperModel):
+    """Records or replays every request of one agent's runs, through the cassette block's session."""
+
+    def __init__(self, wrapped: Model, session: PydanticAISession, agent_name: str | None) -> None:
+        super().__init__(wrapped)
+        self.session = session
+        self.agent_name = agent_name
+
+    async def request(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters,
+    ) -> ModelResponse:
+        live = self.session.run_for(self, messages, streamed=False)
+        if isinstance(live, RunReplay):
+            return live.answer(messages, model_settings, model_request_parameters)
+        index, sent = live.begin(messages)
+        response = await self.wrapped.request(messages, model_settings, model_request_parameters)
+        live.finish(index, sent, response, model_settings, model_request_parameters, streamed=False)
+        return response
+
+    @asynccontextmanager
+    async def request_stream(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters,
+        run_context: RunContext[Any] | None = None,
+    ) -> AsyncIterator[StreamedResponse]:
+        live = self.session.run_for(self, messages, streamed=True)
+        if isinstance(live, RunReplay):
+            response = live.answer(messages, model_settings, model_request_parameters)
+            yield ReplayedStream(model_request_parameters, response=response)
+            return
+        index, sent = live.begin(messages)
+        async with self.wrapped.request_stream(
+            messages, model_settings, model_request_parameters, run_context
+        ) as stream:
+            yield stream
+        live.finish(index, sent, stream.get(), model_settings, model_request_parameters, streamed=True)
+
+
+@dataclass
+class CassetteToolset(WrapperToolset[Any]):
+    """Records each tool call of a run; on replay compares returns and serves external tools from the cassette."""
+
+    session: PydanticAISession = field(kw_only=True)
+
+    async def call_tool(
+        self, name: str, tool_args: dict[str, Any], ctx: RunContext[Any], tool: ToolsetTool[Any]
+    ) -> Any:
+        live = self.session.live_run(ctx.run_id)
+
+        async def call() -> Any:
+            return await self.wrapped.call_tool(name, tool_args, ctx, tool)
+
+        if live is None:  # a tool called outside a model request of this block (e.g. by hand)
+            return await call()
+        return await live.call_tool(name, ctx.tool_call_id, tool_args, call)
+
+
+def wrap_toolsets(toolsets: Sequence[AbstractToolset[Any]], session: PydanticAISession) -> list[AbstractToolset[Any]]:
+    """Each toolset wrapped in a `CassetteToolset` of `session`."""
+    return [CassetteToolset(toolset, session=session) for toolset in toolsets]

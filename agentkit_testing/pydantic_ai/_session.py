@@ -1,0 +1,311 @@
+"""`cassette(path, agents=[...])`: record or replay every run of the named pydantic-ai agents in a block.
+
+Each named agent gets, with `Agent.override(model=..., tools=[], toolsets=...)`, a `CassetteModel`
+around its model and a `CassetteToolset` around each of its toolsets (its own function tools
+included): nothing is patched globally, and the override ends with the block. Runs are told apart
+by the `run_id` pydantic-ai stamps on every message: a request whose last message carries a
+`run_id` not seen in this block starts a new run, whose identity (agent, model, user prompt,
+message history, streamed or not) picks the recorded run that replays it, so concurrent runs of one
+agent find their own recordings whatever order they start in. Record modes, saving, scrubbing,
+unplayed-run checks and divergence reports are agentkit_testing's own (see `agentkit_testing.cassette`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+import pydantic_ai
+from pydantic_ai import Agent
+from pydantic_ai.exceptions import UserError
+from pydantic_ai.messages import ModelMessage
+from pydantic_ai.models import Model, infer_model
+
+from agentkit_testing._cassette import BeforeRecord, Cassette
+from agentkit_testing._cassette_records import RecordedRun, RecordMode
+from agentkit_testing._cassette_selection import RunSelector
+from agentkit_testing._divergence import divergence, unrecorded
+from agentkit_testing._exceptions import CassetteError, RuntimeMismatch
+from agentkit_testing._matching import Comparator, Matching, Mismatch, RunKey
+from agentkit_testing._secrets import Scrubber
+from agentkit_testing.pydantic_ai._messages import dump_messages, prompt_text
+from agentkit_testing.pydantic_ai._models import CassetteModel, RecordedModel, wrap_toolsets
+from agentkit_testing.pydantic_ai._runs import LiveRun, RunRecording, RunReplay
+
+__all__ = ("RUNTIME", "PydanticAISession", "cassette")
+
+RUNTIME = "pydantic-ai"
+_RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
+
+
+def runtime_label() -> str:
+    """What recorded runs name as their runtime: `pydantic-ai <installed version>`."""
+    return f"{RUNTIME} {pydantic_ai.__version__}"
+
+
+class PydanticAISession:
+    """What a pydantic-ai `cassette()` block gives: its cassette, and the runs it replayed and recorded."""
+
+    def __init__(
+        self,
+        cassette: Cassette,
+        record_mode: RecordMode,
+        *,
+        existed: bool,
+        matching: Matching,
+        external_tools: frozenset[str],
+        label: str | None,
+    ) -> None:
+        self.cassette = cassette
+        self.record_mode = record_mode
+        self.label = label
+        self._existed = existed
+        self._external_tools = external_tools
+        self._comparator = Comparator(matching, cassette.scrubber)
+        self.replays = record_mode in ("none", "new_episodes") or (record_mode == "once" and existed)
+        self.records = record_mode in ("new_episodes", "all", "rewrite") or (record_mode == "once" and not existed)
+        self._selector = (
+            RunSelector(cassette.runs, self._comparator, path=cassette.path, identity=self._recorded_key)
+            if self.replays
+            else None
+        )
+        self._live: dict[str | None, RunRecording | RunReplay] = {}
+        self._recordings: list[RunRecording] = []
+        self._lock = threading.Lock()
+        self.check_unplayed_runs = True
+        """Whether the end of the block checks that every recorded pydantic-ai run was played."""
+
+    def __repr__(self) -> str:
+        return f"<PydanticAISession {self.cassette.path} record_mode={self.record_mode!r}>"
+
+    @property
+    def replayed_runs(self) -> list[RecordedRun]:
+        """Recorded runs replayed in this block."""
+        return self._selector.played() if self._selector is not None else []
+
+    @property
+    def recorded_runs(self) -> list[RecordedRun]:
+        """Runs recorded in this block (those a model answered)."""
+        return [run for run in (recording.snapshot() for recording in self._recordings) if run is not None]
+
+    def live_run(self, run_id: str | None) -> LiveRun | None:
+        """The live run with pydantic-ai's `run_id`, once its first model request was seen."""
+        with self._lock:
+            return self._live.get(run_id) if run_id is not None else None
+
+    def run_for(
+        self, model: CassetteModel, messages: Sequence[ModelMessage], *, streamed: bool
+    ) -> RunRecording | RunReplay:
+        """The live run a model request belongs to; a new one (replayed or recorded) for a run's first request."""
+        run_id = messages[-1].run_id if messages else None
+        with self._lock:
+            known = self._live.get(run_id) if run_id is not None else None
+            if known is not None:
+                return known
+        self.cassette.scrubber.refresh()
+        start = next((index for index, message in enumerate(messages) if message.run_id == run_id), len(messages))
+        agent = model.agent_name
+        where = f"the message history of a run of agent {agent!r}"
+        history = tuple(dump_messages(messages[:start], where=where)) or None
+        prompt = prompt_text(messages[start:])
+        model_id = f"{model.system}:{model.model_name}"
+        key = self._comparator.run_key(agent, model_id, prompt, history, streamed=streamed)
+        if self._selector is not None:
+            recorded = self._selector.claim(key)
+            if recorded is not None:
+                self._check_runtime(recorded)
+                live = RunReplay(
+                    run_id,
+                    recorded,
+                    comparator=self._comparator,
+                    external_tools=self._external_tools,
+                    path=self.cassette.path,
+                )
+                return self._register(run_id, live)
+        if not self.records:
+            raise self._not_recorded(key, agent, model_id, prompt, history)
+        recording = RunRecording(
+            run_id,
+            identity=self.cassette.new_run_id(),
+            agent=agent,
+            model=model_id,
+            runtime=runtime_label(),
+            user_prompt=prompt,
+            history=history,
+            streamed=streamed,
+            label=self.label,
+            external_tools=self._external_tools,
+            path=self.cassette.path,
+        )
+        self.cassette.add_pending(recording)
+        with self._lock:
+            self._recordings.append(recording)
+        return self._register(run_id, recording)
+
+    def _register(self, run_id: str | None, live: RunRecording | RunReplay) -> RunRecording | RunReplay:
+        if run_id is not None:
+            with self._lock:
+                self._live[run_id] = live
+        return live
+
+    def _recorded_key(self, run: RecordedRun) -> RunKey:
+        history = run.runtime_history if run.runtime is not None else run.message_history
+        return self._comparator.run_key(run.agent, run.model, run.user_prompt, history, streamed=run.streamed)
+
+    def _check_runtime(self, run: RecordedRun) -> None:
+        name, _, version = (run.runtime or "agentkit").partition(" ")
+        installed = pydantic_ai.__version__
+        if name == RUNTIME and version.split(".")[0] == installed.split(".")[0]:
+            return
+        recorded = run.runtime or "agentkit's own runtime"
+        raise RuntimeMismatch(
+            f"{self.cassette.path}: recorded run {run.id!r} (agent {run.agent!r}) was recorded under {recorded}, "
+            f"and this live run is on pydantic-ai {installed}: a recording replays only under the runtime and "
+            "major version that made it. Record it again (pytest: --agentkit-record-mode=rewrite; "
+            "cassette(): record_mode='rewrite').",
+            path=self.cassette.path,
+            run_id=run.id,
+        )
+
+    def _not_recorded(
+        self, key: RunKey, agent: str | None, model: str, prompt: str, history: tuple[dict[str, Any], ...] | None
+    ) -> CassetteError:
+        path = self.cassette.path
+        what = f"run of pydantic-ai agent {agent!r} with model {model} and user prompt {prompt!r}"
+        if not self._existed:
+            return unrecorded(
+                f"{path}: the cassette does not exist and record_mode is {self.record_mode!r}, so the {what} cannot "
+                "be replayed. Record it first (pytest: --agentkit-record-mode=once; cassette(): record_mode='once').",
+                path=path,
+                scrubber=self.cassette.scrubber,
+            )
+        nearest = self._selector.nearest(key) if self._selector is not None else None
+        if nearest is not None and nearest.agent == agent:
+            recorded = self._recorded_key(nearest)
+            if recorded.model != key.model:
+                mismatch = Mismatch("model", nearest.model, model)
+            elif recorded.user_prompt != key.user_prompt:
+                mismatch = Mismatch("user_prompt", nearest.user_prompt, prompt)
+            elif recorded.history != key.history:
+                old = self._comparator.normalize(list(nearest.runtime_history or ()))
+                mismatch = Mismatch("message_history", old, self._comparator.normalize(list(history or ())))
+            else:
+                mismatch = Mismatch("streamed", nearest.streamed, key.streamed)
+            return divergence(
+                path=path,
+                run=nearest,
+                node_index=0,
+                where="start of the run",
+                mismatch=mismatch,
+                preamble=f"No unplayed recorded run has the identity of this {what}; the nearest one is compared.\n",
+                scrubber=self.cassette.scrubber,
+            )
+        return unrecorded(
+            f"{path}: no recorded run for the {what}: the cassette holds {len(self.cassette.runs)} run(s), none "
+            f"unplayed with this identity, and record_mode is {self.record_mode!r}. Record it with "
+            "record_mode='new_episodes' (or 'rewrite'; pytest: --agentkit-record-mode=...).",
+            path=path,
+            scrubber=self.cassette.scrubber,
+        )
+
+    def check_all_played(self) -> None:
+        """Raise `UnplayedRuns` when this block only replays and recorded pydantic-ai runs were never played."""
+        allowed = self._comparator.matching.allow_unplayed_runs or not self.check_unplayed_runs
+        if self._selector is not None and not self.records and not allowed:
+            self._selector.check_all_played(self.record_mode, self.label)
+
+
+def _base_model(agent: Agent[Any, Any], session: PydanticAISession) -> Model:
+    """The model to wrap for `agent`: its own, or, when replaying offline, a stand-in named like it."""
+    model = agent.model
+    if isinstance(model, Model):
+        return model
+    if model is None:
+        raise CassetteError(
+            f"pydantic-ai agent {agent.name!r} has no model: a cassette wraps the agent's own model, so give it "
+            "one (Agent('openai:gpt-4o', ...)) rather than passing model= to each run"
+        )
+    try:
+        return infer_model(model)
+    except UserError:
+        if session.records:
+            raise  # recording needs the real model: its error (a missing key, say) is the one to see
+        system, _, name = str(model).partition(":")
+        return RecordedModel(system if name else "unknown", name or system)
+
+
+@contextmanager
+def cassette(
+    path: str | os.PathLike[str] | Cassette,
+    agents: Iterable[Agent[Any, Any]],
+    record_mode: RecordMode = "none",
+    *,
+    matching: Matching | None = None,
+    external_tools: Iterable[str] = (),
+    scrub_patterns: Iterable[str | re.Pattern[str]] = (),
+    scrubber: Scrubber | None = None,
+    before_record: BeforeRecord | None = None,
+    label: str | None = None,
+) -> Iterator[PydanticAISession]:
+    """Record or replay every run of the pydantic-ai `agents` started in this block, with the cassette at `path`.
+
+    Args:
+        path: the cassette file (`.json` for JSON, YAML otherwise), or a `Cassette` in memory.
+        agents: the `pydantic_ai.Agent`s whose runs are recorded or replayed.
+        record_mode: `none` (default: replay only), `once`, `new_episodes`, `all` or `rewrite`, as in
+            `agentkit_testing.cassette`.
+        matching: how live requests are compared with recorded ones; `Matching(ignore=...)` takes
+            `messages`, `settings`, `tool_return`, `user_prompt`, `streamed` or a request parameter
+            such as `function_tools` or `output_mode`.
+        external_tools: tools with side effects, not called on replay: their recorded return is used.
+        scrub_patterns: extra regular expressions for secrets to keep out of the file.
+        scrubber: replaces the default `Scrubber` (then `scrub_patterns` is not used).
+        before_record: called with each newly recorded run before it is written; may change or drop it.
+        label: saved with each recorded run (e.g. the test id); not used for matching.
+    """
+    if record_mode not in _RECORD_MODES:
+        raise ValueError(f"record_mode must be one of {', '.join(_RECORD_MODES)}; got {record_mode!r}")
+    if isinstance(path, Cassette):
+        store = path
+        existed = store.path.exists() if store.path is not None else bool(store.runs)
+    else:
+        active_scrubber = scrubber if scrubber is not None else Scrubber(scrub_patterns)
+        existed = Path(path).exists()
+        if existed and record_mode != "rewrite":
+            store = Cassette.load(path, scrubber=active_scrubber, before_record=before_record)
+        else:
+            store = Cassette(path, scrubber=active_scrubber, before_record=before_record)
+    if record_mode == "rewrite":
+        store.clear()
+    session = PydanticAISession(
+        store,
+        record_mode,
+        existed=existed,
+        matching=matching or Matching(),
+        external_tools=frozenset(external_tools),
+        label=label,
+    )
+    with ExitStack() as overrides:
+        for agent in agents:
+            model = CassetteModel(_base_model(agent, session), session, agent.name)
+            # The agent's own function toolset comes first in `agent.toolsets`; `tools=[]` keeps it from
+            # also running unwrapped.
+            toolsets = wrap_toolsets(agent.toolsets, session)
+            overrides.enter_context(agent.override(model=model, tools=[], toolsets=toolsets))
+        try:
+            yield session
+        except Exception:
+            _save(session)
+            raise
+    _save(session)
+    session.check_all_played()
+
+
+def _save(session: PydanticAISession) -> None:
+    if session.recorded_runs and session.cassette.path is not None:
+        session.cassette.save(merge=session.record_mode != "rewrite")

@@ -1,0 +1,206 @@
+"""agentkit_testing.pydantic_ai.cassette: record → replay → divergence for runs of real pydantic-ai agents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pydantic
+import pytest
+import yaml
+from pydantic_ai import Agent, ModelRetry
+from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart
+from pydantic_ai.models.function import AgentInfo, FunctionModel
+from pydantic_ai.models.test import TestModel
+
+from agentkit_testing import CassetteDivergence, Matching, UnplayedRuns, UnrecordedRequest
+from agentkit_testing.pydantic_ai import cassette
+
+
+def make_agent(model: TestModel | FunctionModel | None = None, *, offset: int = 0) -> Agent[None, str]:
+    agent = Agent(model or TestModel(), name="calc")
+
+    @agent.tool_plain
+    def add(x: int, y: int) -> int:
+        """Add two numbers."""
+        return x + y + offset
+
+    return agent
+
+
+def test_a_recorded_tool_run_replays_with_the_same_output(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    with cassette(path, agents=[agent := make_agent()], record_mode="once") as session:
+        recorded = agent.run_sync("add things").output
+    assert len(session.recorded_runs) == 1
+    with cassette(path, agents=[agent := make_agent()]) as session:
+        assert agent.run_sync("add things").output == recorded
+    assert [run.id for run in session.replayed_runs] == ["run-1"]
+
+
+def test_replay_never_asks_the_model(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+
+    def answer(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        return ModelResponse(parts=[TextPart("recorded answer")])
+
+    def refuse(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        raise AssertionError("the model was asked during replay")
+
+    with cassette(path, agents=[agent := make_agent(FunctionModel(answer, model_name="fn"))], record_mode="once"):
+        agent.run_sync("hello")
+    with cassette(path, agents=[agent := make_agent(FunctionModel(refuse, model_name="fn"))]):
+        assert agent.run_sync("hello").output == "recorded answer"
+
+
+def test_the_file_names_the_runtime_and_holds_pydantic_ai_messages(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    with cassette(path, agents=[agent := make_agent()], record_mode="once"):
+        agent.run_sync("add things")
+    document = yaml.safe_load(path.read_text())
+    run = document["runs"][0]
+    assert run["runtime"].startswith("pydantic-ai 2.")
+    assert run["agent"] == "calc"
+    assert run["model"] == "test:test"
+    first = run["requests"][0]
+    assert first["messages"][0]["parts"][0] == {
+        "part_kind": "user-prompt",
+        "content": "add things",
+        "timestamp": first["messages"][0]["parts"][0]["timestamp"],
+    }
+    assert first["response"]["parts"][0]["part_kind"] == "tool-call"
+    assert "run_id" not in first["messages"][0]
+    assert run["tool_calls"][0]["tool_name"] == "add"
+
+
+def test_a_changed_tool_return_is_a_divergence_at_the_tool_call(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    with cassette(path, agents=[agent := make_agent()], record_mode="once"):
+        agent.run_sync("add things")
+    with pytest.raises(CassetteDivergence) as caught, cassette(path, agents=[agent := make_agent(offset=1)]):
+        agent.run_sync("add things")
+    error = caught.value
+    assert (error.run_id, error.node_index, error.field) == ("run-1", 0, "tool_return")
+    assert "tool return of 'add'" in str(error)
+    assert "-0\n+1\n" in error.diff
+    assert "--agentkit-record-mode=rewrite" in str(error)
+
+
+def test_a_changed_retry_prompt_is_a_divergence_in_the_next_request(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+
+    def answer(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        if len(messages) == 1:
+            return ModelResponse(parts=[ToolCallPart("check", {"x": 0}, tool_call_id="c1")])
+        return ModelResponse(parts=[TextPart("ok")])
+
+    def agent_retrying(reason: str) -> Agent[None, str]:
+        agent = Agent(FunctionModel(answer), name="calc", retries=2)
+
+        @agent.tool_plain
+        def check(x: int) -> int:
+            if x == 0:
+                raise ModelRetry(reason)
+            return x
+
+        return agent
+
+    with cassette(path, agents=[agent := agent_retrying("x must not be 0")], record_mode="once"):
+        agent.run_sync("check")
+    with pytest.raises(CassetteDivergence) as caught, cassette(path, agents=[agent := agent_retrying("positive")]):
+        agent.run_sync("check")
+    error = caught.value
+    assert (error.run_id, error.node_index, error.field) == ("run-1", 1, "messages")
+    assert "-  - part_kind: retry-prompt" not in error.diff
+    assert "-    content: x must not be 0" in error.diff
+    assert "+    content: positive" in error.diff
+
+
+def test_a_changed_tool_set_is_a_divergence_at_the_first_request(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    with cassette(path, agents=[agent := make_agent()], record_mode="once"):
+        agent.run_sync("add things")
+    changed = make_agent()
+
+    @changed.tool_plain
+    def sub(x: int, y: int) -> int:
+        return x - y
+
+    with pytest.raises(CassetteDivergence) as caught, cassette(path, agents=[changed]):
+        changed.run_sync("add things")
+    assert (caught.value.node_index, caught.value.field) == (0, "function_tools")
+
+
+def test_an_unrecorded_prompt_names_the_nearest_run(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    with cassette(path, agents=[agent := make_agent()], record_mode="once"):
+        agent.run_sync("add things")
+    with pytest.raises(CassetteDivergence) as caught, cassette(path, agents=[agent := make_agent()]):
+        agent.run_sync("subtract things")
+    assert caught.value.field == "user_prompt"
+    assert "+subtract things" in caught.value.diff
+
+
+def test_replay_of_a_missing_cassette_says_to_record_it(tmp_path: Path) -> None:
+    with (
+        pytest.raises(UnrecordedRequest, match="record_mode='once'"),
+        cassette(tmp_path / "none.yaml", agents=[agent := make_agent()]),
+    ):
+        agent.run_sync("hello")
+
+
+def test_a_run_no_longer_started_fails_the_replay_block(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    with cassette(path, agents=[agent := make_agent()], record_mode="once"):
+        agent.run_sync("one")
+        agent.run_sync("two")
+    with pytest.raises(UnplayedRuns) as caught, cassette(path, agents=[agent := make_agent()]):
+        agent.run_sync("one")
+    assert caught.value.run_ids == ("run-2",)
+
+
+class Answer(pydantic.BaseModel):
+    city: str
+    population: int
+
+
+def test_a_structured_output_run_replays(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    agent = Agent(TestModel(custom_output_args={"city": "Paris", "population": 2}), output_type=Answer, name="geo")
+    with cassette(path, agents=[agent], record_mode="once"):
+        assert agent.run_sync("where?").output == Answer(city="Paris", population=2)
+    replayed = Agent(TestModel(custom_output_args={"city": "Rome", "population": 3}), output_type=Answer, name="geo")
+    with cassette(path, agents=[replayed]):
+        assert replayed.run_sync("where?").output == Answer(city="Paris", population=2)
+
+
+def test_a_run_with_message_history_replays_after_the_run_it_continues(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+
+    def answer(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        return ModelResponse(parts=[TextPart(f"seen {len(messages)}")])
+
+    agent = Agent(FunctionModel(answer), name="chat")
+    with cassette(path, agents=[agent], record_mode="once"):
+        first = agent.run_sync("hi")
+        second = agent.run_sync("again", message_history=first.all_messages())
+    assert second.output == "seen 3"
+    with cassette(path, agents=[agent]) as session:
+        first = agent.run_sync("hi")
+        assert agent.run_sync("again", message_history=first.all_messages()).output == "seen 3"
+    assert len(session.replayed_runs) == 2
+
+
+def test_a_function_model_tool_call_with_text_args_replays(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+
+    def answer(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        if len(messages) == 1:
+            return ModelResponse(parts=[ToolCallPart("add", '{"x": 2, "y": 3}', tool_call_id="c1")])
+        return ModelResponse(parts=[TextPart("done")])
+
+    with cassette(path, agents=[agent := make_agent(FunctionModel(answer))], record_mode="once"):
+        assert agent.run_sync("go").output == "done"
+    with cassette(path, agents=[agent := make_agent(FunctionModel(answer))]) as session:
+        result = agent.run_sync("go")
+    assert result.output == "done"
+    assert session.replayed_runs[0].runtime_tool_calls[0].result == 5
