@@ -12,7 +12,7 @@ from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCall
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.models.test import TestModel
 
-from agentkit_testing import CassetteDivergence, Matching, UnplayedRuns, UnrecordedRequest
+from agentkit_testing import CassetteDivergence, UnplayedRuns, UnrecordedRequest
 from agentkit_testing.pydantic_ai import cassette
 
 
