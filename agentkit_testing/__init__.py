@@ -30,6 +30,7 @@ from agentkit_testing._exceptions import (
     CassetteFormatError,
     RuntimeMismatch,
     UnplayedRuns,
+    UnrecordableMessage,
     UnrecordedRequest,
 )
 from agentkit_testing._matching import Matching, Normalizer, normalize_datetimes, normalize_uuids, replace_pattern
@@ -70,6 +71,7 @@ __all__ = (
     "ScriptedRun",
     "Scrubber",
     "UnplayedRuns",
+    "UnrecordableMessage",
     "UnrecordedRequest",
     "capture_runs",
     "cassette",

@@ -1,0 +1,233 @@
+"""pydantic-ai cassettes: streamed and iterated runs, concurrent runs, record modes, runtimes, part kinds, imports."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import yaml
+from pydantic_ai import Agent
+from pydantic_ai.messages import (
+    BinaryContent,
+    FilePart,
+    ModelMessage,
+    ModelMessagesTypeAdapter,
+    ModelResponse,
+    ModelResponsePart,
+    NativeToolCallPart,
+    NativeToolReturnPart,
+    TextPart,
+    ThinkingPart,
+)
+from pydantic_ai.models import StreamedResponse
+from pydantic_ai.models.function import AgentInfo, FunctionModel
+from pydantic_ai.models.test import TestModel
+
+from agentkit_testing import RuntimeMismatch, UnrecordableMessage, UnrecordedRequest
+from agentkit_testing import cassette as agentkit_cassette
+from agentkit_testing.pydantic_ai import cassette
+
+_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def make_agent(text: str = "recorded") -> Agent[None, str]:
+    agent = Agent(TestModel(custom_output_text=text), name="talker")
+
+    @agent.tool_plain
+    def lookup(key: str) -> str:
+        return f"value of {key}"
+
+    return agent
+
+
+def test_a_run_stream_run_replays_its_text(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+
+    async def stream(agent: Agent[None, str]) -> str:
+        async with agent.run_stream("stream it") as result:
+            return "".join([chunk async for chunk in result.stream_text(delta=True)])
+
+    with cassette(path, agents=[agent := make_agent()], record_mode="once"):
+        assert asyncio.run(stream(agent)) == "recorded"
+    with cassette(path, agents=[agent := make_agent("live")]) as session:
+        assert asyncio.run(stream(agent)) == "recorded"
+    assert session.replayed_runs[0].streamed
+
+
+def test_an_iter_run_replays_node_by_node(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+
+    async def nodes(agent: Agent[None, str]) -> tuple[list[str], str]:
+        async with agent.iter("iterate") as run:
+            kinds = [type(node).__name__ async for node in run]
+        assert run.result is not None
+        return kinds, run.result.output
+
+    with cassette(path, agents=[agent := make_agent()], record_mode="once"):
+        recorded = asyncio.run(nodes(agent))
+    with cassette(path, agents=[agent := make_agent("live")]):
+        assert asyncio.run(nodes(agent)) == recorded
+
+
+def test_concurrent_runs_of_one_agent_find_their_own_recordings(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+
+    def echo(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        prompt = messages[0].parts[0].content  # type: ignore[union-attr]
+        return ModelResponse(parts=[TextPart(f"answer to {prompt}")])
+
+    async def both(agent: Agent[None, str], order: list[str]) -> list[str]:
+        results = await asyncio.gather(*(agent.run(prompt) for prompt in order))
+        return [result.output for result in results]
+
+    agent = Agent(FunctionModel(echo, model_name="echo"), name="echo")
+    with cassette(path, agents=[agent], record_mode="once"):
+        asyncio.run(both(agent, ["a", "b", "c"]))
+
+    def refuse(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        raise AssertionError("asked during replay")
+
+    replayed = Agent(FunctionModel(refuse, model_name="echo"), name="echo")
+    with cassette(path, agents=[replayed]):
+        assert asyncio.run(both(replayed, ["c", "a", "b"])) == ["answer to c", "answer to a", "answer to b"]
+
+
+@pytest.mark.parametrize(
+    ("mode", "runs_after"),
+    [("new_episodes", ["first", "second"]), ("all", ["first", "first", "second"]), ("rewrite", ["first", "second"])],
+)
+def test_record_modes_that_record_write_what_they_should(tmp_path: Path, mode: str, runs_after: list[str]) -> None:
+    path = tmp_path / "c.yaml"
+    with cassette(path, agents=[agent := make_agent()], record_mode="once"):
+        agent.run_sync("first")
+    with cassette(path, agents=[agent := make_agent()], record_mode=mode):  # type: ignore[arg-type]
+        agent.run_sync("first")
+        agent.run_sync("second")
+    prompts = [run["user_prompt"] for run in yaml.safe_load(path.read_text())["runs"]]
+    assert prompts == runs_after
+
+
+def test_once_replays_an_existing_file_and_records_nothing_new(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    with cassette(path, agents=[agent := make_agent()], record_mode="once"):
+        agent.run_sync("first")
+    before = path.read_bytes()
+    with cassette(path, agents=[agent := make_agent()], record_mode="once"):
+        agent.run_sync("first")
+        with pytest.raises(UnrecordedRequest):
+            agent.run_sync("second")
+    assert path.read_bytes() == before
+
+
+def test_an_external_tool_is_served_from_the_recording(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    calls: list[str] = []
+
+    def agent_with_side_effect() -> Agent[None, str]:
+        agent = Agent(TestModel(), name="mailer")
+
+        @agent.tool_plain
+        def send_mail(to: str) -> str:
+            calls.append(to)
+            return "sent"
+
+        return agent
+
+    with cassette(path, agents=[agent := agent_with_side_effect()], record_mode="once", external_tools=["send_mail"]):
+        agent.run_sync("mail")
+    assert len(calls) == 1
+    with cassette(path, agents=[agent := agent_with_side_effect()], external_tools=["send_mail"]):
+        agent.run_sync("mail")
+    assert len(calls) == 1
+
+
+def test_a_pydantic_ai_run_is_a_runtime_mismatch_for_an_agentkit_agent(tmp_path: Path) -> None:
+    from agentkit import Agent as AgentkitAgent
+    from agentkit.models.test import TestModel as AgentkitTestModel
+
+    path = tmp_path / "c.yaml"
+    with cassette(path, agents=[agent := Agent(TestModel(), name="same")], record_mode="once"):
+        agent.run_sync("hello")
+    other = AgentkitAgent(AgentkitTestModel(), name="same")
+    with pytest.raises(RuntimeMismatch, match="pydantic-ai 2"), agentkit_cassette(path):
+        other.run_sync("hello")
+
+
+def test_a_run_recorded_under_another_major_version_is_a_runtime_mismatch(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    with cassette(path, agents=[agent := make_agent()], record_mode="once"):
+        agent.run_sync("hello")
+    text = path.read_text()
+    path.write_text(text.replace("runtime: pydantic-ai 2.", "runtime: pydantic-ai 3."))
+    with (
+        pytest.raises(RuntimeMismatch, match=r"pydantic-ai 3\.") as caught,
+        cassette(path, agents=[agent := make_agent()]),
+    ):
+        agent.run_sync("hello")
+    assert caught.value.run_id == "run-1"
+
+
+def test_every_response_part_kind_is_stored_and_replayed(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    parts = [
+        ThinkingPart(content="let me think", signature="sig-1"),
+        NativeToolCallPart(tool_name="web_search", args={"query": "paris"}, tool_call_id="b1", provider_name="x"),
+        NativeToolReturnPart(tool_name="web_search", content={"hits": 2}, tool_call_id="b1", provider_name="x"),
+        FilePart(content=BinaryContent(data=b"\x89PNG", media_type="image/png")),
+        TextPart(content="Paris"),
+    ]
+
+    def answer(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        return ModelResponse(parts=list(parts))
+
+    agent = Agent(FunctionModel(answer, model_name="rich"), name="rich")
+    with cassette(path, agents=[agent], record_mode="once"):
+        recorded = agent.run_sync("everything").all_messages()[-1]
+    with cassette(path, agents=[agent]):
+        replayed = agent.run_sync("everything").all_messages()[-1]
+    assert isinstance(replayed, ModelResponse)
+    assert isinstance(recorded, ModelResponse)
+    assert pydantic_ai_json(replayed.parts) == pydantic_ai_json(recorded.parts)
+    kinds = [
+        part["part_kind"] for part in yaml.safe_load(path.read_text())["runs"][0]["requests"][0]["response"]["parts"]
+    ]
+    assert kinds == ["thinking", "builtin-tool-call", "builtin-tool-return", "file", "text"]
+
+
+def pydantic_ai_json(parts: list[ModelResponsePart]) -> object:
+    """Parts as pydantic-ai's TypeAdapter writes them (a `BinaryContent` image comes back a `BinaryImage`)."""
+    return ModelMessagesTypeAdapter.dump_python([ModelResponse(parts=parts, timestamp=_EPOCH)], mode="json")
+
+
+def test_a_response_that_cannot_be_written_is_an_error_at_record_time(tmp_path: Path) -> None:
+    class Opaque:
+        pass
+
+    def answer(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        return ModelResponse(parts=[TextPart("hi")], provider_details={"raw": Opaque()})
+
+    path = tmp_path / "c.yaml"
+    agent = Agent(FunctionModel(answer), name="opaque")
+    with (
+        pytest.raises(UnrecordableMessage, match=r"request 0 \(response\): a message cannot be written"),
+        cassette(path, agents=[agent], record_mode="once"),
+    ):
+        agent.run_sync("fetch")
+    assert not path.exists()
+
+
+def test_import_agentkit_testing_does_not_import_pydantic_ai() -> None:
+    code = "import sys, agentkit_testing\nprint('pydantic_ai' in sys.modules)"
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert output.strip() == "False"
+
+
+def test_the_streamed_response_hooks_the_replay_stream_uses_still_exist() -> None:
+    # `ReplayedStream` subclasses StreamedResponse through its subclass hooks, which are underscored.
+    assert callable(StreamedResponse._get_event_iterator)
+    assert isinstance(StreamedResponse.__dict__["_parts_manager"], property | object)
+    assert "_usage" in StreamedResponse.__dataclass_fields__
