@@ -24,6 +24,7 @@ PUBLIC_MODULES = [
     "agentkit.tools",
     "agentkit.usage",
     "agentkit_testing",
+    "agentkit_testing.pydantic_ai",
     "agentkit_testing.strategies",
 ]
 
@@ -66,3 +67,10 @@ def test_import_agentkit_testing_loads_no_test_tool_until_asked() -> None:
     )
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert output.strip() == ""
+
+
+def test_import_agentkit_testing_loads_no_pydantic_ai() -> None:
+    # Only the adapter, agentkit_testing.pydantic_ai, imports pydantic_ai, and only when it is used.
+    code = "import sys, agentkit_testing, agentkit_testing.strategies\nprint('pydantic_ai' in sys.modules)"
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert output.strip() == "False"
