@@ -218,6 +218,9 @@ class _CassetteLoader(SAFE_LOADER):  # type: ignore[misc, valid-type]
         data = self._plain(node)
         if self.binary_nodes:
             self._check_binary_places()
+        # Free the node graph now, while the garbage collector is paused (see `no_gc`): kept until
+        # the loader goes, its objects would be scanned by the next collection for nothing.
+        self.root, self.binary_nodes = None, []
         return data
 
     def _check_binary_places(self) -> None:
