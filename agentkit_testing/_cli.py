@@ -29,6 +29,12 @@ def _load(path: str) -> Cassette:
         return Cassette.load(path)
     except CassetteError as error:
         raise click.ClickException(str(error)) from None
+    except OSError as error:
+        raise click.ClickException(_unreadable(path, error)) from None
+
+
+def _unreadable(path: str, error: OSError) -> str:
+    return f"{path}: cannot read the cassette ({error.strerror or error}); check the path and its permissions"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -76,6 +82,9 @@ def verify(files: tuple[str, ...]) -> None:
             loaded = Cassette.load(file)
         except CassetteError as error:
             click.echo(f"FAIL {error}", err=True)
+            failed = True
+        except OSError as error:
+            click.echo(f"FAIL {_unreadable(file, error)}", err=True)
             failed = True
         else:
             click.echo(f"ok   {summarize(loaded)}")

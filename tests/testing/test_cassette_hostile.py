@@ -318,3 +318,25 @@ def test_json_value_at_the_limits_loads_and_saves(tmp_path: Path, dice_json: str
     loaded = round_trips(write(tmp_path, with_json_data(dice_json, value), "limits.json"), tmp_path)
     assert loaded.runs[0].result is not None
     assert loaded.runs[0].result.data == json.loads(value)
+
+
+def test_unreadable_file_is_reported_by_verify_and_show(
+    tmp_path: Path, dice_text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    good, locked = write(tmp_path, dice_text, "good.yaml"), write(tmp_path, dice_text, "locked.yaml")
+    read_bytes = Path.read_bytes
+
+    def refuse_locked(self: Path) -> bytes:
+        if self.name == "locked.yaml":
+            raise PermissionError(13, "Permission denied")
+        return read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", refuse_locked)
+    runner = CliRunner()
+    verify = runner.invoke(main, ["cassette", "verify", str(locked), str(good)])
+    assert verify.exit_code == 1
+    assert f"FAIL {locked}: cannot read the cassette (Permission denied)" in verify.output
+    assert f"ok   {good}" in verify.output
+    show = runner.invoke(main, ["cassette", "show", str(locked)])
+    assert show.exit_code == 1
+    assert f"Error: {locked}: cannot read the cassette (Permission denied)" in show.output
