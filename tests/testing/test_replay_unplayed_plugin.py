@@ -53,6 +53,14 @@ def test_a_failing_test_reports_its_own_failure_only(pytester: pytest.Pytester) 
     result.stdout.no_fnmatch_line("*UnplayedRuns*")
 
 
+def test_a_test_skipped_midway_is_reported_as_skipped_only(pytester: pytest.Pytester) -> None:
+    record_two_runs(pytester)
+    write_test(pytester, '    import pytest\n    agent_module.agent.run_sync("first")\n    pytest.skip("not today")\n')
+    result = pytester.runpytest(*QUIET)
+    result.assert_outcomes(skipped=1)
+    result.stdout.no_fnmatch_line("*UnplayedRuns*")
+
+
 def test_the_marker_can_allow_unplayed_runs(pytester: pytest.Pytester) -> None:
     record_two_runs(pytester)
     pytester.makepyfile(
