@@ -162,15 +162,17 @@ def _encode_runtime_run(run: RecordedRun, out: dict[str, Any]) -> dict[str, Any]
     if run.error is not None:
         out["error"] = {"type": run.error.type, "message": run.error.message}
     requests: list[dict[str, Any]] = []
+    previous: dict[str, Any] = {}
     for request in run.runtime_requests:
         encoded: dict[str, Any] = {"node": request.node}
         if request.streamed:
             encoded["streamed"] = True
         encoded["messages"] = list(request.messages)
-        if request.parameters:
-            encoded["parameters"] = request.parameters
-        if request.settings:
-            encoded["settings"] = to_plain(request.settings)
+        # `parameters` and `settings` are written where they change: a request without them has the previous one's.
+        for name, value in (("parameters", request.parameters), ("settings", to_plain(request.settings))):
+            if (value or {}) != previous.get(name, {}):
+                encoded[name] = value or {}
+            previous[name] = value or {}
         encoded["response"] = request.response
         requests.append(encoded)
     out["requests"] = requests

@@ -123,6 +123,11 @@ def _prepare_run(run: Any, where: Location, catalog: dict[str, ToolDefinition], 
                 run[target] = run.pop(name)
         if "tool_calls" in run:
             run["runtime_tool_calls"] = run.pop("tool_calls")
+        previous: dict[str, Any] = {}
+        requests = run.get("runtime_requests")
+        for request in requests if isinstance(requests, list) else ():
+            for name in ("parameters", "settings") if isinstance(request, dict) else ():
+                request[name] = previous[name] = request.get(name, previous.get(name)) or None
         return
     for name in ("message_history", "closing_messages"):
         _prepare_messages(run.get(name), [*where, name], path, data)

@@ -11,6 +11,7 @@ from pydantic_ai import Agent, ModelRetry
 from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.models.test import TestModel
+from pydantic_ai_helpers import run_sync
 
 from agentkit_testing import CassetteDivergence, UnplayedRuns, UnrecordedRequest
 from agentkit_testing.pydantic_ai import cassette
@@ -30,10 +31,10 @@ def make_agent(model: TestModel | FunctionModel | None = None, *, offset: int = 
 def test_a_recorded_tool_run_replays_with_the_same_output(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     with cassette(path, agents=[agent := make_agent()], record_mode="once") as session:
-        recorded = agent.run_sync("add things").output
+        recorded = run_sync(agent, "add things").output
     assert len(session.recorded_runs) == 1
     with cassette(path, agents=[agent := make_agent()]) as session:
-        assert agent.run_sync("add things").output == recorded
+        assert run_sync(agent, "add things").output == recorded
     assert [run.id for run in session.replayed_runs] == ["run-1"]
 
 
@@ -47,15 +48,15 @@ def test_replay_never_asks_the_model(tmp_path: Path) -> None:
         raise AssertionError("the model was asked during replay")
 
     with cassette(path, agents=[agent := make_agent(FunctionModel(answer, model_name="fn"))], record_mode="once"):
-        agent.run_sync("hello")
+        run_sync(agent, "hello")
     with cassette(path, agents=[agent := make_agent(FunctionModel(refuse, model_name="fn"))]):
-        assert agent.run_sync("hello").output == "recorded answer"
+        assert run_sync(agent, "hello").output == "recorded answer"
 
 
 def test_the_file_names_the_runtime_and_holds_pydantic_ai_messages(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     with cassette(path, agents=[agent := make_agent()], record_mode="once"):
-        agent.run_sync("add things")
+        run_sync(agent, "add things")
     document = yaml.safe_load(path.read_text())
     run = document["runs"][0]
     assert run["runtime"].startswith("pydantic-ai 2.")
@@ -75,9 +76,9 @@ def test_the_file_names_the_runtime_and_holds_pydantic_ai_messages(tmp_path: Pat
 def test_a_changed_tool_return_is_a_divergence_at_the_tool_call(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     with cassette(path, agents=[agent := make_agent()], record_mode="once"):
-        agent.run_sync("add things")
+        run_sync(agent, "add things")
     with pytest.raises(CassetteDivergence) as caught, cassette(path, agents=[agent := make_agent(offset=1)]):
-        agent.run_sync("add things")
+        run_sync(agent, "add things")
     error = caught.value
     assert (error.run_id, error.node_index, error.field) == ("run-1", 0, "tool_return")
     assert "tool return of 'add'" in str(error)
@@ -105,9 +106,9 @@ def test_a_changed_retry_prompt_is_a_divergence_in_the_next_request(tmp_path: Pa
         return agent
 
     with cassette(path, agents=[agent := agent_retrying("x must not be 0")], record_mode="once"):
-        agent.run_sync("check")
+        run_sync(agent, "check")
     with pytest.raises(CassetteDivergence) as caught, cassette(path, agents=[agent := agent_retrying("positive")]):
-        agent.run_sync("check")
+        run_sync(agent, "check")
     error = caught.value
     assert (error.run_id, error.node_index, error.field) == ("run-1", 1, "messages")
     assert "-  - part_kind: retry-prompt" not in error.diff
@@ -118,7 +119,7 @@ def test_a_changed_retry_prompt_is_a_divergence_in_the_next_request(tmp_path: Pa
 def test_a_changed_tool_set_is_a_divergence_at_the_first_request(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     with cassette(path, agents=[agent := make_agent()], record_mode="once"):
-        agent.run_sync("add things")
+        run_sync(agent, "add things")
     changed = make_agent()
 
     @changed.tool_plain
@@ -126,16 +127,16 @@ def test_a_changed_tool_set_is_a_divergence_at_the_first_request(tmp_path: Path)
         return x - y
 
     with pytest.raises(CassetteDivergence) as caught, cassette(path, agents=[changed]):
-        changed.run_sync("add things")
+        run_sync(changed, "add things")
     assert (caught.value.node_index, caught.value.field) == (0, "function_tools")
 
 
 def test_an_unrecorded_prompt_names_the_nearest_run(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     with cassette(path, agents=[agent := make_agent()], record_mode="once"):
-        agent.run_sync("add things")
+        run_sync(agent, "add things")
     with pytest.raises(CassetteDivergence) as caught, cassette(path, agents=[agent := make_agent()]):
-        agent.run_sync("subtract things")
+        run_sync(agent, "subtract things")
     assert caught.value.field == "user_prompt"
     assert "+subtract things" in caught.value.diff
 
@@ -145,16 +146,16 @@ def test_replay_of_a_missing_cassette_says_to_record_it(tmp_path: Path) -> None:
         pytest.raises(UnrecordedRequest, match="record_mode='once'"),
         cassette(tmp_path / "none.yaml", agents=[agent := make_agent()]),
     ):
-        agent.run_sync("hello")
+        run_sync(agent, "hello")
 
 
 def test_a_run_no_longer_started_fails_the_replay_block(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     with cassette(path, agents=[agent := make_agent()], record_mode="once"):
-        agent.run_sync("one")
-        agent.run_sync("two")
+        run_sync(agent, "one")
+        run_sync(agent, "two")
     with pytest.raises(UnplayedRuns) as caught, cassette(path, agents=[agent := make_agent()]):
-        agent.run_sync("one")
+        run_sync(agent, "one")
     assert caught.value.run_ids == ("run-2",)
 
 
@@ -167,10 +168,10 @@ def test_a_structured_output_run_replays(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     agent = Agent(TestModel(custom_output_args={"city": "Paris", "population": 2}), output_type=Answer, name="geo")
     with cassette(path, agents=[agent], record_mode="once"):
-        assert agent.run_sync("where?").output == Answer(city="Paris", population=2)
+        assert run_sync(agent, "where?").output == Answer(city="Paris", population=2)
     replayed = Agent(TestModel(custom_output_args={"city": "Rome", "population": 3}), output_type=Answer, name="geo")
     with cassette(path, agents=[replayed]):
-        assert replayed.run_sync("where?").output == Answer(city="Paris", population=2)
+        assert run_sync(replayed, "where?").output == Answer(city="Paris", population=2)
 
 
 def test_a_run_with_message_history_replays_after_the_run_it_continues(tmp_path: Path) -> None:
@@ -181,12 +182,12 @@ def test_a_run_with_message_history_replays_after_the_run_it_continues(tmp_path:
 
     agent = Agent(FunctionModel(answer), name="chat")
     with cassette(path, agents=[agent], record_mode="once"):
-        first = agent.run_sync("hi")
-        second = agent.run_sync("again", message_history=first.all_messages())
+        first = run_sync(agent, "hi")
+        second = run_sync(agent, "again", message_history=first.all_messages())
     assert second.output == "seen 3"
     with cassette(path, agents=[agent]) as session:
-        first = agent.run_sync("hi")
-        assert agent.run_sync("again", message_history=first.all_messages()).output == "seen 3"
+        first = run_sync(agent, "hi")
+        assert run_sync(agent, "again", message_history=first.all_messages()).output == "seen 3"
     assert len(session.replayed_runs) == 2
 
 
@@ -199,8 +200,22 @@ def test_a_function_model_tool_call_with_text_args_replays(tmp_path: Path) -> No
         return ModelResponse(parts=[TextPart("done")])
 
     with cassette(path, agents=[agent := make_agent(FunctionModel(answer))], record_mode="once"):
-        assert agent.run_sync("go").output == "done"
+        assert run_sync(agent, "go").output == "done"
     with cassette(path, agents=[agent := make_agent(FunctionModel(answer))]) as session:
-        result = agent.run_sync("go")
+        result = run_sync(agent, "go")
     assert result.output == "done"
     assert session.replayed_runs[0].runtime_tool_calls[0].result == 5
+
+
+def test_request_parameters_are_written_where_they_change_and_read_back_for_every_request(tmp_path: Path) -> None:
+    from agentkit_testing import Cassette
+
+    path = tmp_path / "c.yaml"
+    with cassette(path, agents=[agent := make_agent()], record_mode="once"):
+        run_sync(agent, "add things")
+    requests = yaml.safe_load(path.read_text())["runs"][0]["requests"]
+    assert ["parameters" in request for request in requests] == [True, False]
+    (run,) = Cassette.load(path).runs
+    first, second = run.runtime_requests
+    assert first.parameters is not None
+    assert second.parameters == first.parameters

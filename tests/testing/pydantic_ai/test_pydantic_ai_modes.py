@@ -24,6 +24,7 @@ from pydantic_ai.messages import (
 from pydantic_ai.models import StreamedResponse
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.models.test import TestModel
+from pydantic_ai_helpers import run_sync
 
 from agentkit_testing import RuntimeMismatch, UnrecordableMessage, UnrecordedRequest
 from agentkit_testing import cassette as agentkit_cassette
@@ -101,10 +102,10 @@ def test_concurrent_runs_of_one_agent_find_their_own_recordings(tmp_path: Path) 
 def test_record_modes_that_record_write_what_they_should(tmp_path: Path, mode: str, runs_after: list[str]) -> None:
     path = tmp_path / "c.yaml"
     with cassette(path, agents=[agent := make_agent()], record_mode="once"):
-        agent.run_sync("first")
+        run_sync(agent, "first")
     with cassette(path, agents=[agent := make_agent()], record_mode=mode):  # type: ignore[arg-type]
-        agent.run_sync("first")
-        agent.run_sync("second")
+        run_sync(agent, "first")
+        run_sync(agent, "second")
     prompts = [run["user_prompt"] for run in yaml.safe_load(path.read_text())["runs"]]
     assert prompts == runs_after
 
@@ -112,12 +113,12 @@ def test_record_modes_that_record_write_what_they_should(tmp_path: Path, mode: s
 def test_once_replays_an_existing_file_and_records_nothing_new(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     with cassette(path, agents=[agent := make_agent()], record_mode="once"):
-        agent.run_sync("first")
+        run_sync(agent, "first")
     before = path.read_bytes()
     with cassette(path, agents=[agent := make_agent()], record_mode="once"):
-        agent.run_sync("first")
+        run_sync(agent, "first")
         with pytest.raises(UnrecordedRequest):
-            agent.run_sync("second")
+            run_sync(agent, "second")
     assert path.read_bytes() == before
 
 
@@ -136,10 +137,10 @@ def test_an_external_tool_is_served_from_the_recording(tmp_path: Path) -> None:
         return agent
 
     with cassette(path, agents=[agent := agent_with_side_effect()], record_mode="once", external_tools=["send_mail"]):
-        agent.run_sync("mail")
+        run_sync(agent, "mail")
     assert len(calls) == 1
     with cassette(path, agents=[agent := agent_with_side_effect()], external_tools=["send_mail"]):
-        agent.run_sync("mail")
+        run_sync(agent, "mail")
     assert len(calls) == 1
 
 
@@ -149,7 +150,7 @@ def test_a_pydantic_ai_run_is_a_runtime_mismatch_for_an_agentkit_agent(tmp_path:
 
     path = tmp_path / "c.yaml"
     with cassette(path, agents=[agent := Agent(TestModel(), name="same")], record_mode="once"):
-        agent.run_sync("hello")
+        run_sync(agent, "hello")
     other = AgentkitAgent(AgentkitTestModel(), name="same")
     with pytest.raises(RuntimeMismatch, match="pydantic-ai 2"), agentkit_cassette(path):
         other.run_sync("hello")
@@ -158,14 +159,14 @@ def test_a_pydantic_ai_run_is_a_runtime_mismatch_for_an_agentkit_agent(tmp_path:
 def test_a_run_recorded_under_another_major_version_is_a_runtime_mismatch(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     with cassette(path, agents=[agent := make_agent()], record_mode="once"):
-        agent.run_sync("hello")
+        run_sync(agent, "hello")
     text = path.read_text()
     path.write_text(text.replace("runtime: pydantic-ai 2.", "runtime: pydantic-ai 3."))
     with (
         pytest.raises(RuntimeMismatch, match=r"pydantic-ai 3\.") as caught,
         cassette(path, agents=[agent := make_agent()]),
     ):
-        agent.run_sync("hello")
+        run_sync(agent, "hello")
     assert caught.value.run_id == "run-1"
 
 
@@ -184,9 +185,9 @@ def test_every_response_part_kind_is_stored_and_replayed(tmp_path: Path) -> None
 
     agent = Agent(FunctionModel(answer, model_name="rich"), name="rich")
     with cassette(path, agents=[agent], record_mode="once"):
-        recorded = agent.run_sync("everything").all_messages()[-1]
+        recorded = run_sync(agent, "everything").all_messages()[-1]
     with cassette(path, agents=[agent]):
-        replayed = agent.run_sync("everything").all_messages()[-1]
+        replayed = run_sync(agent, "everything").all_messages()[-1]
     assert isinstance(replayed, ModelResponse)
     assert isinstance(recorded, ModelResponse)
     assert pydantic_ai_json(replayed.parts) == pydantic_ai_json(recorded.parts)
@@ -214,7 +215,7 @@ def test_a_response_that_cannot_be_written_is_an_error_at_record_time(tmp_path: 
         pytest.raises(UnrecordableMessage, match=r"request 0 \(response\): a message cannot be written"),
         cassette(path, agents=[agent], record_mode="once"),
     ):
-        agent.run_sync("fetch")
+        run_sync(agent, "fetch")
     assert not path.exists()
 
 
