@@ -396,8 +396,9 @@ class _CassetteLoader(SAFE_LOADER):  # type: ignore[misc, valid-type]
 
 def load_yaml(text: str, path: Path) -> Any:
     """The plain data of a YAML cassette; `CassetteFormatError` naming the file and line if it cannot be."""
-    loader = _CassetteLoader(text, path)
+    loader: _CassetteLoader | None = None
     try:
+        loader = _CassetteLoader(text, path)  # PyYAML's own reader checks the characters here
         with no_gc():
             return loader.get_single_data()
     except yaml.MarkedYAMLError as error:
@@ -412,7 +413,8 @@ def load_yaml(text: str, path: Path) -> Any:
     except RecursionError:  # the pure-Python composer recurses; libyaml stops at its own depth limit
         refuse(path, None, None, f"lists and mappings nest too deeply (more than {MAX_DEPTH} levels): is it corrupt?")
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def _invalid(path: Path, line: int | None, problem: str) -> NoReturn:

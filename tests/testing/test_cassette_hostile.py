@@ -340,3 +340,35 @@ def test_unreadable_file_is_reported_by_verify_and_show(
     show = runner.invoke(main, ["cassette", "show", str(locked)])
     assert show.exit_code == 1
     assert f"Error: {locked}: cannot read the cassette (Permission denied)" in show.output
+
+
+def test_pure_python_loader_gives_the_same_refusals(tmp_path: Path, dice_text: str, repository: Path) -> None:
+    """Without libyaml, `yaml.SafeLoader` composes the graph and the same checks apply."""
+    import subprocess
+    import sys
+
+    files = {
+        "bomb.yaml": (repository / "tests/testing/cassette_corpus/refused/merge_key_bomb.yaml").read_text(),
+        "code.yaml": dice_text.replace("user_prompt: My guess is 4", "user_prompt: !!python/name:os.system ''"),
+        "deep.yaml": with_data(dice_text, nested(3000)),
+        "control.yaml": dice_text.replace("user_prompt: My guess is 4", "user_prompt: a\x01b"),
+    }
+    for name, text in files.items():
+        write(tmp_path, text, name)
+    script = (
+        "import sys; sys.modules['yaml._yaml'] = None\n"
+        "from pathlib import Path\n"
+        "from agentkit_testing import Cassette, CassetteFormatError\n"
+        f"for name in {sorted(files)!r}:\n"
+        "    try:\n"
+        f"        Cassette.load(Path({str(tmp_path)!r}) / name)\n"
+        "    except CassetteFormatError as error:\n"
+        "        print(error.line, str(error).split(': ', 1)[1])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)
+    bomb, code, control, deep = result.stdout.splitlines()
+    assert bomb.startswith(f"{line_of(files['bomb.yaml'], '<<: {}')} in anchors.<<: YAML merge key '<<' refused")
+    assert code.startswith(f"{line_of(files['code.yaml'], 'user_prompt')} in runs[0].user_prompt: tag ")
+    assert "refused: cassettes are data, never code" in code
+    assert control.startswith(f"{line_of(files['control.yaml'], 'user_prompt')} cassette is not valid YAML")
+    assert deep.startswith("None lists and mappings nest too deeply")
