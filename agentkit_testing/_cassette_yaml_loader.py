@@ -4,8 +4,9 @@ Parsing is PyYAML's safe loader (`yaml.CSafeLoader` when libyaml is present, els
 `yaml.SafeLoader`). Before anything is built, the composed node graph is checked: a node reached
 twice (an alias), a merge key (`<<`), a tag other than the plain data tags, or nesting deeper
 than `MAX_DEPTH` is refused, so a small file can never expand into a huge one. Scalars are then
-built directly (strings, null, booleans, integers, finite floats, `!!binary` bytes); unquoted
-dates and `=` stay text, as in YAML 1.2 and JSON. Duplicate keys are refused.
+built directly (strings, null, booleans, integers, finite floats, and `!!binary` bytes as the data
+of a binary prompt item); unquoted dates and `=` stay text, as in YAML 1.2 and JSON. Duplicate
+keys are refused.
 """
 
 from __future__ import annotations
@@ -48,6 +49,10 @@ _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _BOOLEANS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 _INTEGER_LIMIT = 10**MAX_INTEGER_DIGITS
+_FORMS: dict[str, re.Pattern[str]] = {
+    tag: pattern for rules in SAFE_LOADER.yaml_implicit_resolvers.values() for tag, pattern in rules
+}
+"""The resolver's pattern of each tag: what an `!!int` or `!!float` value must look like (YAML 1.1)."""
 _KEY_TYPES = (str, int, float, bool, type(None))
 _TOO_DEEP = f"lists and mappings nest more than {MAX_DEPTH} levels deep; a cassette never does: is it corrupt?"
 _SURROGATE = "a string holds a lone surrogate escape (such as \\ud800), which is no character"
@@ -278,6 +283,8 @@ class _CassetteLoader(SAFE_LOADER):  # type: ignore[misc, valid-type]
             return self._integer(node)
         if tag == _FLOAT:
             try:
+                if not (_FORMS[_FLOAT].match(value) or _DECIMAL.fullmatch(value)):
+                    raise ValueError(value)
                 number: float = self.construct_yaml_float(node)
             except ValueError:
                 self._refuse(node, f"{shorten(value)} is not a number (tag !!float)")
@@ -301,6 +308,8 @@ class _CassetteLoader(SAFE_LOADER):  # type: ignore[misc, valid-type]
         if digits > 4 * MAX_INTEGER_DIGITS:  # refused before converting: conversion time grows with length
             self._refuse(node, f"an integer of {digits} digits; cassettes hold up to {MAX_INTEGER_DIGITS} digits")
         try:
+            if not _FORMS[_INT].match(node.value):
+                raise ValueError(node.value)
             number: int = self.construct_yaml_int(node)
         except ValueError:
             self._refuse(node, f"{shorten(node.value)} is not an integer (tag !!int)")

@@ -147,6 +147,12 @@ def test_duplicate_key_is_refused_naming_key_and_line(tmp_path: Path, dice_text:
         ("1.0e+999", "is not a finite number"),
         (".nan", "is not a finite number"),
         ("!!int x", "'x' is not an integer"),
+        ("!!int ''", "'' is not an integer"),
+        ("!!int '+'", "'+' is not an integer"),
+        ("!!int _", "'_' is not an integer"),
+        ("!!int 0o7", "'0o7' is not an integer"),
+        ("!!float ''", "'' is not a number"),
+        ("!!float _", "'_' is not a number"),
         ("!!bool maybe", "'maybe' is not a valid !!bool value"),
         ("!!null x", "'x' is not a valid !!null value"),
         ("!!binary '###'", "!!binary value is not valid base64"),
@@ -196,10 +202,11 @@ def test_binary_outside_a_binary_prompt_item_is_refused(tmp_path: Path, dice_tex
 
 def test_explicit_plain_tags_are_read(tmp_path: Path, dice_text: str) -> None:
     loaded = round_trips(
-        write(tmp_path, with_data(dice_text, "[!!str 12, !!int '7', !!float '1.5', ! text]")), tmp_path
+        write(tmp_path, with_data(dice_text, "[!!str 12, !!int '7', !!int 0x1F, !!float '1.5', !!float 2, ! text]")),
+        tmp_path,
     )
     assert loaded.runs[0].result is not None
-    assert loaded.runs[0].result.data == ["12", 7, 1.5, "text"]
+    assert loaded.runs[0].result.data == ["12", 7, 31, 1.5, 2.0, "text"]
 
 
 def test_binary_inside_args_json_is_refused(tmp_path: Path, dice_text: str) -> None:
