@@ -131,13 +131,19 @@ class RunSelector:
         with self._lock:
             return [run for run in self._runs if run.id not in self._played]
 
-    def check_all_played(self, record_mode: str, label: str | None = None) -> None:
+    def check_all_played(self, record_mode: str, label: str | None = None, *, foreign: bool = False) -> None:
         """Raise `UnplayedRuns` naming the recorded runs no live run replayed, if there are any.
 
         With a `label` (the block's, e.g. a test id), only runs with that label or none are checked:
-        runs another block recorded into a shared cassette are that block's to play.
+        runs another block recorded into a shared cassette are that block's to play. Only agentkit
+        runs are checked, or with `foreign` only runs of another runtime (`RecordedRun.runtime`):
+        each runtime's block answers for its own runs of a cassette holding both.
         """
-        unplayed = [run for run in self.unplayed() if label is None or run.label in (None, label)]
+        unplayed = [
+            run
+            for run in self.unplayed()
+            if (label is None or run.label in (None, label)) and (run.runtime is not None) == foreign
+        ]
         if not unplayed:
             return
         cassette = str(self._path) if self._path is not None else "an in-memory cassette"

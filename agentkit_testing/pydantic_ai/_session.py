@@ -217,7 +217,7 @@ class PydanticAISession:
         """Raise `UnplayedRuns` when this block only replays and recorded pydantic-ai runs were never played."""
         allowed = self._comparator.matching.allow_unplayed_runs or not self.check_unplayed_runs
         if self._selector is not None and not self.records and not allowed:
-            self._selector.check_all_played(self.record_mode, self.label)
+            self._selector.check_all_played(self.record_mode, self.label, foreign=True)
 
 
 def _base_model(agent: Agent[Any, Any], session: PydanticAISession) -> Model:

@@ -224,3 +224,22 @@ def test_the_streamed_response_hooks_the_replay_stream_uses_still_exist() -> Non
     assert callable(StreamedResponse._get_event_iterator)
     assert isinstance(StreamedResponse.__dict__["_parts_manager"], property | object)
     assert "_usage" in StreamedResponse.__dataclass_fields__
+
+
+def test_a_cassette_with_runs_of_both_runtimes_replays_each_in_its_own_block(tmp_path: Path) -> None:
+    from agentkit import Agent as AgentkitAgent
+    from agentkit.models.test import TestModel as AgentkitTestModel
+
+    path = tmp_path / "c.yaml"
+    native = AgentkitAgent(AgentkitTestModel(), name="native")
+    with agentkit_cassette(path, "once"):
+        native.run_sync("agentkit run")
+    with cassette(path, agents=[agent := make_agent()], record_mode="new_episodes"):
+        run_sync(agent, "pydantic-ai run")
+    runtimes = [run.get("runtime") for run in yaml.safe_load(path.read_text())["runs"]]
+    assert runtimes == [None, runtimes[1]]
+    assert runtimes[1].startswith("pydantic-ai ")
+    with agentkit_cassette(path):
+        native.run_sync("agentkit run")
+    with cassette(path, agents=[agent := make_agent()]):
+        assert run_sync(agent, "pydantic-ai run").output == "recorded"
