@@ -5,7 +5,9 @@ The hierarchy::
     AgentkitError (agentkit)              base of every error agentkit and agentkit_testing raise
     └── CassetteError                     something about a cassette; `path` names the file
         ├── CassetteFormatError(ValueError)   the file cannot be read: corrupt, truncated, unknown
-        │                                     version, or a field of the wrong shape (`line`, `field`)
+        │                                     version, a field of the wrong shape, or something a
+        │                                     cassette may not hold (a code tag, an alias, a duplicate
+        │                                     key, a value past the limits) (`line`, `field`)
         ├── UnrecordedRequest             replay needed something the cassette does not hold
         │                                 (a run, a request, an external tool's return)
         ├── UnplayedRuns                  a replaying block ended with recorded runs it never
@@ -53,7 +55,12 @@ class CassetteError(AgentkitError):
 
 
 class CassetteFormatError(CassetteError, ValueError):
-    """A cassette file is corrupt, truncated, of an unknown version, or has a malformed field."""
+    """A cassette file is corrupt, truncated, of an unknown version, or has a malformed field.
+
+    Also raised for what a cassette may never hold (docs/cassette-format.md, "How cassettes are
+    parsed"): tags such as `!!python/...`, anchors, aliases and merge keys, duplicate keys, and
+    values past the limits (nesting, integer digits, NaN, file size).
+    """
 
     line: int | None
     """The 1-based line of the problem, when it is known."""
