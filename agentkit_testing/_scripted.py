@@ -142,7 +142,7 @@ class ScriptedRun:
                 continue
             answered = [part for part in answer.parts if isinstance(part, ToolReturnPart | RetryPromptPart)]
             call_ids = sorted(str(call.tool_call_id) for call in calls)
-            answer_ids = sorted(str(part.tool_call_id) for part in answered)
+            answer_ids = sorted(_answered_ids(answered, calls))
             assert call_ids == answer_ids, (
                 f"response {index}: tool calls {call_ids} were answered with ids {answer_ids} in request {index + 1}"
             )
@@ -272,3 +272,19 @@ async def replay_example(
                 )
             )
     return runs
+
+
+def _answered_ids(answered: list[ToolReturnPart | RetryPromptPart], calls: list[ToolCallPart]) -> list[str]:
+    """The ids of the calls the parts answer: each part's own, or, for the id-less retry prompt the runtime
+    sends for an unknown tool (as pydantic-ai 0.0.39 does), the next call to the tool its text names."""
+    unknown = list(calls)
+    ids: list[str] = []
+    for part in answered:
+        if part.tool_call_id is None and isinstance(part, RetryPromptPart) and isinstance(part.content, str):
+            call = next((c for c in unknown if part.content.startswith(f"Unknown tool name: {c.tool_name!r}.")), None)
+            if call is not None:
+                unknown.remove(call)
+                ids.append(str(call.tool_call_id))
+                continue
+        ids.append(str(part.tool_call_id))
+    return ids
