@@ -284,8 +284,11 @@ class Scrubber:
     def _scrub(self, value: Any, rules: _RuleSet) -> Any:
         if isinstance(value, str):
             return rules.apply(value)
-        if isinstance(value, list | tuple):
+        if isinstance(value, list):
             return type(value)(self._scrub(item, rules) for item in value)
+        if isinstance(value, tuple):
+            items = [self._scrub(item, rules) for item in value]
+            return type(value)(*items) if hasattr(value, "_fields") else type(value)(items)
         if isinstance(value, dict):
             scrubbed: dict[Any, Any] = type(value)()
             for key, item in value.items():

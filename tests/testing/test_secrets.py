@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -233,3 +234,16 @@ async def test_a_run_recorded_with_a_variable_set_in_the_body_replays(
         result = await agent.run(f"use {LATE_CANARY}")
     assert result.data == "done"
     assert len(session.replayed_runs) == 1
+
+
+def test_tuples_and_named_tuples_are_scrubbed_and_keep_their_type() -> None:
+    class Pair(NamedTuple):
+        name: str
+        value: str
+
+    scrubbed = Scrubber(environ={}).scrub({"pair": Pair("key", OPENAI_CANARY), "plain": ("a", OPENAI_CANARY)})
+    assert scrubbed == {
+        "pair": Pair("key", "<redacted:openai-key>"),
+        "plain": ("a", "<redacted:openai-key>"),
+    }
+    assert type(scrubbed["pair"]) is Pair
