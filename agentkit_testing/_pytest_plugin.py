@@ -9,7 +9,8 @@ What it gives a test suite, with nothing to import:
   marked `@pytest.mark.agentkit_allow_model_requests` (live tests), and between tests (session
   fixtures, threads that outlive their test) unless the session's record mode records;
 - `agentkit_cassette` fixture, or `@pytest.mark.agentkit_cassette(...)`: the test's runs are
-  recorded to / replayed from `<rootdir>/cassettes/<test module path>/<test name>.yaml`;
+  recorded to / replayed from `<rootdir>/cassettes/<test module path>/<test name>.yaml`; with
+  `pydantic_ai_agents=[agent, ...]`, the runs of those pydantic-ai agents too (same file);
 - the guard, the cassette and `agent_runs` hold for the runs a test starts in other threads too
   (`threading.Thread`, `ThreadPoolExecutor`, a sync web framework's handler thread): see
   `agentkit._block_scope` for how, and join such threads before the test ends;
@@ -28,6 +29,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -109,8 +111,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(path=None, record_mode=None, **options): record/replay the test's agent runs with a cassette; "
-        "options go to agentkit_testing.cassette (matching, external_tools, scrub_patterns, ...)",
+        f"{MARKER}(path=None, record_mode=None, pydantic_ai_agents=(), **options): record/replay the test's "
+        "agent runs with a cassette (and those of the pydantic-ai agents named); options go to "
+        "agentkit_testing.cassette (matching, external_tools, scrub_patterns, ...)",
     )
     config.addinivalue_line(
         "markers",
@@ -222,13 +225,38 @@ def agentkit_cassette(request: pytest.FixtureRequest) -> Iterator[CassetteSessio
     options.setdefault("label", request.node.nodeid)
     stats = request.config.stash[_stats_key]
     stats.used.add(str(path))
+    pydantic_ai_agents = options.pop("pydantic_ai_agents", ())
     with cassette(path, mode, **options) as session:  # type: ignore[arg-type]
         request.node.stash[_scrubber_key] = session.cassette.scrubber
-        yield session
-        if request.node.stash.get(_test_failed_key, False):
-            session.check_unplayed_runs = False  # the test's own failure is the one to report
-        stats.recorded[str(path)] = stats.recorded.get(str(path), 0) + len(session.recorded_runs)
-        stats.replayed[str(path)] = stats.replayed.get(str(path), 0) + len(session.replayed_runs)
+        with _pydantic_ai_block(session, pydantic_ai_agents, options) as others:
+            yield session
+            failed = request.node.stash.get(_test_failed_key, False)
+            for block in (session, *others):
+                block.check_unplayed_runs = not failed  # the test's own failure is the one to report
+        for block in (session, *others):
+            stats.recorded[str(path)] = stats.recorded.get(str(path), 0) + len(block.recorded_runs)
+            stats.replayed[str(path)] = stats.replayed.get(str(path), 0) + len(block.replayed_runs)
+
+
+@contextmanager
+def _pydantic_ai_block(session: CassetteSession, agents: Any, options: dict[str, Any]) -> Iterator[list[Any]]:
+    """Also record / replay the runs of the pydantic-ai `agents` the marker names, in the same cassette.
+
+    The adapter (and pydantic_ai) is imported only for a test that names such agents. The agentkit
+    block saves the shared cassette when it recorded runs of its own (its file then holds both);
+    otherwise this block saves it, so nothing is written twice.
+    """
+    if not agents:
+        yield []
+        return
+    from agentkit_testing.pydantic_ai import cassette as pydantic_ai_cassette
+
+    keep = {key: options[key] for key in ("matching", "external_tools", "label") if key in options}
+    store = session.cassette
+    with pydantic_ai_cassette(store, agents, session.record_mode, save=False, **keep) as block:
+        yield [block]
+    if block.recorded_runs and not session.recorded_runs and session.record_mode != "rewrite" and store.path:
+        store.save(merge=True)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -251,6 +251,7 @@ def cassette(
     scrubber: Scrubber | None = None,
     before_record: BeforeRecord | None = None,
     label: str | None = None,
+    save: bool = True,
 ) -> Iterator[PydanticAISession]:
     """Record or replay every run of the pydantic-ai `agents` started in this block, with the cassette at `path`.
 
@@ -267,6 +268,8 @@ def cassette(
         scrubber: replaces the default `Scrubber` (then `scrub_patterns` is not used).
         before_record: called with each newly recorded run before it is written; may change or drop it.
         label: saved with each recorded run (e.g. the test id); not used for matching.
+        save: write the file when the block ends; `False` when the caller saves the `Cassette` it
+            passed (the pytest plugin, whose agentkit block shares it).
     """
     if record_mode not in _RECORD_MODES:
         raise ValueError(f"record_mode must be one of {', '.join(_RECORD_MODES)}; got {record_mode!r}")
@@ -300,9 +303,11 @@ def cassette(
         try:
             yield session
         except Exception:
-            _save(session)
+            if save:
+                _save(session)
             raise
-    _save(session)
+    if save:
+        _save(session)
     session.check_all_played()
 
 
