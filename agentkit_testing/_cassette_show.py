@@ -95,7 +95,8 @@ def _describe_node(
             if isinstance(part, TextPart):
                 details.append(f"text: {_short(part.content)}")
             else:
-                details.append(f"call {part.tool_name}({_shorten(part.args_as_json_str())})  [{part.tool_call_id}]")
+                call_id = f"  [{part.tool_call_id}]" if part.tool_call_id is not None else ""
+                details.append(f"call {part.tool_name}({_shorten(part.args_as_json_str())}){call_id}")
         for call in run.tool_calls:
             if call.node == index:
                 marker = " (external: not called on replay)" if call.external else ""

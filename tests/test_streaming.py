@@ -160,8 +160,9 @@ async def test_nodes_stream_part_events_and_tool_events_inside_iter() -> None:
                     tool_events.extend([event async for event in events])
             node = await agent_run.next(node)
     assert kinds == ["ModelRequestNode", "CallToolsNode", "ModelRequestNode", "CallToolsNode"]
-    assert part_events[0] == PartStartEvent(0, ToolCallPart("get_weather", "", "w1"))
-    assert part_events[1] == PartDeltaEvent(0, ToolCallPartDelta(args_delta='{"ci'))
+    # the name came alone: the part starts once its arguments begin, as in the reference release
+    assert part_events[0] == PartStartEvent(0, ToolCallPart("get_weather", '{"ci', "w1"))
+    assert part_events[1] == PartDeltaEvent(0, ToolCallPartDelta(args_delta='ty": "Ro'))
     assert part_events[-1] == PartDeltaEvent(0, TextPartDelta("in Rome"))
     assert [type(event) for event in tool_events] == [FunctionToolCallEvent, FunctionToolResultEvent]
     assert tool_events[1].result.content == "sunny in Rome"

@@ -79,7 +79,7 @@ def test_a_snapshot_is_created_then_matched(pytester: pytest.Pytester) -> None:
         "[0] ModelRequestNode",
         ' 0 | system-prompt: "You run a dice game."',
         ' 0 | user-prompt: "Roll for me"',
-        "[1] CallToolsNode  model=function:model",
+        "[1] CallToolsNode  model=function:model:",
     ]
     second = _run(pytester)  # new random tool-call ids and timestamps: still the same snapshot
     second.assert_outcomes(passed=1)
@@ -173,9 +173,9 @@ def test_a_list_of_nodes_shows_what_the_nodes_hold(run_snapshot: SnapshotAsserti
 
 def test_ids_and_timestamps_are_normalized() -> None:
     first, second = anyio.run(_weather_run)[0], anyio.run(_weather_run)[0]
-    assert first.all_messages() != second.all_messages()  # random ids, later timestamps
+    assert first.all_messages() != second.all_messages()  # later timestamps
     assert serialize_run(first) == serialize_run(second)
-    assert "call_1" in serialize_run(first)
+    assert "id=-" in serialize_run(first)  # the model gave no tool-call ids (as FunctionModel's parts default)
 
 
 def test_a_list_of_messages_is_numbered_like_nodes() -> None:
