@@ -4,6 +4,12 @@
 session, which records it (asking the wrapped model) or answers it from the cassette (never
 asking it). `CassetteToolset` is a `pydantic_ai.toolsets.WrapperToolset`: tool calls are recorded,
 compared on replay, and external tools are served from the recording.
+
+Private hooks relied on (tested in tests/testing/pydantic_ai/test_pydantic_ai_modes.py): a
+replayed stream subclasses `StreamedResponse`, overriding `_get_event_iterator` and using
+`_parts_manager` and `_usage`, the way pydantic-ai's own models do. Everything else used is public:
+`WrapperModel`, `WrapperToolset`, `Agent.override`, `Agent.toolsets`, the messages' `run_id`, and
+`RunContext.run_id` / `tool_call_id`.
 """
 
 from __future__ import annotations
