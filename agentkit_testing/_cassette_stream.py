@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from agentkit import ModelResponseStreamEvent, PartDeltaEvent, PartStartEvent, Usage
+from agentkit.messages import ToolCallPartDelta
 from agentkit.models import StreamedResponse
 from agentkit_testing._cassette_records import RecordedRequest
 from agentkit_testing._secrets import Scrubber
@@ -76,7 +77,9 @@ class ReplayStreamedResponse(StreamedResponse):
                     self._parts.append(part)
                 yield PartStartEvent(event.index, part)
             elif isinstance(event, PartDeltaEvent):
-                self._parts[event.index] = event.delta.apply(self._parts[event.index])
+                current = self._parts[event.index]
+                assert not isinstance(current, ToolCallPartDelta), "a recorded delta follows its part's start event"
+                self._parts[event.index] = event.delta.apply(current)
                 yield PartDeltaEvent(event.index, copy.deepcopy(event.delta))
         self._usage = copy.copy(recorded.usage)
 
