@@ -185,18 +185,29 @@ class StreamedRunResult(Generic[AgentDepsT, ResultDataT]):
 
     async def _stream_text(self, delta: bool, debounce_by: float | None) -> AsyncGenerator[str, None]:
         pieces: list[str] = []
-        async with aclosing(group_by_time(_TextPieces(self._events()), debounce_by)) as groups:
-            async for group in groups:
-                piece = "".join(group)
+        text = ""
+        if debounce_by is None:  # every chunk: no grouping layer in the way
+            async for piece in _TextPieces(self._events()):
                 if delta:
                     yield piece
                 else:
-                    pieces.append(piece)
-                    yield await self._validate_text("".join(pieces))
+                    text += piece
+                    yield await self._validate_text(text)
+        else:
+            async with aclosing(group_by_time(_TextPieces(self._events()), debounce_by)) as groups:
+                async for group in groups:
+                    piece = "".join(group)
+                    if delta:
+                        yield piece
+                    else:
+                        pieces.append(piece)
+                        yield await self._validate_text("".join(pieces))
         await self._complete()
 
     async def _validate_text(self, text: str) -> str:
         ctx = self._agent_run.ctx
+        if not ctx.deps.result_validators:
+            return text
         run_context = ctx.run_context()
         for validator in ctx.deps.result_validators:
             text = await validator.validate(text, run_context, None)

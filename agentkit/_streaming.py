@@ -48,6 +48,7 @@ class AgentStream:
         self._on_complete = on_complete
         self._ctx = ctx
         self._initial_usage = copy.copy(ctx.state.usage)
+        self._limits = ctx.deps.usage_limits if ctx.deps.usage_limits.has_token_limits() else None
         self._iterator = streamed.__aiter__()
         self._pending: FinalResultEvent | None = None
         self._final_result_event: FinalResultEvent | None = None
@@ -69,9 +70,8 @@ class AgentStream:
             self.is_complete = True
             self._on_complete()
             raise
-        limits = self._ctx.deps.usage_limits
-        if limits.has_token_limits():
-            limits.check_tokens(self._ctx.state.usage + self._streamed.usage())
+        if self._limits is not None:
+            self._limits.check_tokens(self._ctx.state.usage + self._streamed.usage())
         if self._final_result_event is None:
             self._final_result_event = self._pending = final_result_event(event, self._ctx)
         return event

@@ -56,9 +56,10 @@ class UsageLimits:
     total_tokens_limit: int | None = None
 
     def has_token_limits(self) -> bool:
-        return any(
-            limit is not None
-            for limit in (self.request_tokens_limit, self.response_tokens_limit, self.total_tokens_limit)
+        return (
+            self.request_tokens_limit is not None
+            or self.response_tokens_limit is not None
+            or self.total_tokens_limit is not None
         )
 
     def check_before_request(self, usage: Usage) -> None:
