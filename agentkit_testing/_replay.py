@@ -331,6 +331,17 @@ class ReplayModel(Model):
         self._system, self._model_name = split_model_id(first.model) if first is not None else ("replay", "replay")
 
     @property
+    def unplayed_runs(self) -> list[RecordedRun]:
+        """Recorded runs no conversation has replayed yet. Used on its own, a `ReplayModel` has no
+        block whose end could check them: assert on this (or use `cassette()`, which does). Under
+        `cassette()` (bound to one run) it is empty: see `CassetteSession.unplayed_runs`."""
+        if self._replayer is not None:
+            return []
+        if self._selector is None:
+            return list(self.cassette.runs) if self.cassette is not None else []
+        return self._selector.unplayed()
+
+    @property
     def model_name(self) -> str:
         return self._model_name
 

@@ -8,10 +8,13 @@ from typing import Any
 
 import pytest
 
+from agentkit.models import TestModel
 from agentkit_testing._cassette import Cassette
 from agentkit_testing._cassette_context import cassette
 from agentkit_testing._exceptions import CassetteError, UnplayedRuns
 from agentkit_testing._matching import Matching
+from agentkit_testing._recorder import RecordingModel
+from agentkit_testing._replay import ReplayModel
 
 pytestmark = pytest.mark.anyio
 DiceGame = Any  # tests/testing/conftest.py
@@ -135,3 +138,16 @@ async def test_unplayed_check_names_at_most_a_few_runs_and_counts_the_rest(
     assert "run 'run-10'" in message
     assert "run 'run-11'" not in message
     assert "... and 2 more" in message
+
+
+async def test_a_replay_model_on_its_own_lists_the_runs_it_did_not_replay(
+    dice_game: Callable[..., DiceGame], tmp_path: Path
+) -> None:
+    game = dice_game()
+    recording = Cassette(tmp_path / "explicit.yaml")
+    for player in ("Anne", "Bob"):
+        await game.agent.run(f"{player} guesses 4", deps=player, model=RecordingModel(TestModel(), recording))
+    replay = ReplayModel(recording)
+    assert [run.user_prompt for run in replay.unplayed_runs] == ["Anne guesses 4", "Bob guesses 4"]
+    await game.agent.run("Anne guesses 4", deps="Anne", model=replay)
+    assert [run.user_prompt for run in replay.unplayed_runs] == ["Bob guesses 4"]
