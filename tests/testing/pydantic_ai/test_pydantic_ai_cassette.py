@@ -8,6 +8,7 @@ import pydantic
 import pytest
 import yaml
 from pydantic_ai import Agent, ModelRetry
+from pydantic_ai.exceptions import UserError
 from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.models.test import TestModel
@@ -219,3 +220,29 @@ def test_request_parameters_are_written_where_they_change_and_read_back_for_ever
     first, second = run.runtime_requests
     assert first.parameters is not None
     assert second.parameters == first.parameters
+
+
+def test_an_agent_on_a_provider_model_replays_without_a_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "c.yaml"
+    recording = Agent(TestModel(custom_output_text="Sunny"), name="weather")
+    with cassette(path, agents=[recording], record_mode="once"):
+        run_sync(recording, "Weather in Paris?")
+    # As if recorded live against OpenAI: the run names the model it was recorded against.
+    path.write_text(path.read_text().replace("model: test:test", "model: openai:gpt-4o"))
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    # pydantic-ai builds the model with the agent unless told to wait: without a key, it must wait.
+    live = Agent("openai:gpt-4o", name="weather", defer_model_check=True)
+    with cassette(path, agents=[live]):
+        assert run_sync(live, "Weather in Paris?").output == "Sunny"
+
+
+def test_recording_an_agent_whose_model_cannot_be_built_shows_the_providers_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    agent = Agent("openai:gpt-4o", name="weather", defer_model_check=True)
+    with (
+        pytest.raises(UserError, match="OPENAI_API_KEY"),
+        cassette(tmp_path / "c.yaml", agents=[agent], record_mode="once"),
+    ):
+        pass
