@@ -28,7 +28,7 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.models.test import TestModel
 from pydantic_ai_helpers import run_sync
 
-from agentkit_testing import RuntimeMismatch, UnrecordableMessage, UnrecordedRequest
+from agentkit_testing import CassetteDivergence, RuntimeMismatch, UnrecordableMessage, UnrecordedRequest
 from agentkit_testing import cassette as agentkit_cassette
 from agentkit_testing.pydantic_ai import cassette
 
@@ -246,3 +246,36 @@ def test_a_cassette_with_runs_of_both_runtimes_replays_each_in_its_own_block(tmp
         native.run_sync("agentkit run")
     with cassette(path, agents=[agent := make_agent()]):
         assert run_sync(agent, "pydantic-ai run").output == "recorded"
+
+
+def test_a_streamed_run_whose_instructions_changed_diverges_at_its_first_request(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+
+    async def stream(agent: Agent[None, str]) -> str:
+        async with agent.run_stream("stream it") as result:
+            return await result.get_output()
+
+    def agent_with(instructions: str) -> Agent[None, str]:
+        return Agent(TestModel(custom_output_text="recorded"), name="talker", instructions=instructions)
+
+    with cassette(path, agents=[agent := agent_with("Be brief.")], record_mode="once"):
+        asyncio.run(stream(agent))
+    with pytest.raises(CassetteDivergence) as caught, cassette(path, agents=[agent := agent_with("Be long.")]):
+        asyncio.run(stream(agent))
+    assert (caught.value.node_index, caught.value.field) == (0, "messages")
+    assert "-  instructions: Be brief." in caught.value.diff
+    assert "+  instructions: Be long." in caught.value.diff
+
+
+def test_a_run_started_without_streaming_does_not_replay_a_streamed_recording(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+
+    async def stream(agent: Agent[None, str]) -> str:
+        async with agent.run_stream("same prompt") as result:
+            return await result.get_output()
+
+    with cassette(path, agents=[agent := make_agent()], record_mode="once"):
+        asyncio.run(stream(agent))
+    with pytest.raises(CassetteDivergence) as caught, cassette(path, agents=[agent := make_agent()]):
+        run_sync(agent, "same prompt")
+    assert caught.value.field == "streamed"
