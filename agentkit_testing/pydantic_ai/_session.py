@@ -8,6 +8,12 @@ by the `run_id` pydantic-ai stamps on every message: a request whose last messag
 message history, streamed or not) picks the recorded run that replays it, so concurrent runs of one
 agent find their own recordings whatever order they start in. Record modes, saving, scrubbing,
 unplayed-run checks and divergence reports are agentkit_testing's own (see `agentkit_testing.cassette`).
+
+`Agent.override` is context-local (a context variable): runs started in this context and in
+tasks or `asyncio.to_thread` calls that copy it are covered; a run started in a plain
+`threading.Thread` does not see the override and talks to the agent's own model. Run such agents
+in the block's context. Concurrent runs with one identity replay in recording order (they are not
+marked `concurrent`, so `AmbiguousRecording` is not raised for them yet).
 """
 
 from __future__ import annotations

@@ -246,3 +246,32 @@ def test_recording_an_agent_whose_model_cannot_be_built_shows_the_providers_erro
         cassette(tmp_path / "c.yaml", agents=[agent], record_mode="once"),
     ):
         pass
+
+
+CANARY_KEY = "sk-proj-CANARYc4n4ry0123456789abcdefXYZ"
+
+
+def test_a_key_in_prompts_tool_returns_and_secret_variables_never_reaches_the_file_and_still_replays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MY_SERVICE_TOKEN", "tok-5ecret-value-0123456789")
+
+    def agent_with_key_tool() -> Agent[None, str]:
+        agent = Agent(TestModel(), name="leaky")
+
+        @agent.tool_plain
+        def fetch_token() -> str:
+            return "tok-5ecret-value-0123456789"
+
+        return agent
+
+    path = tmp_path / "c.yaml"
+    prompt = f"use key {CANARY_KEY}"
+    with cassette(path, agents=[agent := agent_with_key_tool()], record_mode="once"):
+        run_sync(agent, prompt)
+    text = path.read_text()
+    assert CANARY_KEY not in text
+    assert "tok-5ecret-value-0123456789" not in text
+    with cassette(path, agents=[agent := agent_with_key_tool()]) as session:
+        run_sync(agent, prompt)
+    assert len(session.replayed_runs) == 1
