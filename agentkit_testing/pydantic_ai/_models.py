@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -148,6 +148,19 @@ class CassetteToolset(WrapperToolset[Any]):
     """Records each tool call of a run; on replay compares returns and serves external tools from the cassette."""
 
     session: PydanticAISession = field(kw_only=True)
+    run_id: str | None = field(default=None, kw_only=True)
+    """The run this copy serves (`for_run` makes one per run), so its exit marks the run's end."""
+
+    async def for_run(self, ctx: RunContext[Any]) -> AbstractToolset[Any]:
+        wrapped = await self.wrapped.for_run(ctx)
+        return replace(self, wrapped=wrapped, run_id=ctx.run_id)
+
+    async def __aexit__(self, *args: Any) -> bool | None:
+        try:
+            return await self.wrapped.__aexit__(*args)
+        finally:
+            if self.run_id is not None:
+                self.session.run_ended(self.run_id)
 
     async def call_tool(
         self, name: str, tool_args: dict[str, Any], ctx: RunContext[Any], tool: ToolsetTool[Any]

@@ -92,6 +92,9 @@ class RunRecording(LiveRun):
         self.external_tools = external_tools
         self.recorded_requests: list[RuntimeRequest] = []
         self.tool_calls: list[RuntimeToolCall] = []
+        self.running = True
+        self.concurrent = False
+        """Recorded while another run with its identity was running (see `RecordedRun.concurrent`)."""
 
     def begin(self, messages: Sequence[ModelMessage]) -> tuple[int, tuple[dict[str, Any], ...]]:
         """Number a request of the run and take its own messages, before the model answers it."""
@@ -161,6 +164,7 @@ class RunRecording(LiveRun):
                 runtime_history=self.history,
                 runtime_requests=tuple(self.recorded_requests),
                 runtime_tool_calls=tuple(self.tool_calls),
+                concurrent=self.concurrent,
             )
 
 

@@ -12,8 +12,9 @@ unplayed-run checks and divergence reports are agentkit_testing's own (see `agen
 `Agent.override` is context-local (a context variable): runs started in this context and in
 tasks or `asyncio.to_thread` calls that copy it are covered; a run started in a plain
 `threading.Thread` does not see the override and talks to the agent's own model. Run such agents
-in the block's context. Concurrent runs with one identity replay in recording order (they are not
-marked `concurrent`, so `AmbiguousRecording` is not raised for them yet).
+in the block's context. Runs with one identity recorded at the same time are marked `concurrent`
+(a run ends when pydantic-ai exits its toolsets); replaying them raises `AmbiguousRecording` if
+their recordings differ, since which live run gets which recording would be a guess.
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ class PydanticAISession:
         )
         self._live: dict[str | None, RunRecording | RunReplay] = {}
         self._recordings: list[RunRecording] = []
+        self._recording_keys: list[tuple[RunRecording, RunKey]] = []
         self._lock = threading.Lock()
         self.check_unplayed_runs = True
         """Whether the end of the block checks that every recorded pydantic-ai run was played."""
@@ -151,7 +153,18 @@ class PydanticAISession:
         self.cassette.add_pending(recording)
         with self._lock:
             self._recordings.append(recording)
+            for other, other_key in self._recording_keys:
+                if other.running and other_key == key:
+                    other.concurrent = recording.concurrent = True
+            self._recording_keys.append((recording, key))
         return self._register(run_id, recording)
+
+    def run_ended(self, run_id: str) -> None:
+        """A run's toolsets were exited: the run is over (for marking concurrent recordings)."""
+        with self._lock:
+            live = self._live.get(run_id)
+        if isinstance(live, RunRecording):
+            live.running = False
 
     def _register(self, run_id: str | None, live: RunRecording | RunReplay) -> RunRecording | RunReplay:
         if run_id is not None:

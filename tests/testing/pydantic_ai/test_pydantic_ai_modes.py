@@ -28,7 +28,13 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.models.test import TestModel
 from pydantic_ai_helpers import run_sync
 
-from agentkit_testing import CassetteDivergence, RuntimeMismatch, UnrecordableMessage, UnrecordedRequest
+from agentkit_testing import (
+    AmbiguousRecording,
+    CassetteDivergence,
+    RuntimeMismatch,
+    UnrecordableMessage,
+    UnrecordedRequest,
+)
 from agentkit_testing import cassette as agentkit_cassette
 from agentkit_testing.pydantic_ai import cassette
 
@@ -279,3 +285,33 @@ def test_a_run_started_without_streaming_does_not_replay_a_streamed_recording(tm
     with pytest.raises(CassetteDivergence) as caught, cassette(path, agents=[agent := make_agent()]):
         run_sync(agent, "same prompt")
     assert caught.value.field == "streamed"
+
+
+def test_runs_with_one_identity_recorded_concurrently_are_marked_and_differing_ones_are_ambiguous(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "c.yaml"
+    answers = iter(["first answer", "second answer"])
+
+    async def answer(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        text = next(answers)
+        await asyncio.sleep(0.01)
+        return ModelResponse(parts=[TextPart(text)])
+
+    async def twice(agent: Agent[None, str]) -> None:
+        await asyncio.gather(agent.run("same"), agent.run("same"))
+
+    agent = Agent(FunctionModel(answer, model_name="fn"), name="twin")
+    with cassette(path, agents=[agent], record_mode="once"):
+        asyncio.run(twice(agent))
+    assert [run.get("concurrent") for run in yaml.safe_load(path.read_text())["runs"]] == [True, True]
+    with pytest.raises(AmbiguousRecording), cassette(path, agents=[agent]):
+        asyncio.run(twice(agent))
+
+
+def test_runs_with_one_identity_recorded_one_after_the_other_are_not_concurrent(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    with cassette(path, agents=[agent := make_agent()], record_mode="once"):
+        run_sync(agent, "same")
+        run_sync(agent, "same")
+    assert [run.get("concurrent") for run in yaml.safe_load(path.read_text())["runs"]] == [None, None]
