@@ -100,6 +100,7 @@ class ModelRequestNode:
                     self._abandon(ctx, streamed)
                     await streamed.aclose()
                 raise
+            agent_stream.raise_deferred()
             if not agent_stream.is_complete:
                 if complete_on_exit:
                     async for _ in agent_stream:

@@ -161,6 +161,7 @@ class StreamedRunResult(Generic[AgentDepsT, ResultDataT]):
         return _BufferedEvents(self._buffered, self._stream)
 
     async def _stream_structured(self, debounce_by: float | None) -> AsyncGenerator[tuple[ModelResponse, bool], None]:
+        self._stream.check_tokens_per_event = False  # as in the reference: checked once the response is whole
         current = self._stream.get()
         self._buffered.clear()  # `current` already shows what the buffered events carried
         if any(part.has_content() for part in current.parts):
@@ -184,6 +185,7 @@ class StreamedRunResult(Generic[AgentDepsT, ResultDataT]):
         await self._complete()
 
     async def _stream_text(self, delta: bool, debounce_by: float | None) -> AsyncGenerator[str, None]:
+        self._stream.check_tokens_per_event = False  # as in the reference: checked once the response is whole
         pieces: list[str] = []
         text = ""
         if debounce_by is None:  # every chunk: no grouping layer in the way

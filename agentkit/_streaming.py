@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 from agentkit._debounce import group_by_time
-from agentkit.exceptions import UnexpectedModelBehavior
+from agentkit.exceptions import UnexpectedModelBehavior, UsageLimitExceeded
 from agentkit.messages import (
     FinalResultEvent,
     ModelResponse,
@@ -49,6 +49,9 @@ class AgentStream:
         self._ctx = ctx
         self._initial_usage = copy.copy(ctx.state.usage)
         self._limits = ctx.deps.usage_limits if ctx.deps.usage_limits.has_token_limits() else None
+        self.check_tokens_per_event = True
+        """Whether token limits are checked at each event (they always are when the response is complete)."""
+        self._deferred: UsageLimitExceeded | None = None
         self._iterator = streamed.__aiter__()
         self._pending: FinalResultEvent | None = None
         self._final_result_event: FinalResultEvent | None = None
@@ -62,15 +65,22 @@ class AgentStream:
         if self._pending is not None:
             pending, self._pending = self._pending, None
             return pending
+        self.raise_deferred()
         if self.is_complete:
             raise StopAsyncIteration
         try:
             event = await self._iterator.__anext__()
         except StopAsyncIteration:
             self.is_complete = True
-            self._on_complete()
+            try:
+                self._on_complete()
+            except UsageLimitExceeded as error:
+                if self.check_tokens_per_event:
+                    raise
+                # the reader sees the end of the stream first (its last chunk), then the breach
+                self._deferred = error
             raise
-        if self._limits is not None:
+        if self._limits is not None and self.check_tokens_per_event:
             self._limits.check_tokens(self._ctx.state.usage + self._streamed.usage())
         if self._final_result_event is None:
             self._final_result_event = self._pending = final_result_event(event, self._ctx)
@@ -110,6 +120,12 @@ class AgentStream:
         for validator in validators:
             data = await validator.validate(data, run_context, call)
         return data
+
+    def raise_deferred(self) -> None:
+        """Raise the token-limit breach found when the stream completed, if it was put off."""
+        if self._deferred is not None:
+            error, self._deferred = self._deferred, None
+            raise error
 
     def get(self) -> ModelResponse:
         """The response as received so far."""

@@ -138,3 +138,24 @@ async def test_token_limits_are_checked_when_a_stream_is_left_early() -> None:
     with pytest.raises(UsageLimitExceeded, match="request_tokens_limit of 1"):
         async with agent.run_stream("a prompt of several words", usage_limits=UsageLimits(request_tokens_limit=1)):
             pass  # left before reading anything
+
+
+async def test_stream_text_shows_the_whole_answer_before_a_token_limit_breach() -> None:
+    agent = Agent(TestModel(custom_result_text="one two three four five six seven eight"))
+    received: list[str] = []
+
+    async def read() -> None:
+        async with agent.run_stream("go", usage_limits=UsageLimits(response_tokens_limit=3)) as result:
+            async for text in result.stream_text(delta=True):
+                received.append(text)
+
+    with pytest.raises(UsageLimitExceeded, match=r"^Exceeded the response_tokens_limit of 3 \(response_tokens=8\)$"):
+        await read()
+    assert received == ["one two three four five six seven eight"]
+
+
+async def test_get_data_checks_token_limits_at_each_chunk() -> None:
+    agent = Agent(TestModel(custom_result_text="one two three four five six seven eight"))
+    with pytest.raises(UsageLimitExceeded, match=r"response_tokens_limit of 3 \(response_tokens=4\)"):
+        async with agent.run_stream("go", usage_limits=UsageLimits(response_tokens_limit=3)) as result:
+            await result.get_data()
