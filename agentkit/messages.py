@@ -112,9 +112,9 @@ class ToolReturnPart:
         return self.content if isinstance(self.content, str) else _json_text(self.content)
 
     def model_response_object(self) -> dict[str, Any]:
-        """The return as a JSON object for a model API (scalars are wrapped as `return_value`)."""
+        """The return as a JSON object for a model API: a dict as it is, anything else wrapped as `return_value`."""
         plain = pydantic_core.to_jsonable_python(self.content)
-        return plain if isinstance(plain, dict) else {"return_value": plain}
+        return plain if isinstance(self.content, dict) else {"return_value": plain}
 
 
 ErrorDetails: TypeAlias = pydantic_core.ErrorDetails
