@@ -210,7 +210,10 @@ async def test_a_prompt_of_the_wrong_type_is_a_clear_error() -> None:
     agent = Agent(answer("x"))
     with pytest.raises(
         UserError,
-        match=r"user prompt to be a str or a sequence of str, ImageUrl, AudioUrl, DocumentUrl and BinaryContent items, got 42 \(type=int\)",
+        match=(
+            r"user prompt to be a str or a sequence of str, ImageUrl, AudioUrl, DocumentUrl and BinaryContent items, "
+            r"got 42 \(type=int\)"
+        ),
     ):
         await agent.run(42)  # type: ignore[arg-type]
 
