@@ -193,7 +193,7 @@ async def test_structured_result_via_final_result_tool(recorded_request_bodies: 
 @pytest.mark.vcr
 async def test_stream_text() -> None:
     async with Agent(claude()).run_stream("What is the capital of France?") as streamed:
-        deltas = [delta async for delta in streamed.stream_text(delta=True)]
+        deltas = [delta async for delta in streamed.stream_text(delta=True, debounce_by=None)]
 
     assert deltas == ["The capital", " of France", " is Paris."]
     response = streamed.all_messages()[-1]

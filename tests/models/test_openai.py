@@ -44,8 +44,10 @@ from agentkit import (
     ToolCallPartDelta,
     ToolDefinition,
     ToolReturnPart,
+    UnexpectedModelBehavior,
     UserError,
     UserPromptPart,
+    capture_run_messages,
 )
 from agentkit.models import ModelRequestParameters, OpenAIModel, infer_model, override_allow_model_requests
 
@@ -218,7 +220,7 @@ async def test_structured_result_via_final_result_tool(recorded_request_bodies: 
 async def test_stream_text() -> None:
     agent = Agent(llama(), model_settings=SETTINGS)
     async with agent.run_stream("What is the capital of France?") as streamed:
-        deltas = [delta async for delta in streamed.stream_text(delta=True)]
+        deltas = [delta async for delta in streamed.stream_text(delta=True, debounce_by=None)]
 
     assert "".join(deltas) == "The capital of France is Paris."
     assert len(deltas) > 3
@@ -314,23 +316,16 @@ async def test_retry_prompt_goes_back_as_a_tool_message(recorded_request_bodies:
 
 
 @pytest.mark.vcr
-async def test_empty_answer_becomes_a_retry_prompt(recorded_request_bodies: RecordedBodies) -> None:
-    result = await Agent(stub(), retries=1).run("Say nothing, then answer.")
-
-    assert result.data == "Hello again."
-    empty = result.all_messages()[1]
+async def test_empty_answer_is_unexpected_model_behavior() -> None:
+    # pydantic-ai 0.0.39 fails at once on an empty answer (agentkit used to retry; the cassette keeps that retry)
+    with (
+        capture_run_messages() as messages,
+        pytest.raises(UnexpectedModelBehavior, match=r"^Received empty model response$"),
+    ):
+        await Agent(stub(), retries=1).run("Say nothing, then answer.")
+    empty = messages[1]
     assert isinstance(empty, ModelResponse)
     assert empty.parts == []
-    retry = result.all_messages()[2].parts[0]
-    assert isinstance(retry, RetryPromptPart)
-    assert retry.tool_name is None
-    assert recorded_request_bodies()[1]["messages"][1:] == [
-        {"role": "assistant", "content": ""},
-        {
-            "role": "user",
-            "content": "Responses without text or tool calls are not permitted.\n\nFix the errors and try again.",
-        },
-    ]
 
 
 @pytest.mark.vcr
