@@ -5,7 +5,7 @@ from __future__ import annotations
 from agentkit._capture import capture_run_messages
 from agentkit._context import RunContext
 from agentkit._hooks import RunInfo, RunInterceptor, RunObserver, intercept_runs
-from agentkit._nodes import AgentNode, CallToolsNode, End, GraphRunContext, ModelRequestNode
+from agentkit._nodes import AgentNode, CallToolsNode, End, GraphRunContext, ModelRequestNode, UserPromptNode
 from agentkit._run import AgentRun, RunResult
 from agentkit._run_stream import StreamedRunResult
 from agentkit._sources import FixedClock, SequentialIds, override_sources
@@ -114,6 +114,7 @@ __all__ = (
     "UsageLimits",
     "UserContent",
     "UserError",
+    "UserPromptNode",
     "UserPromptPart",
     "__version__",
     "capture_run_messages",

@@ -6,7 +6,7 @@ whose repr shows only what the step is about (the request, the response, the res
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeAlias
@@ -23,6 +23,7 @@ from agentkit.messages import (
     RetryPromptPart,
     TextPart,
     ToolCallPart,
+    UserContent,
 )
 from agentkit.models._base import ModelRequestParameters, StreamedResponse
 from agentkit.models._guard import check_model_request_allowed, model_requests_allowed
@@ -38,6 +39,7 @@ __all__ = (
     "GraphAgentState",
     "GraphRunContext",
     "ModelRequestNode",
+    "UserPromptNode",
 )
 
 
@@ -236,6 +238,22 @@ class CallToolsNode:
             self._result = End(final)
         else:
             self._result = ModelRequestNode(ModelRequest(parts=[*retry_parts, *answers]))
+
+
+@dataclass
+class UserPromptNode:
+    """Where a run starts: the user prompt, before the first request.
+
+    Iterating a run never yields it: the first node seen is the `ModelRequestNode` carrying the
+    prompt, as the seed shows. It is `AgentRun.next_node` before a run driven by hand with
+    `next(node)` starts, and running it gives that first `ModelRequestNode`.
+    """
+
+    user_prompt: str | Sequence[UserContent]
+    first_request: ModelRequestNode = field(repr=False)
+
+    async def run(self, ctx: GraphRunContext) -> ModelRequestNode:
+        return self.first_request
 
 
 AgentNode: TypeAlias = ModelRequestNode | CallToolsNode | End[Any]

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic
 
 from agentkit._context import AgentDepsT
 from agentkit._graph_context import GraphRunContext
 from agentkit._hooks import RunObserver
-from agentkit._nodes import AgentNode, End
+from agentkit._nodes import AgentNode, End, ModelRequestNode, UserPromptNode
 from agentkit.exceptions import UserError
-from agentkit.messages import ModelMessage, ModelMessagesTypeAdapter, ToolReturnPart
+from agentkit.messages import ModelMessage, ModelMessagesTypeAdapter, ToolReturnPart, UserContent
 from agentkit.result import FinalResult, ResultDataT
 from agentkit.usage import Usage
 
@@ -83,15 +84,21 @@ class RunResult(_MessagesMixin, Generic[ResultDataT]):
 class AgentRun(_MessagesMixin, Generic[AgentDepsT, ResultDataT]):
     """A run in progress. Iterate it for its nodes, or drive it by hand with `next(node)`.
 
-    The first node is the `ModelRequestNode` carrying the prompt; the last is `End`.
+    The first node yielded is the `ModelRequestNode` carrying the prompt; the last is `End`. Driven
+    by hand, the run starts at `next_node`, a `UserPromptNode`, as in the reference release.
     """
 
-    def __init__(self, ctx: GraphRunContext, first_node: AgentNode, observers: list[RunObserver]) -> None:
+    def __init__(
+        self,
+        ctx: GraphRunContext,
+        first_node: ModelRequestNode,
+        observers: list[RunObserver],
+        user_prompt: str | Sequence[UserContent] = "",
+    ) -> None:
         self._ctx = ctx
-        self._next_node: AgentNode = first_node
+        self._next_node: AgentNode | UserPromptNode = UserPromptNode(user_prompt, first_node)
         self._observers = observers
         self._yielded = 0
-        self._started = False
         self._result: RunResult[ResultDataT] | None = None
         self._messages = ctx.state.message_history
         self._new_message_index = ctx.deps.new_message_index
@@ -103,7 +110,7 @@ class AgentRun(_MessagesMixin, Generic[AgentDepsT, ResultDataT]):
         return self._ctx
 
     @property
-    def next_node(self) -> AgentNode:
+    def next_node(self) -> AgentNode | UserPromptNode:
         """The node that will run next (or `End` when the run is over)."""
         return self._next_node
 
@@ -120,16 +127,18 @@ class AgentRun(_MessagesMixin, Generic[AgentDepsT, ResultDataT]):
         return self
 
     async def __anext__(self) -> AgentNode:
-        if not self._started:
-            self._started = True
-            return self._next_node
+        if isinstance(self._next_node, UserPromptNode):
+            return await self.next(self._next_node)
         if isinstance(self._next_node, End):
             raise StopAsyncIteration
         return await self.next(self._next_node)
 
-    async def next(self, node: AgentNode) -> AgentNode:
+    async def next(self, node: AgentNode | UserPromptNode) -> AgentNode:
         """Run `node` and return the node after it."""
-        self._started = True
+        if isinstance(node, UserPromptNode):
+            # The first request was built (and shown to observers) with the run; this only hands it over.
+            self._next_node = node.first_request
+            return node.first_request
         if isinstance(node, End):
             raise UserError("The run has already ended; there is no node after End")
         next_node = await node.run(self._ctx)

@@ -20,7 +20,7 @@ from agentkit._context import AgentDepsT
 from agentkit._function_schema import DocstringFormat, takes_run_context
 from agentkit._graph_context import EndStrategy, GraphAgentDeps, GraphAgentState, GraphRunContext
 from agentkit._hooks import RunInfo, RunObserver, active_interceptors
-from agentkit._nodes import AgentNode, CallToolsNode, End, ModelRequestNode
+from agentkit._nodes import AgentNode, CallToolsNode, End, ModelRequestNode, UserPromptNode
 from agentkit._run import AgentRun, RunResult
 from agentkit._run_stream import StreamedRunResult, stream_final_result
 from agentkit._system_prompt import SystemPromptFunc, SystemPromptRunner
@@ -44,7 +44,16 @@ from agentkit.settings import ModelSettings, merge_model_settings
 from agentkit.tools import Tool, ToolPrepareFunc
 from agentkit.usage import Usage, UsageLimits
 
-__all__ = ("Agent", "AgentRun", "AgentRunResult", "EndStrategy", "capture_run_messages")
+__all__ = (
+    "Agent",
+    "AgentRun",
+    "AgentRunResult",
+    "CallToolsNode",
+    "EndStrategy",
+    "ModelRequestNode",
+    "UserPromptNode",
+    "capture_run_messages",
+)
 
 AgentRunResult = RunResult
 """The result of a finished run (`RunResult`), under the reference release's name."""
@@ -399,7 +408,7 @@ class Agent(Generic[AgentDepsT, ResultDataT]):
                 await self._reevaluate_dynamic_prompts(history, ctx)
             parts: list[Any] = [] if history else await self._system_prompt_parts(ctx)
             parts.append(UserPromptPart(user_prompt if isinstance(user_prompt, str) else list(user_prompt)))
-            agent_run = AgentRun(ctx, ModelRequestNode(ModelRequest(parts=parts)), observers)
+            agent_run = AgentRun(ctx, ModelRequestNode(ModelRequest(parts=parts)), observers, user_prompt)
             yield agent_run
         except BaseException as exc:
             error = exc
@@ -581,10 +590,9 @@ class Agent(Generic[AgentDepsT, ResultDataT]):
         return isinstance(node, CallToolsNode)
 
     @staticmethod
-    def is_user_prompt_node(node: AgentNode) -> bool:
-        """Always `False`: an agentkit run starts at the `ModelRequestNode` carrying the prompt (as the seed
-        documents), so no node stands for the user prompt alone."""
-        return False
+    def is_user_prompt_node(node: AgentNode | UserPromptNode) -> TypeGuard[UserPromptNode]:
+        """Whether `node` is the `UserPromptNode` a run driven by hand starts at (iteration never yields it)."""
+        return isinstance(node, UserPromptNode)
 
     @staticmethod
     def is_end_node(node: AgentNode) -> TypeGuard[End[Any]]:

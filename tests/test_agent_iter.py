@@ -56,7 +56,7 @@ async def test_iter_can_be_driven_by_hand_with_next() -> None:
         while not isinstance(node, End):
             node = await agent_run.next(node)
             kinds.append(type(node).__name__)
-    assert kinds == ["ModelRequestNode", "CallToolsNode", "ModelRequestNode", "CallToolsNode", "End"]
+    assert kinds == ["UserPromptNode", "ModelRequestNode", "CallToolsNode", "ModelRequestNode", "CallToolsNode", "End"]
     assert agent_run.result is not None
     assert agent_run.result.data == '{"double":0}'
 
@@ -221,3 +221,28 @@ async def test_a_prompt_of_the_wrong_type_is_a_clear_error() -> None:
 def test_a_tool_that_is_not_callable_is_a_clear_error() -> None:
     with pytest.raises(UserError, match=r"Expected a function or a Tool in tools, got 42 \(type=int\)"):
         Agent(TestModel(), tools=[42])  # type: ignore[list-item]
+
+
+async def test_a_run_driven_by_hand_starts_at_the_user_prompt_node() -> None:
+    from agentkit import UserPromptNode
+
+    agent = Agent(answer("Paris"))
+    async with agent.iter("What is the capital of France?") as run:
+        node = run.next_node
+        assert isinstance(node, UserPromptNode)
+        assert Agent.is_user_prompt_node(node)
+        assert node.user_prompt == "What is the capital of France?"
+        kinds = []
+        while not Agent.is_end_node(node):
+            node = await run.next(node)
+            kinds.append(type(node).__name__)
+    assert kinds == ["ModelRequestNode", "CallToolsNode", "End"]
+    assert run.result is not None
+    assert run.result.data == "Paris"
+
+
+async def test_iterating_a_run_never_yields_the_user_prompt_node() -> None:
+    agent = Agent(answer("Paris"))
+    async with agent.iter("q") as run:
+        kinds = [type(node).__name__ async for node in run]
+    assert kinds == ["ModelRequestNode", "CallToolsNode", "End"]

@@ -14,7 +14,6 @@ import pytest
 from .run import EXPECTED, ported_source, run_scenario, scenario_names
 
 KNOWN_GAPS = {
-    "s30_iter_by_hand": "no UserPromptNode: a run driven by hand starts at ModelRequestNode",
     "s34_tool_errors": "retry prompts leave out pydantic's error context ('ctx'): it may hold objects JSON can't carry",
     "s13_override_deps": "OpenAIModel's repr names its model rather than the reference's system_prompt_role",
     "s32_model_names": "TestModel.system is 'test' (the reference: None): recorded model ids are built from it",
