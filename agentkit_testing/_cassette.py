@@ -13,6 +13,7 @@ from typing import Protocol, TypeAlias
 from agentkit_testing._cassette_codec import encode_document
 from agentkit_testing._cassette_decode import decode_document
 from agentkit_testing._cassette_io import FileFormat, dump_document, file_format_for, parse_document
+from agentkit_testing._cassette_limits import check_savable
 from agentkit_testing._cassette_records import RecordedRun
 from agentkit_testing._cassette_stream import scrub_document
 from agentkit_testing._cassette_write import atomic_write
@@ -166,6 +167,7 @@ class Cassette:
             if merge and target.exists():
                 runs = self._merged_with(Cassette.load(target, file_format=file_format).runs, runs)
             document = scrub_document(encode_document(runs), self.scrubber)
+            check_savable(document, target)
             comment = self.scrubber.scrub_text(self.comment if self.comment is not None else DEFAULT_COMMENT)
             atomic_write(target, dump_document(document, file_format, comment))
 

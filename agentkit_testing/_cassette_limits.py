@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import math
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from agentkit_testing._exceptions import CassetteFormatError
+from agentkit_testing._exceptions import CassetteError, CassetteFormatError
 
 __all__ = (
     "MAX_CASSETTE_BYTES",
     "MAX_DEPTH",
     "MAX_INTEGER_DIGITS",
+    "check_savable",
     "format_field",
     "has_lone_surrogate",
     "may_hold_surrogates",
@@ -40,6 +42,9 @@ A recorded run needs about ten levels plus the depth of its tool arguments and r
 MAX_INTEGER_DIGITS = 1000
 """The most decimal digits an integer may have: well under Python's default `int`/`str`
 conversion limit (4,300 digits), so that whatever loads can be written back."""
+
+_MAX_INTEGER_BITS = int(MAX_INTEGER_DIGITS * math.log2(10))
+"""Integers of more bits may have more than `MAX_INTEGER_DIGITS` digits (checked without `str()`)."""
 
 _SURROGATE_ESCAPE = re.compile(r"\\(?:u[dD][89a-fA-F]|U0000[dD][89a-fA-F])")
 
@@ -101,3 +106,38 @@ def no_gc() -> Iterator[None]:
 def shorten(value: str, limit: int = 40) -> str:
     """`value` quoted, cut to about `limit` characters for an error message."""
     return repr(value) if len(value) <= limit else repr(value[:limit]) + f"... ({len(value):,} characters)"
+
+
+def check_savable(document: object, path: Path) -> None:
+    """Refuse to write a document the loader would refuse, naming the first value past a limit.
+
+    A tool may return NaN, a 5,000-digit integer or a 300-deep structure; written as is, the file
+    could never be loaded again. Failing at record time, before anything is written, loses nothing.
+    """
+    stack: list[tuple[object, list[str | int]]] = [(document, [])]
+    while stack:
+        value, location = stack.pop()
+        problem = _unsavable(value, len(location))
+        if problem is not None:
+            raise CassetteError(
+                f"{path}: cannot save the cassette: {format_field(location) or 'the document'} {problem}; "
+                "nothing was written. Make the tool or result return JSON data within these limits, or "
+                "rewrite the run in a before_record hook",
+                path=path,
+            )
+        if isinstance(value, dict):
+            stack.extend((item, [*location, str(key)]) for key, item in value.items())
+        elif isinstance(value, list | tuple):
+            stack.extend((item, [*location, index]) for index, item in enumerate(value))
+
+
+def _unsavable(value: object, depth: int) -> str | None:
+    if isinstance(value, dict | list | tuple) and depth >= MAX_DEPTH:
+        return f"nests deeper than {MAX_DEPTH} levels"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"is {value!r}, which JSON and cassettes cannot hold"
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > _MAX_INTEGER_BITS:
+        return f"is an integer of more than {MAX_INTEGER_DIGITS} digits"
+    if isinstance(value, str) and has_lone_surrogate(value):
+        return "holds a lone surrogate code point, which UTF-8 cannot encode"
+    return None
