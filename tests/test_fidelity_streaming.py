@@ -57,7 +57,7 @@ async def test_a_final_result_event_follows_the_part_that_carries_the_result() -
 async def test_a_text_answer_gets_a_final_result_event_without_tool() -> None:
     agent = Agent(FunctionModel(stream_function=words))
     async with agent.iter("go") as run:
-        node = run.next_node
+        node = await run.next(run.next_node)  # past the UserPromptNode a run driven by hand starts at
         assert isinstance(node, ModelRequestNode)
         async with node.stream(run.ctx) as stream:
             events = [event async for event in stream]
@@ -68,7 +68,7 @@ async def test_a_text_answer_gets_a_final_result_event_without_tool() -> None:
 async def test_agent_stream_output_validates_the_growing_result() -> None:
     agent: Agent[None, Person] = Agent(FunctionModel(stream_function=person_stream), result_type=Person)
     async with agent.iter("go") as run:
-        node = run.next_node
+        node = await run.next(run.next_node)
         assert isinstance(node, ModelRequestNode)
         async with node.stream(run.ctx) as stream:
             outputs = [output async for output in stream.stream_output(debounce_by=None)]

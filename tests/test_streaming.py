@@ -159,7 +159,7 @@ async def test_nodes_stream_part_events_and_tool_events_inside_iter() -> None:
                 async with node.stream(agent_run.ctx) as events:
                     tool_events.extend([event async for event in events])
             node = await agent_run.next(node)
-    assert kinds == ["ModelRequestNode", "CallToolsNode", "ModelRequestNode", "CallToolsNode"]
+    assert kinds == ["UserPromptNode", "ModelRequestNode", "CallToolsNode", "ModelRequestNode", "CallToolsNode"]
     # the name came alone: the part starts once its arguments begin, as in the reference release
     assert part_events[0] == PartStartEvent(0, ToolCallPart("get_weather", '{"ci', "w1"))
     assert part_events[1] == PartDeltaEvent(0, ToolCallPartDelta(args_delta='ty": "Ro'))
