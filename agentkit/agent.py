@@ -5,25 +5,24 @@ from __future__ import annotations
 import asyncio
 import inspect
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 from types import FrameType
-from typing import Any, Generic, TypeGuard, overload
+from typing import Any, Generic, TypeGuard
 
 import anyio
 from typing_extensions import TypeVar, deprecated
 
 from agentkit._capture import capture_run_messages, claim_captured_messages
 from agentkit._context import AgentDepsT
-from agentkit._function_schema import DocstringFormat, takes_run_context
 from agentkit._graph_context import EndStrategy, GraphAgentDeps, GraphAgentState, GraphRunContext
 from agentkit._hooks import RunInfo, RunObserver, active_interceptors
 from agentkit._nodes import AgentNode, CallToolsNode, End, ModelRequestNode, UserPromptNode
+from agentkit._registration import AgentRegistry, ToolFunc
 from agentkit._run import AgentRun, RunResult
 from agentkit._run_stream import StreamedRunResult, stream_final_result
-from agentkit._system_prompt import SystemPromptFunc, SystemPromptRunner
+from agentkit._system_prompt import SystemPromptRunner
 from agentkit.exceptions import UserError
 from agentkit.messages import (
     AudioUrl,
@@ -39,9 +38,9 @@ from agentkit.messages import (
 )
 from agentkit.models._base import Model
 from agentkit.models._infer import KnownModelName, infer_model
-from agentkit.result import ResultDataT, ResultSchema, ResultValidator, ResultValidatorFunc
+from agentkit.result import ResultDataT, ResultSchema, ResultValidator
 from agentkit.settings import ModelSettings, merge_model_settings
-from agentkit.tools import Tool, ToolPrepareFunc
+from agentkit.tools import Tool
 from agentkit.usage import Usage, UsageLimits
 
 __all__ = (
@@ -59,21 +58,11 @@ AgentRunResult = RunResult
 """The result of a finished run (`RunResult`), under the reference release's name."""
 
 T = TypeVar("T")
-ToolFunc = Callable[..., Any]
 _UNSET: Any = object()
 _NONE_TYPE = type(None)
 
 
-@dataclass(frozen=True)
-class _ToolOptions:
-    name: str | None
-    retries: int | None
-    prepare: ToolPrepareFunc | None
-    docstring_format: DocstringFormat
-    require_parameter_descriptions: bool
-
-
-class Agent(Generic[AgentDepsT, ResultDataT]):
+class Agent(AgentRegistry, Generic[AgentDepsT, ResultDataT]):
     """A model with tools, a system prompt and a typed result.
 
     Building an agent needs no API key and no network: model strings such as `'openai:gpt-4o'`
@@ -155,129 +144,6 @@ class Agent(Generic[AgentDepsT, ResultDataT]):
             f"Agent(model={self.model!r}, name={self.name!r}, end_strategy={self.end_strategy!r}, "
             f"model_settings={self.model_settings!r}, instrument={self.instrument!r})"
         )
-
-    # --- registration ------------------------------------------------------------------------
-
-    def _register(self, tool: Tool[Any]) -> None:
-        if tool.max_retries is None:
-            tool = tool.with_max_retries(self._default_retries)
-        if tool.name in self._function_tools:
-            raise UserError(f"Tool name conflicts with existing tool: {tool.name!r}")
-        if tool.name in self._result_schema.tools:
-            raise UserError(f"Tool name conflicts with result schema name: {tool.name!r}")
-        self._function_tools[tool.name] = tool
-
-    @overload
-    def tool(self, function: ToolFunc, /) -> ToolFunc: ...
-    @overload
-    def tool(
-        self,
-        /,
-        *,
-        name: str | None = None,
-        retries: int | None = None,
-        prepare: ToolPrepareFunc | None = None,
-        docstring_format: DocstringFormat = "auto",
-        require_parameter_descriptions: bool = False,
-    ) -> Callable[[ToolFunc], ToolFunc]: ...
-
-    def tool(
-        self,
-        function: ToolFunc | None = None,
-        /,
-        *,
-        name: str | None = None,
-        retries: int | None = None,
-        prepare: ToolPrepareFunc | None = None,
-        docstring_format: DocstringFormat = "auto",
-        require_parameter_descriptions: bool = False,
-    ) -> Any:
-        """Register a tool whose first parameter is the `RunContext`; usable bare or with options."""
-        options = _ToolOptions(name, retries, prepare, docstring_format, require_parameter_descriptions)
-        return self._tool_decorator(function, options, takes_ctx=True)
-
-    @overload
-    def tool_plain(self, function: ToolFunc, /) -> ToolFunc: ...
-    @overload
-    def tool_plain(
-        self,
-        /,
-        *,
-        name: str | None = None,
-        retries: int | None = None,
-        prepare: ToolPrepareFunc | None = None,
-        docstring_format: DocstringFormat = "auto",
-        require_parameter_descriptions: bool = False,
-    ) -> Callable[[ToolFunc], ToolFunc]: ...
-
-    def tool_plain(
-        self,
-        function: ToolFunc | None = None,
-        /,
-        *,
-        name: str | None = None,
-        retries: int | None = None,
-        prepare: ToolPrepareFunc | None = None,
-        docstring_format: DocstringFormat = "auto",
-        require_parameter_descriptions: bool = False,
-    ) -> Any:
-        """Register a tool that does not take the `RunContext`; usable bare or with options."""
-        options = _ToolOptions(name, retries, prepare, docstring_format, require_parameter_descriptions)
-        return self._tool_decorator(function, options, takes_ctx=False)
-
-    def _tool_decorator(self, function: ToolFunc | None, options: _ToolOptions, *, takes_ctx: bool) -> Any:
-        def register(func: ToolFunc) -> ToolFunc:
-            if not takes_ctx and takes_run_context(func):
-                raise UserError(
-                    f"Tool {options.name or func.__name__!r} takes a RunContext; "
-                    "register it with `tool`, not `tool_plain`"
-                )
-            self._register(
-                Tool(
-                    func,
-                    takes_ctx=takes_ctx,
-                    max_retries=options.retries,
-                    name=options.name,
-                    prepare=options.prepare,
-                    docstring_format=options.docstring_format,
-                    require_parameter_descriptions=options.require_parameter_descriptions,
-                )
-            )
-            return func
-
-        return register(function) if function is not None else register
-
-    @overload
-    def system_prompt(self, function: SystemPromptFunc, /) -> SystemPromptFunc: ...
-    @overload
-    def system_prompt(self, /, *, dynamic: bool = False) -> Callable[[SystemPromptFunc], SystemPromptFunc]: ...
-
-    def system_prompt(self, function: SystemPromptFunc | None = None, /, *, dynamic: bool = False) -> Any:
-        """Register a function (sync or async, taking the `RunContext` or nothing) that returns a system prompt.
-
-        Usable bare (`@agent.system_prompt`) or called (`@agent.system_prompt(dynamic=True)`). A
-        dynamic prompt's part carries `dynamic_ref` (the function's qualified name) and is
-        evaluated again when a later run is given the messages that hold it.
-        """
-        if function is not None:
-            if dynamic:
-                raise UserError("dynamic=True is for the called form: use `@agent.system_prompt(dynamic=True)`")
-            self._system_prompt_functions.append(SystemPromptRunner(function))
-            return function
-
-        def register(func: SystemPromptFunc) -> SystemPromptFunc:
-            runner = SystemPromptRunner(func, dynamic=dynamic)
-            self._system_prompt_functions.append(runner)
-            if dynamic:
-                self._system_prompt_dynamic_functions[runner.ref] = runner
-            return func
-
-        return register
-
-    def result_validator(self, function: ResultValidatorFunc, /) -> ResultValidatorFunc:
-        """Register a validator of the result; it may return a changed result or raise `ModelRetry`."""
-        self._result_validators.append(ResultValidator.wrap(function))
-        return function
 
     # --- overrides ---------------------------------------------------------------------------
 
