@@ -43,8 +43,8 @@ MAX_INTEGER_DIGITS = 1000
 """The most decimal digits an integer may have: well under Python's default `int`/`str`
 conversion limit (4,300 digits), so that whatever loads can be written back."""
 
-_MAX_INTEGER_BITS = int(MAX_INTEGER_DIGITS * math.log2(10))
-"""Integers of more bits may have more than `MAX_INTEGER_DIGITS` digits (checked without `str()`)."""
+_MAX_INTEGER_BITS = math.ceil(MAX_INTEGER_DIGITS * math.log2(10))
+"""Integers of more bits have more than `MAX_INTEGER_DIGITS` digits; near it, the digits are counted."""
 
 _SURROGATE_ESCAPE = re.compile(r"\\(?:u[dD][89a-fA-F]|U0000[dD][89a-fA-F])")
 
@@ -136,8 +136,15 @@ def _unsavable(value: object, depth: int) -> str | None:
         return f"nests deeper than {MAX_DEPTH} levels"
     if isinstance(value, float) and not math.isfinite(value):
         return f"is {value!r}, which JSON and cassettes cannot hold"
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > _MAX_INTEGER_BITS:
+    if isinstance(value, int) and not isinstance(value, bool) and _too_many_digits(value):
         return f"is an integer of more than {MAX_INTEGER_DIGITS} digits"
     if isinstance(value, str) and has_lone_surrogate(value):
         return "holds a lone surrogate code point, which UTF-8 cannot encode"
     return None
+
+
+def _too_many_digits(value: int) -> bool:
+    bits = value.bit_length()
+    if bits > _MAX_INTEGER_BITS:
+        return True
+    return bits > _MAX_INTEGER_BITS - 8 and len(str(abs(value))) > MAX_INTEGER_DIGITS
