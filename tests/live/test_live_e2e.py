@@ -156,7 +156,8 @@ async def test_streamed_run_records_and_replays_with_the_same_chunks(live_model:
 
     async def stream(agent: Agent[None, str]) -> tuple[list[str], list[Any]]:
         async with agent.run_stream("What is the capital of France?") as result:
-            deltas = [delta async for delta in result.stream_text(delta=True)]
+            # every chunk as it came: the default debounce (0.1 s) groups by time, which replay compresses
+            deltas = [delta async for delta in result.stream_text(delta=True, debounce_by=None)]
         return deltas, result.all_messages()
 
     with cassette(path, record_mode="once"):
