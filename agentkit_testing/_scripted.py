@@ -232,17 +232,23 @@ class _ProbeDone(Exception):
 
 async def probe_agent_info(agent: Agent[Any, Any], *, deps: Any = None) -> AgentInfo:
     """What `agent` offers the model on its first request: function tools, result tools, whether text may end it."""
-    seen: list[AgentInfo] = []
+    _, info = await probe_first_request(agent, deps=deps)
+    return info
+
+
+async def probe_first_request(agent: Agent[Any, Any], *, deps: Any = None) -> tuple[list[ModelMessage], AgentInfo]:
+    """The messages and `AgentInfo` of `agent`'s first request, captured by a `FunctionModel`, sent nowhere."""
+    seen: list[tuple[list[ModelMessage], AgentInfo]] = []
 
     def capture(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
-        seen.append(info)
+        seen.append((messages, info))
         raise _ProbeDone
 
     probe = FunctionModel(capture, model_name="probe")
     with agent.override(model=probe), contextlib.suppress(_ProbeDone):
         await agent.run("probe", deps=deps, infer_name=False, model=probe)  # model too: see run_script
     if not seen:
-        raise UserError(f"probe_agent_info: {agent!r} never sent a request to its model")
+        raise UserError(f"probing {agent!r}: it never sent a request to its model")
     return seen[0]
 
 

@@ -9,7 +9,6 @@ compared with it, field by field.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import os
@@ -17,11 +16,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
-from agentkit import Agent, ModelMessage, ModelRequest, ModelResponse, SystemPromptPart, ToolDefinition
-from agentkit.models import AgentInfo, FunctionModel, Model
+from agentkit import Agent, ModelMessage, ModelRequest, SystemPromptPart, ToolDefinition
+from agentkit.models import Model
 from agentkit_testing._cassette import Cassette
 from agentkit_testing._cassette_records import RecordedRun, model_id
 from agentkit_testing._divergence import unified_diff
+from agentkit_testing._scripted import probe_first_request
 
 __all__ = ("AgentDefinition", "CassetteCheck", "RunCheck", "Staleness", "check_cassettes", "probe_definition")
 
@@ -69,30 +69,14 @@ class CassetteCheck:
         return "fresh"
 
 
-class _ProbeDone(Exception):
-    """Internal: ends the probe run once the agent has shown its first request."""
-
-
 async def probe_definition(agent: Agent[Any, Any], *, deps: Any = None) -> AgentDefinition:
     """The live agent's definition: its first request, captured without sending it anywhere.
 
     Dynamic system prompts run with `deps`; one that fails without the deps it needs raises here,
     and the caller reports the runs as unknown.
     """
-    seen: list[tuple[list[ModelMessage], AgentInfo]] = []
-
-    def capture(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
-        seen.append((messages, info))
-        raise _ProbeDone
-
-    configured = agent.model
-    probe = FunctionModel(capture, model_name="probe")
-    with agent.override(model=probe), contextlib.suppress(_ProbeDone):
-        # the model is passed too: the runtime refuses an override on an agent that has no model of its own
-        await agent.run("probe", deps=deps, infer_name=False, model=probe)
-    if not seen:
-        raise RuntimeError(f"{agent!r} sent no request to its model")
-    messages, info = seen[0]
+    configured = agent.model  # as the agent names it, before a run could resolve it
+    messages, info = await probe_first_request(agent, deps=deps)
     return AgentDefinition(
         system_prompts=_system_prompts(messages),
         function_tools=_tools(info.function_tools),
