@@ -62,9 +62,10 @@ def show(file: str) -> None:
 @click.option("--html", "html", type=click.Path(dir_okay=False), help="Also write the side-by-side page to this file.")
 def diff(old: str, new: str, exact: bool, html: str | None) -> None:
     """Show what changed from recording OLD to recording NEW; exits 1 when they differ."""
+    before, after = _load(old), _load(new)
     if html is not None:
-        _write_page([old, new], Path(html))
-    changes = diff_cassettes(_load(old), _load(new), exact=exact)
+        _write_page([before, after], Path(html))
+    changes = diff_cassettes(before, after, exact=exact)
     if not changes:
         click.echo(f"no differences between {old} and {new}")
         return
@@ -104,7 +105,7 @@ def view(files: tuple[str, ...], output: str | None) -> None:
         raise click.UsageError(f"view takes one cassette, or two to compare; got {len(files)}")
     stems = [Path(file).stem for file in files]
     default = f"{stems[0]}.html" if len(stems) == 1 else f"{stems[0]}-vs-{stems[1]}.html"
-    _write_page(list(files), Path(output or default))
+    _write_page([_load(file) for file in files], Path(output or default))
 
 
 @cassette.command()
@@ -172,12 +173,10 @@ def _declares_agentkit_format(path: Path) -> bool:
         return b"agentkit-cassette" in file.read(4096)
 
 
-def _write_page(files: list[str], target: Path) -> None:
-    for file in files:
-        _load(file)  # a broken cassette is reported as such before anything is written
+def _write_page(cassettes: list[Cassette], target: Path) -> None:
     try:
         viewer = importlib.import_module("agentkit_testing._viewer")
-        page = viewer.pages_for([Path(file) for file in files])
+        page = viewer.pages_for(cassettes)
     except ModuleNotFoundError as error:
         raise click.ClickException(
             f"the cassette page needs Jinja2 ({error}); install it with: pip install 'agentkit[testing]'"

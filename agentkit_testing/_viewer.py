@@ -120,9 +120,8 @@ def _environment() -> jinja2.Environment:
     return environment
 
 
-def pages_for(paths: Sequence[Path]) -> str:
-    """The page for one cassette file, or the side-by-side page for two."""
-    cassettes = [Cassette.load(path) for path in paths]
+def pages_for(cassettes: Sequence[Cassette]) -> str:
+    """The page for one cassette, or the side-by-side page for two."""
     if len(cassettes) == 1:
         return render_cassette_page(cassettes[0])
     old, new = cassettes
