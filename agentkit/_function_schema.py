@@ -139,12 +139,29 @@ def _parse_docstring(function: Callable[..., Any], docstring_format: DocstringFo
     return description, params
 
 
-def _error(function: Callable[..., Any], details: list[str]) -> UserError:
+def _error(function: Callable[..., Any], details: list[str], tool_name: str | None = None) -> UserError:
     joined = "\n  ".join(details)
-    return UserError(f"Error generating schema for {function.__qualname__}:\n  {joined}")
+    qualname = getattr(function, "__qualname__", repr(function))
+    where = qualname if tool_name in (None, getattr(function, "__name__", None)) else f"tool {tool_name!r} ({qualname})"
+    return UserError(f"Error generating schema for {where}:\n  {joined}")
 
 
-def _resolve_hints(function: Callable[..., Any], signature: inspect.Signature) -> dict[str, Any]:
+def _unsupported_type(parameter: str | None, annotation: Any, error: Exception) -> str:
+    """Why a parameter's type cannot be offered to a model, and what to use instead (not pydantic's advice)."""
+    where = f"parameter {parameter!r} " if parameter else "a parameter "
+    if isinstance(error, pydantic.PydanticSchemaGenerationError | TypeError):
+        shown = getattr(annotation, "__qualname__", None) or repr(annotation)
+        return (
+            f"{where}has a type that cannot be turned into a JSON schema: {shown}. A model can only send "
+            "JSON, so tool parameters need types pydantic can describe (str, int, float, bool, datetime, "
+            "Literal, Enum, list, dict, a pydantic model, a dataclass or a TypedDict); take such a value "
+            f"and build the {shown} inside the tool"
+        )
+    first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return f"{where}has a type that cannot be turned into a JSON schema ({first_line})"
+
+
+def _resolve_hints(function: Callable[..., Any], signature: inspect.Signature, tool_name: str) -> dict[str, Any]:
     try:
         return typing.get_type_hints(function, include_extras=True)
     except NameError as error:
@@ -160,6 +177,7 @@ def _resolve_hints(function: Callable[..., Any], signature: inspect.Signature) -
                 f"{where}cannot resolve a type annotation ({error}); "
                 "define the type at module level or import it where the function is defined"
             ],
+            tool_name,
         ) from error
 
 
@@ -181,7 +199,7 @@ def build_function_schema(
 ) -> FunctionSchema:
     """Describe `function` for a model; errors name the function and the offending parameter."""
     signature = inspect.signature(function)
-    hints = _resolve_hints(function, signature)
+    hints = _resolve_hints(function, signature, tool_name)
     description, param_docs = _parse_docstring(function, docstring_format)
 
     errors: list[str] = []
@@ -222,13 +240,15 @@ def build_function_schema(
         model_like[param.name] = is_model_like(annotation)
 
     if errors:
-        raise _error(function, errors)
+        raise _error(function, errors, tool_name)
     if var_positional is not None:  # `f(a, *rest)`: `a` must go positionally for `rest` to follow it
         positional.extend(positional_or_keyword)
 
     is_async = inspect.iscoroutinefunction(function)
     if len(fields) == 1 and var_keyword is None and next(iter(model_like.values())):
-        return _single_model_schema(function, next(iter(fields)), fields, description, takes_ctx, is_async)
+        return _single_model_schema(
+            function, next(iter(fields)), fields, description, takes_ctx, is_async, tool_name=tool_name
+        )
 
     try:
         model = pydantic.create_model(
@@ -240,10 +260,8 @@ def build_function_schema(
         keyword_validator = pydantic.TypeAdapter(dict[str, var_keyword]) if var_keyword is not None else None
     except (pydantic.PydanticSchemaGenerationError, pydantic.PydanticUserError, TypeError) as error:
         bad = _find_unsupported_parameter(fields)
-        where = f"parameter {bad!r} " if bad else ""
-        raise _error(
-            function, [f"{where}has a type that cannot be turned into a JSON schema ({error}); use a pydantic type"]
-        ) from error
+        annotation = fields[bad][0] if bad is not None else None
+        raise _error(function, [_unsupported_type(bad, annotation, error)], tool_name) from None
 
     json_schema.pop("title", None)
     for prop in json_schema.get("properties", {}).values():
@@ -272,6 +290,8 @@ def _single_model_schema(
     description: str,
     takes_ctx: bool,
     is_async: bool,
+    *,
+    tool_name: str,
 ) -> FunctionSchema:
     """The schema of a function whose one parameter is a model: that model's own schema."""
     annotation, field_info = fields[name]
@@ -281,9 +301,7 @@ def _single_model_schema(
         )
         json_schema = adapter.json_schema()
     except (pydantic.PydanticSchemaGenerationError, pydantic.PydanticUserError, TypeError) as error:
-        raise _error(
-            function, [f"parameter {name!r} has a type that cannot be turned into a JSON schema ({error})"]
-        ) from error
+        raise _error(function, [_unsupported_type(name, annotation, error)], tool_name) from None
     if "$ref" in json_schema:
         key = json_schema["$ref"].removeprefix("#/$defs/")
         definitions = json_schema.get("$defs", {})
@@ -293,7 +311,9 @@ def _single_model_schema(
             resolved["$defs"] = remaining
         json_schema = resolved
     if json_schema.get("type") != "object":
-        raise _error(function, [f"parameter {name!r}: the schema of a single model parameter must be an object"])
+        raise _error(
+            function, [f"parameter {name!r}: the schema of a single model parameter must be an object"], tool_name
+        )
     if not description:
         description = json_schema.pop("description", None) or ""
     return FunctionSchema(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import copy
 import inspect
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeAlias
 
 from agentkit._context import AgentDepsT, RunContext
 from agentkit._function_schema import DocstringFormat, FunctionSchema, build_function_schema, takes_run_context
+from agentkit.exceptions import UserError
 
 __all__ = (
     "AgentDepsT",
@@ -20,6 +22,9 @@ __all__ = (
     "ToolDefinition",
     "ToolPrepareFunc",
 )
+
+_TOOL_NAME_RULE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+"""What model providers accept as a tool name (OpenAI's rule; Anthropic's is the same)."""
 
 ObjectJsonSchema: TypeAlias = dict[str, Any]
 """The JSON schema of an object (`"type": "object"`), as used for tool parameters."""
@@ -87,10 +92,10 @@ class Tool(Generic[AgentDepsT]):
         docstring_format: DocstringFormat = "auto",
         require_parameter_descriptions: bool = False,
     ) -> None:
+        self.name = _check_tool_name(name, function)
         self.function = function
         self.takes_ctx = takes_run_context(function) if takes_ctx is None else takes_ctx
         self.max_retries = max_retries
-        self.name = name or function.__name__
         self.prepare = prepare
         self.docstring_format = docstring_format
         self.require_parameter_descriptions = require_parameter_descriptions
@@ -130,3 +135,33 @@ class Tool(Generic[AgentDepsT]):
         copied = copy.copy(self)
         copied.max_retries = max_retries
         return copied
+
+
+def _check_tool_name(name: str | None, function: Callable[..., Any]) -> str:
+    """The tool's name (`name`, else the function's), refused at once when providers would reject it."""
+    chosen = name or getattr(function, "__name__", None)
+    if chosen is None:
+        raise UserError(
+            f"Tool {function!r} has no name (a {type(function).__name__} has no __name__): "
+            "give it one with Tool(function, name='...') or agent.tool_plain(name='...')"
+        )
+    if _TOOL_NAME_RULE.match(chosen):
+        return chosen
+    if chosen == "<lambda>":
+        raise UserError(
+            "Tool '<lambda>': a lambda has no name a model can call; give it one with "
+            "Tool(function, name='...') or agent.tool_plain(name='...'), or define it with `def` "
+            f"(tool names must match {_TOOL_NAME_RULE.pattern})"
+        )
+    if len(chosen) > 64:
+        problem = f"it has {len(chosen)} characters, over 64"
+    elif not chosen:
+        problem = "it is empty"
+    else:
+        refused = sorted({char for char in chosen if not _TOOL_NAME_RULE.match(char)})
+        problem = "it contains " + ", ".join(repr(char) for char in refused)
+    raise UserError(
+        f"Tool name {chosen!r} is refused by model providers: {problem}. Tool names must match "
+        f"{_TOOL_NAME_RULE.pattern} (letters, digits, '_' and '-', 1 to 64 characters); pick another "
+        "with name='...'"
+    )
