@@ -3,6 +3,7 @@
 - `cassette(path, record_mode)`: record or replay every agent run in a block.
 - `RecordingModel` / `ReplayModel`: the same, explicitly, around one model.
 - `capture_runs()`: the runs made in a block, with their messages.
+- `fork(cassette, agent=..., run=..., at_node=N)`: replay a recorded run up to node N, continue it live.
 - `serialize_run()` and `AgentRunSnapshotExtension` (syrupy): readable node-sequence snapshots.
 - `agentkit_testing.strategies`: hypothesis strategies for tool arguments and tool-call flows.
 - The pytest plugin (loaded automatically) gives fixtures and `--agentkit-record-mode`.
@@ -16,6 +17,7 @@ from agentkit_testing._capture import CapturedRun, CapturedRuns, capture_runs
 from agentkit_testing._cassette import BeforeRecord, Cassette
 from agentkit_testing._cassette_context import CassetteSession, cassette
 from agentkit_testing._cassette_records import (
+    ForkPoint,
     RecordedError,
     RecordedRequest,
     RecordedResult,
@@ -28,11 +30,13 @@ from agentkit_testing._exceptions import (
     CassetteDivergence,
     CassetteError,
     CassetteFormatError,
+    ForkError,
     RuntimeMismatch,
     UnplayedRuns,
     UnrecordableMessage,
     UnrecordedRequest,
 )
+from agentkit_testing._fork import ForkResult, fork, fork_sync
 from agentkit_testing._matching import Matching, Normalizer, normalize_datetimes, normalize_uuids, replace_pattern
 from agentkit_testing._recorder import RecordingModel
 from agentkit_testing._replay import ReplayModel
@@ -56,6 +60,9 @@ __all__ = (
     "CassetteFormatError",
     "CassetteSession",
     "DEFAULT_SECRET_PATTERNS",
+    "ForkError",
+    "ForkPoint",
+    "ForkResult",
     "Matching",
     "Normalizer",
     "RecordMode",
@@ -75,6 +82,8 @@ __all__ = (
     "UnrecordedRequest",
     "capture_runs",
     "cassette",
+    "fork",
+    "fork_sync",
     "normalize_datetimes",
     "normalize_uuids",
     "probe_agent_info",

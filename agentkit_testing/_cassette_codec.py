@@ -130,6 +130,8 @@ def encode_run(run: RecordedRun, catalog: ToolCatalog | None = None) -> dict[str
         out["deps"] = run.deps
     if run.concurrent:
         out["concurrent"] = True
+    if run.forked_from is not None:
+        out["forked_from"] = {"run": run.forked_from.run, "node": run.forked_from.node}
     if run.runtime is not None:
         return _encode_runtime_run(run, out)
     if run.message_history is not None:

@@ -236,12 +236,18 @@ class CassetteSession:
 
 
 def _inner_cassette_takes(session: CassetteSession, info: RunInfo) -> bool:
-    """Whether a cassette block nested inside `session`'s is in force for the run: the innermost one takes it."""
+    """Whether a cassette block nested inside `session`'s is in force for the run: the innermost one takes it.
+
+    So does an interceptor with a true `takes_runs_from_cassettes` attribute (a fork records its run itself).
+    """
     stack = info.interceptors
     position = next((index for index, interceptor in enumerate(stack) if interceptor is session), None)
     if position is None:
         return False
-    return any(isinstance(interceptor, CassetteSession) for interceptor in stack[position + 1 :])
+    return any(
+        isinstance(interceptor, CassetteSession) or getattr(interceptor, "takes_runs_from_cassettes", False)
+        for interceptor in stack[position + 1 :]
+    )
 
 
 def _history(messages: Any) -> Any:

@@ -27,6 +27,7 @@ from agentkit.models import Model
 __all__ = (
     "CASSETTE_FORMAT",
     "CASSETTE_VERSION",
+    "ForkPoint",
     "NodeKind",
     "RecordMode",
     "RecordedError",
@@ -140,6 +141,16 @@ class RecordedError:
 
 
 @dataclass(frozen=True)
+class ForkPoint:
+    """Where a forked run left its parent: the parent run's id and the node from which it ran live."""
+
+    run: str
+    node: int
+    """Index of the parent's `ModelRequestNode` whose request the fork sent live; the nodes before it
+    were replayed from the parent's recording."""
+
+
+@dataclass(frozen=True)
 class RecordedRun:
     """One agent run: its identity, the model it ran against, and everything it did."""
 
@@ -176,6 +187,8 @@ class RecordedRun:
     runtime_history: tuple[dict[str, Any], ...] | None = None
     runtime_requests: tuple[RuntimeRequest, ...] = ()
     runtime_tool_calls: tuple[RuntimeToolCall, ...] = ()
+    forked_from: ForkPoint | None = None
+    """Set on a run made by `agentkit_testing.fork`: its parent run and the fork point."""
 
 
 def model_id(model: Model) -> str:

@@ -53,6 +53,10 @@ def render_run(run: RecordedRun) -> list[str]:
     lines = [header]
     if run.message_history:
         lines.append(f"  (continues a conversation of {_count(len(run.message_history), 'message')})")
+    if run.forked_from is not None:
+        parent, at = run.forked_from.run, run.forked_from.node
+        replayed = f"nodes 0-{at - 1} replayed from it, " if at > 0 else ""
+        lines.append(f"  (forked from {parent} at node {at}: {replayed}node {at} on live)")
     nodes = list(run.nodes) or [kind for _ in run.requests for kind in ("ModelRequestNode", "CallToolsNode")]
     by_node = {request.node: request for request in run.requests}
     for index, kind in enumerate(nodes):

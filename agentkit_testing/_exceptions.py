@@ -18,6 +18,9 @@ The hierarchy::
         │                                 part kind that does not round-trip): raised when recording
         ├── RuntimeMismatch               a run recorded under one runtime (agentkit, pydantic-ai and
         │                                 its major version) replayed under another (`run_id`)
+        ├── ForkError(ValueError)         a recorded run cannot be forked where asked: no such run, a
+        │                                 node that is not one of its request nodes (`run_id`,
+        │                                 `node_index`)
         └── CassetteDivergence            the live run differs from its recording: names the run,
                                           the node index and the field, with a unified diff
 
@@ -36,6 +39,7 @@ __all__ = (
     "CassetteDivergence",
     "CassetteError",
     "CassetteFormatError",
+    "ForkError",
     "RuntimeMismatch",
     "UnplayedRuns",
     "UnrecordableMessage",
@@ -119,6 +123,22 @@ class RuntimeMismatch(CassetteError):
 
     def __init__(self, message: str, *, path: Path | None, run_id: str) -> None:
         self.run_id = run_id
+        super().__init__(message, path=path)
+
+
+class ForkError(CassetteError, ValueError):
+    """A recorded run cannot be forked at the node asked: the run is unknown, was streamed or recorded by
+    another agent, the node is not one of its `ModelRequestNode`s, or the run ended before reaching it.
+
+    `run_id` and `node_index` name the run and the fork point asked for.
+    """
+
+    run_id: str
+    node_index: int
+
+    def __init__(self, message: str, *, path: Path | None, run_id: str, node_index: int) -> None:
+        self.run_id = run_id
+        self.node_index = node_index
         super().__init__(message, path=path)
 
 

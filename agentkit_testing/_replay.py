@@ -199,6 +199,16 @@ class RunReplayer(RunObserver):
             restamp(new, recorded.messages)
         return recorded
 
+    def raise_deferred(self) -> None:
+        """Raise the error a tool call left for the next node, if any.
+
+        For observers that stop replaying a run part way (a fork): the node after the last replayed
+        one is never shown to this replayer, so it asks here instead.
+        """
+        if self._deferred is not None:
+            error, self._deferred = self._deferred, None
+            raise error
+
     # --- helpers -----------------------------------------------------------------------------
 
     def _find_call(self, call: ToolCallPart) -> RecordedToolCall | None:

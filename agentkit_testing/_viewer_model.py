@@ -88,6 +88,8 @@ class RunView:
     nodes: tuple[NodeView, ...]
     history: int = 0
     failed: bool = False
+    forked_from: tuple[str, int] | None = None
+    """(parent run id, fork node) of a run made by `fork`: its nodes before that node were replayed."""
     search_text: str = field(default="", repr=False)
 
     @property
@@ -135,6 +137,7 @@ def _run_view(run: RecordedRun) -> RunView:
         nodes=tuple(nodes),
         history=len(run.message_history or ()),
         failed=run.error is not None,
+        forked_from=(run.forked_from.run, run.forked_from.node) if run.forked_from is not None else None,
         search_text=" ".join(words).lower(),
     )
 
