@@ -15,6 +15,7 @@ from typing import Any
 import anyio
 import click
 
+from agentkit import AgentkitError
 from agentkit_testing._cassette import Cassette
 from agentkit_testing._cassette_show import diff_cassettes, render_cassette, summarize
 from agentkit_testing._exceptions import CassetteError
@@ -146,6 +147,83 @@ def check(paths: tuple[str, ...], agent_path: str, deps_path: str | None) -> Non
         failed = failed or result.status == "stale"
     if failed:
         raise SystemExit(1)
+
+
+@cassette.command(name="fork")
+@click.argument("file", type=_FILE)
+@click.option("--run", "run_id", required=True, help="The id of the recorded run to fork, e.g. run-1.")
+@click.option("--at-node", "at_node", required=True, type=int, help="The ModelRequestNode from which the run is live.")
+@click.option("--agent", "agent_path", required=True, help="The agent to run, as module:attribute.")
+@click.option(
+    "--model",
+    "model_name",
+    help="The model for the live part: a name ('openai:gpt-4o-mini') or a Model as module:attribute "
+    "(default: the agent's own).",
+)
+@click.option("--deps", "deps_path", help="The run's deps, as module:attribute (called if callable).")
+@click.option(
+    "--ignore", "ignored", multiple=True, help="A field left out when comparing the replayed part (repeatable)."
+)
+@click.option("--external", "external", multiple=True, help="A tool not called in the replayed part (repeatable).")
+def fork_run(
+    file: str,
+    run_id: str,
+    at_node: int,
+    agent_path: str,
+    model_name: str | None,
+    deps_path: str | None,
+    ignored: tuple[str, ...],
+    external: tuple[str, ...],
+) -> None:
+    """Replay run --run of FILE up to node --at-node as recorded, then continue it live; add it to FILE.
+
+    Nodes are counted as `agentkit cassette show` numbers them; --at-node must be one of the run's
+    ModelRequestNodes (0 runs everything live). The new run names its parent and the fork point.
+    """
+    fork_module = importlib.import_module("agentkit_testing._fork")
+    matching_module = importlib.import_module("agentkit_testing._matching")
+    agent = _import_object(agent_path, "--agent")
+    deps = _import_object(deps_path, "--deps") if deps_path else None
+    if callable(deps):
+        deps = deps()
+    model = _model_option(model_name) if model_name else None
+    try:
+        result = fork_module.fork_sync(
+            _load(file),
+            agent=agent,
+            run=run_id,
+            at_node=at_node,
+            model=model,
+            deps=deps,
+            matching=matching_module.Matching(ignore=ignored),
+            external_tools=external,
+        )
+    except CassetteError as error:
+        notes = "".join(f"\n{note}" for note in getattr(error, "__notes__", ()))
+        raise click.ClickException(f"{error}{notes}") from None
+    forked = result.run
+    click.echo(f"{file}: added {forked.id}, forked from {run_id} at node {at_node} ({forked.model})")
+    click.echo(f"result: {forked.result.data if forked.result is not None else None!r}")
+    click.echo(f"see it with: agentkit cassette show {file}   or   agentkit cassette view {file}")
+
+
+def _model_option(name: str) -> Any:
+    """A model name the agent understands, or a `module:attribute` naming a `Model` object."""
+    models = importlib.import_module("agentkit.models")
+    try:
+        return models.infer_model(name)
+    except AgentkitError:
+        try:
+            model = _import_object(name, "--model")
+        except click.BadParameter as error:
+            raise click.BadParameter(
+                f"{name!r} is neither a model name ('test', 'openai:NAME', 'anthropic:NAME') nor a Model "
+                f"as module:attribute ({error.message})",
+                param_hint="--model",
+            ) from None
+    if not isinstance(model, models.Model):
+        raise click.BadParameter(f"{name!r} is {type(model).__name__}, not a Model", param_hint="--model")
+    return model
 
 
 def _import_object(path: str, option: str) -> Any:
