@@ -351,3 +351,15 @@ def test_cassette_page_links_the_parent_and_marks_the_replayed_nodes(recorded: P
         ("ModelRequestNode", "0"),
         ("CallToolsNode", "1"),
     ]
+
+
+def test_fork_on_the_same_model_is_replayed_by_the_second_such_run(recorded: Path) -> None:
+    agent, _ = make_agent()
+    fork_sync(
+        recorded, agent=agent, run="run-1", at_node=2, model=FunctionModel(Script("Live."), model_name="recorded")
+    )
+    replaying, _ = make_agent(FunctionModel(never, model_name="recorded"))
+    with cassette(recorded, "none") as session:
+        answers = [replaying.run_sync("Roll for me").data for _ in range(2)]
+    assert answers == ["You rolled 4.", "Live."]
+    assert [run.id for run in session.replayed_runs] == ["run-1", "run-2"]
