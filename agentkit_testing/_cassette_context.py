@@ -42,7 +42,7 @@ from agentkit_testing._cassette import BeforeRecord, Cassette
 from agentkit_testing._cassette_codec import encode_messages
 from agentkit_testing._cassette_records import RecordedRun, RecordMode, model_id
 from agentkit_testing._cassette_selection import RunSelector
-from agentkit_testing._divergence import divergence, unrecorded
+from agentkit_testing._divergence import current_advice, divergence, unrecorded
 from agentkit_testing._exceptions import RuntimeMismatch
 from agentkit_testing._matching import Comparator, Matching, Mismatch, RunKey
 from agentkit_testing._recorder import RunRecorder
@@ -78,14 +78,24 @@ class CassetteSession:
         self._existed = existed
         self._external_tools = external_tools
         self._comparator = Comparator(matching, cassette.scrubber)
+        self.advice = current_advice()
+        """How this block's errors tell the user to record again (the pytest option, or `record_mode=`)."""
         replays = record_mode in ("none", "new_episodes") or (record_mode == "once" and existed)
         self._records = record_mode in ("new_episodes", "all", "rewrite") or (record_mode == "once" and not existed)
         self._selector = (
-            RunSelector(cassette.runs, self._comparator, repeats=allow_playback_repeats, path=cassette.path)
+            RunSelector(
+                cassette.runs,
+                self._comparator,
+                repeats=allow_playback_repeats,
+                path=cassette.path,
+                advice=self.advice,
+            )
             if replays
             else None
         )
         self._recorders: list[RunRecorder] = []
+        self._replayers: list[RunReplayer] = []
+        self._unmatched = 0
         self._recording_keys: list[tuple[RunKey, RunRecorder]] = []
         self._recording_lock = threading.Lock()
         self.check_unplayed_runs = True
@@ -104,6 +114,16 @@ class CassetteSession:
     def unplayed_runs(self) -> list[RecordedRun]:
         """Recorded runs of the cassette that no run of this block replayed."""
         return self._selector.unplayed() if self._selector is not None else []
+
+    @property
+    def failed_replays(self) -> int:
+        """Runs of this block that did not replay: they diverged from their recording, or none matched them."""
+        return self._unmatched + sum(replayer.diverged for replayer in self._replayers)
+
+    @property
+    def diverged_runs(self) -> list[RecordedRun]:
+        """Recorded runs whose replay in this block diverged (they are among `replayed_runs`)."""
+        return [replayer.run for replayer in self._replayers if replayer.diverged]
 
     @property
     def recorded_runs(self) -> list[RecordedRun]:
@@ -135,9 +155,15 @@ class CassetteSession:
                     run_id=run.id,
                 )
             if run is not None:
-                return RunReplayer(
-                    run, path=self.cassette.path, comparator=self._comparator, external_tools=self._external_tools
+                replayer = RunReplayer(
+                    run,
+                    path=self.cassette.path,
+                    comparator=self._comparator,
+                    external_tools=self._external_tools,
+                    advice=self.advice,
                 )
+                self._replayers.append(replayer)
+                return replayer
         if self._records:
             recorder = RunRecorder(
                 self.cassette,
@@ -153,6 +179,8 @@ class CassetteSession:
             self._recorders.append(recorder)
             self._mark_concurrent(key, recorder)
             return recorder
+        with self._recording_lock:
+            self._unmatched += 1
         raise self._not_recorded(key, info)
 
     def check_all_played(self) -> None:
@@ -182,7 +210,7 @@ class CassetteSession:
         if self.record_mode == "none" and not self._existed:
             return unrecorded(
                 f"{path}: the cassette does not exist and record_mode is 'none', so the {what} cannot be "
-                "replayed. Record it first with record_mode='once'.",
+                f"replayed. Record it first: {self.advice.record_again('once')}.",
                 path=path,
                 scrubber=self.cassette.scrubber,
             )
@@ -200,6 +228,7 @@ class CassetteSession:
                 path=path,
                 run=nearest,
                 scrubber=self.cassette.scrubber,
+                advice=self.advice,
                 node_index=0,
                 where="start of the run",
                 mismatch=mismatch,
@@ -214,7 +243,8 @@ class CassetteSession:
         )
         return unrecorded(
             f"{path}: no recorded run for the {what}: the cassette holds {recorded} run(s), all already replayed "
-            f"in this block, and {mode_hint}. Record it with record_mode='new_episodes' (or 'rewrite').",
+            f"in this block, and {mode_hint}. Record it: {self.advice.record_again('new_episodes')} "
+            f"(or {self.advice.record_again('rewrite')}).",
             path=path,
             scrubber=self.cassette.scrubber,
         )

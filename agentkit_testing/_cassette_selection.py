@@ -10,7 +10,7 @@ from typing import Any
 from agentkit import ModelMessage
 from agentkit_testing._cassette_codec import encode_run
 from agentkit_testing._cassette_records import RecordedRun
-from agentkit_testing._divergence import describe_run
+from agentkit_testing._divergence import UNKNOWN_CONTEXT, RecordAdvice, describe_run
 from agentkit_testing._exceptions import AmbiguousRecording, UnplayedRuns
 from agentkit_testing._matching import Comparator, RunKey, same_json
 
@@ -38,6 +38,7 @@ class RunSelector:
         path: the cassette file, for messages.
         identity: the identity of a recorded run, where the default (its agentkit fields) does not fit
             (runs of another runtime, whose history is in that runtime's shape).
+        advice: how its errors tell the user to record again.
     """
 
     def __init__(
@@ -48,8 +49,10 @@ class RunSelector:
         repeats: bool = False,
         path: Path | None = None,
         identity: Callable[[RecordedRun], RunKey] | None = None,
+        advice: RecordAdvice = UNKNOWN_CONTEXT,
     ) -> None:
         self._runs = tuple(runs)
+        self._advice = advice
         self._comparator = comparator
         self._repeats = repeats
         self._path = path
@@ -121,7 +124,7 @@ class RunSelector:
             "identity (agent, model, prompt, history, streamed flag, deps), were recorded while the other was "
             "running, so their order in the file says nothing, and they recorded different things. Make the "
             "concurrent runs distinguishable (different deps, prompt or agent name) or start them one after the "
-            "other, then record the cassette again (--agentkit-record-mode=rewrite, or record_mode='rewrite').",
+            f"other, then record the cassette again ({self._advice.record_again('rewrite')}).",
             path=self._path,
             run_ids=tuple(run.id for run in runs),
         )
@@ -155,8 +158,8 @@ class RunSelector:
         raise UnplayedRuns(
             f"Replay of {cassette}: {count} of the {total} recorded runs {verb} never played in this cassette "
             f"block (record_mode {record_mode!r}): the code under test no longer starts them.\n{named}"
-            "If the change is intended, record the cassette again (--agentkit-record-mode=rewrite, or "
-            "record_mode='rewrite'); if several blocks or tests share this cassette and each plays only "
+            f"If the change is intended, record the cassette again ({self._advice.record_again('rewrite')}); "
+            "if several blocks or tests share this cassette and each plays only "
             "some of its runs, allow it with Matching(allow_unplayed_runs=True).",
             path=self._path,
             run_ids=tuple(run.id for run in unplayed),

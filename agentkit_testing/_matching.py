@@ -314,8 +314,8 @@ class Comparator:
         by_name = {tool.name: tool for tool in live}
         for tool in recorded:
             if not same_json(self.normalize(to_plain(tool)), self.normalize(to_plain(by_name[tool.name]))):
-                return Mismatch(field, to_plain(tool), to_plain(by_name[tool.name]), subject=tool.name)
-        return Mismatch(field, to_plain(list(recorded)), to_plain(list(live)))
+                return Mismatch(field, _shown_tool(tool), _shown_tool(by_name[tool.name]), subject=tool.name)
+        return Mismatch(field, [_shown_tool(tool) for tool in recorded], [_shown_tool(tool) for tool in live])
 
 
 _JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
@@ -394,6 +394,12 @@ def _without_timestamps(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: _without_timestamps(item) for key, item in value.items() if key != "timestamp"}
     return value
+
+
+def _shown_tool(tool: ToolDefinition) -> dict[str, Any]:
+    """A tool definition as a divergence shows it: unset fields (`outer_typed_dict_key: null`, ...) left out."""
+    plain: dict[str, Any] = to_plain(tool)
+    return {key: value for key, value in plain.items() if value is not None}
 
 
 def _same_tools(live: Sequence[ToolDefinition], recorded: Sequence[ToolDefinition]) -> bool:

@@ -26,6 +26,7 @@ The harness itself is imported only when a fixture needs it, so loading the plug
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Generator, Iterator
@@ -62,6 +63,9 @@ class CassetteStats:
     used: set[str] = field(default_factory=set)
     recorded: dict[str, int] = field(default_factory=dict)
     replayed: dict[str, int] = field(default_factory=dict)
+    """Per cassette, the runs that replayed as recorded."""
+    failed: dict[str, int] = field(default_factory=dict)
+    """Per cassette, the runs whose replay failed: they diverged, or no recorded run matched them."""
     expected: dict[str, set[str]] = field(default_factory=dict)
     """Per cassette directory, the cassette file names of every collected test (run or not)."""
     collected: set[str] = field(default_factory=set)
@@ -74,15 +78,16 @@ class CassetteStats:
             "used": sorted(self.used),
             "recorded": self.recorded,
             "replayed": self.replayed,
+            "failed": self.failed,
             "expected": {directory: sorted(names) for directory, names in self.expected.items()},
             "partial": sorted(self.partial),
         }
 
     def merge_json(self, data: dict[str, Any]) -> None:
         self.used.update(data["used"])
-        for name in ("recorded", "replayed"):
+        for name in ("recorded", "replayed", "failed"):
             mine: dict[str, int] = getattr(self, name)
-            for path, count in data[name].items():
+            for path, count in data.get(name, {}).items():
                 mine[path] = mine.get(path, 0) + count
         for directory, names in data["expected"].items():
             self.expected.setdefault(directory, set()).update(names)
@@ -212,10 +217,11 @@ def _agentkit_request_guard(request: pytest.FixtureRequest) -> Iterator[None]:
 def agentkit_cassette(request: pytest.FixtureRequest) -> Iterator[CassetteSession]:
     """A cassette for this test: every agent run inside the test is recorded or replayed with it."""
     from agentkit_testing._cassette_context import cassette
+    from agentkit_testing._divergence import RecordAdvice, advising
 
     marker = request.node.get_closest_marker(MARKER)
     options = dict(marker.kwargs) if marker is not None else {}
-    options.pop("record_mode", None)
+    fixed_by_marker = options.pop("record_mode", None) is not None
     path = Path(options.pop("path", None) or default_cassette_path(request.node))
     if not path.is_absolute():
         path = Path(str(request.config.rootpath)) / path
@@ -226,16 +232,27 @@ def agentkit_cassette(request: pytest.FixtureRequest) -> Iterator[CassetteSessio
     stats = request.config.stash[_stats_key]
     stats.used.add(str(path))
     pydantic_ai_agents = options.pop("pydantic_ai_agents", ())
-    with cassette(path, mode, **options) as session:  # type: ignore[arg-type]
-        request.node.stash[_scrubber_key] = session.cassette.scrubber
-        with _pydantic_ai_block(session, pydantic_ai_agents, options) as others:
-            yield session
-            failed = request.node.stash.get(_test_failed_key, False)
-            for block in (session, *others):
-                block.check_unplayed_runs = not failed  # the test's own failure is the one to report
+    # Errors of this cassette say how to record again with the option (or the marker); only its start
+    # is advised so, as `cassette()` blocks the test opens itself take `record_mode=`, not the option.
+    advice = RecordAdvice("marker" if fixed_by_marker else "pytest")
+    with contextlib.ExitStack() as blocks:
+        with advising(advice):
+            session = blocks.enter_context(cassette(path, mode, **options))  # type: ignore[arg-type]
+            request.node.stash[_scrubber_key] = session.cassette.scrubber
+            others = blocks.enter_context(_pydantic_ai_block(session, pydantic_ai_agents, options))
+        yield session
+        failed = request.node.stash.get(_test_failed_key, False)
         for block in (session, *others):
-            stats.recorded[str(path)] = stats.recorded.get(str(path), 0) + len(block.recorded_runs)
-            stats.replayed[str(path)] = stats.replayed.get(str(path), 0) + len(block.replayed_runs)
+            block.check_unplayed_runs = not failed  # the test's own failure is the one to report
+    for block in (session, *others):
+        diverged = len(getattr(block, "diverged_runs", ()))
+        failed = getattr(block, "failed_replays", 0)
+        for counts, number in (
+            (stats.recorded, len(block.recorded_runs)),
+            (stats.replayed, len(block.replayed_runs) - diverged),
+            (stats.failed, failed),
+        ):
+            counts[str(path)] = counts.get(str(path), 0) + number
 
 
 @contextmanager
@@ -361,12 +378,16 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     terminalreporter.section("agentkit cassettes")
     recorded = sum(stats.recorded.values())
     replayed = sum(stats.replayed.values())
-    terminalreporter.write_line(
-        f"{len(stats.used)} cassette(s) used: {recorded} run(s) recorded, {replayed} run(s) replayed"
-    )
+    failed = sum(stats.failed.values())
+    line = f"{len(stats.used)} cassette(s) used: {recorded} run(s) recorded, {replayed} run(s) replayed"
+    terminalreporter.write_line(line + (f", {failed} replay(s) failed" if failed else ""))
     for used in sorted(stats.used):
         if stats.recorded.get(used):
             terminalreporter.write_line(f"  recorded {stats.recorded[used]} run(s) to {_relative(used, root)}")
+        if stats.failed.get(used):
+            terminalreporter.write_line(
+                f"  {stats.failed[used]} replay(s) failed (diverged from or missing in) {_relative(used, root)}"
+            )
     if unknown is not None:
         terminalreporter.write_line(f"unused cassettes not checked: {unknown}")
     if unused:

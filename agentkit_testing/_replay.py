@@ -40,7 +40,7 @@ from agentkit_testing._cassette_codec import encode_tool_result, to_plain
 from agentkit_testing._cassette_records import RecordedRequest, RecordedRun, RecordedToolCall, split_model_id
 from agentkit_testing._cassette_selection import RunSelector
 from agentkit_testing._cassette_stream import ReplayStreamedResponse
-from agentkit_testing._divergence import describe_run, divergence, unrecorded
+from agentkit_testing._divergence import IN_CODE, RecordAdvice, describe_run, divergence, unrecorded
 from agentkit_testing._exceptions import CassetteError
 from agentkit_testing._matching import Comparator, Matching, Mismatch, same_json
 from agentkit_testing._recorder import prompt_of
@@ -56,6 +56,7 @@ class RunReplayer(RunObserver):
         path: the cassette file, for messages.
         comparator: how requests, tool returns and results are compared.
         external_tools: names of tools not to call on replay (their recorded return is used).
+        advice: how its errors tell the user to record again (`cassette()`'s keyword by default).
     """
 
     def __init__(
@@ -65,8 +66,12 @@ class RunReplayer(RunObserver):
         path: Path | None,
         comparator: Comparator,
         external_tools: frozenset[str] = frozenset(),
+        advice: RecordAdvice = IN_CODE,
     ) -> None:
         self.run = run
+        self._advice = advice
+        self.diverged = False
+        """Whether this replay raised (or deferred) a divergence: the run did not replay as recorded."""
         self._path = path
         self._comparator = comparator
         self._external_tools = external_tools
@@ -104,7 +109,8 @@ class RunReplayer(RunObserver):
                     unrecorded(
                         f"{self._cassette_name()}: {describe_run(self.run)} has no recorded return for the call of "
                         f"external tool {call.tool_name!r} (tool_call_id={call.tool_call_id!r}) at node "
-                        f"{self._tools_node}; external tools are never called on replay. Record the cassette again.",
+                        f"{self._tools_node}; external tools are never called on replay. Record the cassette again "
+                        f"({self._advice.record_again('rewrite')}).",
                         path=self._path,
                         scrubber=self._comparator.scrubber,
                     )
@@ -128,6 +134,7 @@ class RunReplayer(RunObserver):
                     where=f"CallToolsNode, tool {call.tool_name!r}, tool_call_id={call.tool_call_id!r}",
                     mismatch=Mismatch("tool_return", expected, actual, subject=call.tool_name),
                     scrubber=self._comparator.scrubber,
+                    advice=self._advice,
                 )
             )
             return result
@@ -144,7 +151,7 @@ class RunReplayer(RunObserver):
             raise error
         recorded = self.run.nodes
         if recorded and (index >= len(recorded) or recorded[index] != kind.__name__) and self._checks_nodes:
-            raise self._node_divergence(index, kind.__name__)
+            raise self._failed(self._node_divergence(index, kind.__name__))
         if kind is ModelRequestNode:
             assert isinstance(node, ModelRequestNode)
             if self._request_nodes < len(self.run.requests):
@@ -172,25 +179,30 @@ class RunReplayer(RunObserver):
         index, requests = self._request_index, self.run.requests
         node = self._node_index if self._observed else (requests[index].node if index < len(requests) else 2 * index)
         if index >= len(requests):
-            raise unrecorded(
-                f"{self._cassette_name()}: {describe_run(self.run)} recorded {len(requests)} model request(s), "
-                f"but the live run sent request {index + 1} (at node {node}). The run goes further than its "
-                "recording: record the cassette again (record_mode='rewrite').",
-                path=self._path,
-                scrubber=self._comparator.scrubber,
+            raise self._failed(
+                unrecorded(
+                    f"{self._cassette_name()}: {describe_run(self.run)} recorded {len(requests)} model request(s), "
+                    f"but the live run sent request {index + 1} (at node {node}). The run goes further than its "
+                    f"recording: record the cassette again ({self._advice.record_again('rewrite')}).",
+                    path=self._path,
+                    scrubber=self._comparator.scrubber,
+                )
             )
         recorded = requests[index]
         start = self._seen if self._seen is not None else max(len(messages) - 1, 0)
         new = messages[start:]
         mismatch = self._comparator.compare_request(new, settings, parameters, recorded)
         if mismatch is not None:
-            raise divergence(
-                path=self._path,
-                run=self.run,
-                node_index=node,
-                where=f"ModelRequestNode, request {index + 1} of {len(requests)}",
-                mismatch=mismatch,
-                scrubber=self._comparator.scrubber,
+            raise self._failed(
+                divergence(
+                    path=self._path,
+                    run=self.run,
+                    node_index=node,
+                    where=f"ModelRequestNode, request {index + 1} of {len(requests)}",
+                    mismatch=mismatch,
+                    scrubber=self._comparator.scrubber,
+                    advice=self._advice,
+                )
             )
         self._request_index += 1
         self._seen = len(messages) + 1
@@ -227,7 +239,12 @@ class RunReplayer(RunObserver):
 
     def _defer(self, error: CassetteError) -> None:
         if self._deferred is None:
-            self._deferred = error
+            self._deferred = self._failed(error)
+
+    def _failed(self, error: CassetteError) -> CassetteError:
+        """Note that the replay failed, and hand the error back to raise."""
+        self.diverged = True
+        return error
 
     def _cassette_name(self) -> str:
         return str(self._path) if self._path is not None else "in-memory cassette"
@@ -242,6 +259,7 @@ class RunReplayer(RunObserver):
             mismatch=Mismatch("nodes", list(recorded[: index + 1]), list(self._live_nodes)),
             preamble=f"The recording has {len(recorded)} nodes; the live run reached {kind} at node {index}.\n",
             scrubber=self._comparator.scrubber,
+            advice=self._advice,
         )
 
     def _check_result(self, index: int, node: End[Any]) -> None:
@@ -252,17 +270,20 @@ class RunReplayer(RunObserver):
         live = to_plain(final.data)
         if self._comparator.equal(live, recorded.data) and final.tool_name == recorded.tool_name:
             return
-        raise divergence(
-            path=self._path,
-            run=self.run,
-            node_index=index,
-            where="End",
-            mismatch=Mismatch(
-                "result",
-                {"data": recorded.data, "tool_name": recorded.tool_name},
-                {"data": live, "tool_name": final.tool_name},
-            ),
-            scrubber=self._comparator.scrubber,
+        raise self._failed(
+            divergence(
+                path=self._path,
+                run=self.run,
+                node_index=index,
+                where="End",
+                mismatch=Mismatch(
+                    "result",
+                    {"data": recorded.data, "tool_name": recorded.tool_name},
+                    {"data": live, "tool_name": final.tool_name},
+                ),
+                scrubber=self._comparator.scrubber,
+                advice=self._advice,
+            )
         )
 
 
@@ -368,7 +389,7 @@ class ReplayModel(Model):
         assert self.cassette is not None
         comparator = Comparator(self._matching or Matching(), self.cassette.scrubber)
         if self._selector is None:
-            self._selector = RunSelector(self.cassette.runs, comparator, path=self.cassette.path)
+            self._selector = RunSelector(self.cassette.runs, comparator, path=self.cassette.path, advice=IN_CODE)
         prompt = prompt_of(messages)
         run = self._selector.claim_by_prompt(prompt, messages[:-1])
         if run is None:

@@ -57,16 +57,16 @@ async def test_changed_user_prompt(recorded: Path, dice_game: Callable[..., Dice
     )
 
 
-async def test_divergence_says_how_to_record_again_under_pytest_and_in_code(
+async def test_divergence_in_a_cassette_block_says_how_to_record_again_with_the_keyword(
     recorded: Path, dice_game: Callable[..., DiceGame]
 ) -> None:
     game = dice_game(system_prompt="You're a dice game.")
     message = str(await diverge(recorded, game.agent))
     assert message.endswith(
-        "If the change is intended, record the cassette again (pytest: --agentkit-record-mode=rewrite; "
-        "cassette(): record_mode='rewrite'), or leave this field out of matching with "
-        "Matching(ignore={'system_prompt'})."
+        "If the change is intended, record the cassette again (pass record_mode='rewrite' to cassette()), "
+        "or leave this field out of matching with Matching(ignore={'system_prompt'})."
     )
+    assert "--agentkit-record-mode" not in message
 
 
 async def test_changed_system_prompt(recorded: Path, dice_game: Callable[..., DiceGame]) -> None:
@@ -96,9 +96,19 @@ async def test_changed_tool_schema_names_the_tool(recorded: Path, dice_game: Cal
     game = dice_game(sided=True)
     error = await diverge(recorded, game.agent)
     assert (error.node_index, error.field) == (0, "function_tools")
-    assert "the tool set of 'roll_die' differs" in str(error)
+    assert "the definition of tool 'roll_die' changed since the recording." in str(error)
     assert "-description: Roll a six-sided die and return the result.\n" in error.diff
     assert "+  properties:\n+    sides:\n" in error.diff or "+    sides:\n" in error.diff
+
+
+async def test_a_changed_tool_definition_shows_no_unset_fields(
+    recorded: Path, dice_game: Callable[..., DiceGame]
+) -> None:
+    error = await diverge(recorded, dice_game(sided=True).agent)
+    assert "name: roll_die\n" in error.expected
+    assert "null" not in error.expected
+    assert "null" not in error.actual
+    assert "outer_typed_dict_key" not in str(error)
 
 
 async def test_changed_settings(recorded: Path, dice_game: Callable[..., DiceGame]) -> None:

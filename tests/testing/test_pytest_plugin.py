@@ -88,7 +88,9 @@ def test_real_requests_are_blocked_by_default_with_a_hint(pytester: pytest.Pytes
 def test_missing_cassette_in_replay_mode_says_how_to_record(project: pytest.Pytester) -> None:
     result = run(project, "-k", "test_sync")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*UnrecordedRequest*test_sync.yaml*does not exist*record_mode='once'*"])
+    result.stdout.fnmatch_lines(
+        ["*UnrecordedRequest*test_sync.yaml*does not exist*first: run pytest with --agentkit-record-mode=once*"]
+    )
 
 
 def test_record_once_then_replay_offline(project: pytest.Pytester) -> None:

@@ -46,7 +46,7 @@ async def test_block_that_plays_fewer_runs_than_recorded_fails_naming_the_unplay
     assert "run 'run-2' (agent 'dice_game', model test:test, prompt 'Bob guesses 6')" in message
     assert "run-1" not in message
     assert "Matching(allow_unplayed_runs=True)" in message
-    assert "--agentkit-record-mode=rewrite" in message
+    assert "record the cassette again (pass record_mode='rewrite' to cassette())" in message
 
 
 async def test_block_that_plays_no_run_fails_naming_every_recorded_run(two_runs: Path) -> None:
