@@ -16,6 +16,8 @@ What it gives a test suite, with nothing to import:
   `agentkit._block_scope` for how, and join such threads before the test ends;
 - `agent_runs` fixture: the runs made during the test, with their messages, for assertions;
 - `agent_snapshot` fixture: syrupy's `snapshot` set to store runs as readable node sequences;
+- `--agentkit-html=DIR`: a test whose replay diverges gets `DIR/<test id>.html`, the cassette's page
+  with the diverging node highlighted and the divergence message on top; the failure report names it;
 - a terminal summary of what was recorded and replayed, and which cassettes no test used, with
   `--agentkit-delete-unused-cassettes` to remove them. A cassette is unused when it belongs to no
   collected test of a complete, passing session; after a partial or failing session nothing is
@@ -103,6 +105,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         choices=RECORD_MODES,
         help=f"cassette record mode (default: ${ENV_RECORD_MODE} or 'none', which replays only and blocks "
         "real model requests)",
+    )
+    group.addoption(
+        "--agentkit-html",
+        action="store",
+        default=None,
+        metavar="DIR",
+        help="when a test's replay diverges, write the cassette's page with the diverging node highlighted "
+        "to DIR/<test id>.html, and name it in the failure report",
     )
     group.addoption(
         "--agentkit-delete-unused-cassettes",
@@ -284,6 +294,8 @@ def pytest_runtest_makereport(
     report = yield
     if report.when in ("setup", "call") and not report.passed:
         item.stash[_test_failed_key] = True
+    if report.failed and call.excinfo is not None and item.config.getoption("--agentkit-html"):
+        _point_to_divergence_page(item, report, call.excinfo.value)
     if report.failed:
         from agentkit_testing._secrets import Scrubber
 
@@ -295,6 +307,31 @@ def pytest_runtest_makereport(
                 report.longrepr = clean
         report.sections = [(title, scrubber.scrub_text(content)) for title, content in report.sections]
     return report
+
+
+def _point_to_divergence_page(item: pytest.Item, report: pytest.TestReport, error: BaseException) -> None:
+    """`--agentkit-html`: write the page of the cassette the test's replay diverged from; name it in the report."""
+    from agentkit_testing._divergence_page import find_divergence, write_divergence_page
+    from agentkit_testing._exceptions import CassetteError
+
+    divergence = find_divergence(error)
+    if divergence is None:
+        return
+    directory = Path(str(item.config.invocation_params.dir)) / str(item.config.getoption("--agentkit-html"))
+    try:
+        page = write_divergence_page(divergence, directory, item.nodeid)
+    except (CassetteError, OSError, ValueError, ImportError) as problem:  # the report still says why
+        text = f"no page for this divergence ({type(problem).__name__}): {problem}"
+    else:
+        text = (
+            f"replay diverged in run {divergence.run_id!r} at node {divergence.node_index} of {divergence.path}\n"
+            f"open {page.resolve().as_uri()}"
+        )
+    add_section = getattr(report.longrepr, "addsection", None)  # pytest's ExceptionRepr
+    if callable(add_section):  # inside the failure, so --show-capture=no keeps it
+        add_section("agentkit cassette page", text)
+    else:
+        report.sections.append(("agentkit cassette page", text))
 
 
 @pytest.fixture

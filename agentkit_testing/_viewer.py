@@ -36,10 +36,13 @@ class _Pair:
     search_text: str
 
 
-def render_cassette_page(cassette: Cassette, *, highlight: tuple[str, int] | None = None) -> str:
+def render_cassette_page(
+    cassette: Cassette, *, highlight: tuple[str, int] | None = None, notice: str | None = None
+) -> str:
     """The page of one cassette: a run picker, search, and each run's node timeline.
 
-    `highlight` names a (run id, node index) to mark and scroll to, e.g. where a replay diverged.
+    `highlight` names a (run id, node index) to mark and scroll to, e.g. where a replay diverged;
+    `notice` is text shown above the runs, e.g. the divergence message.
     """
     runs = build_run_views(cassette.runs)
     return (
@@ -50,6 +53,7 @@ def render_cassette_page(cassette: Cassette, *, highlight: tuple[str, int] | Non
             summary=summarize(cassette),
             runs=runs,
             highlight=highlight,
+            notice=notice,
         )
     )
 
