@@ -176,6 +176,8 @@ def _encode_runtime_run(run: RecordedRun, out: dict[str, Any]) -> dict[str, Any]
                 encoded[name] = value or {}
             previous[name] = value or {}
         encoded["response"] = request.response
+        if request.stream is not None:
+            encoded["stream"] = list(request.stream)
         requests.append(encoded)
     out["requests"] = requests
     if run.runtime_tool_calls:

@@ -107,6 +107,8 @@ class RuntimeRequest:
     """What the runtime sent beside the messages (tool definitions, output mode), as JSON data."""
     settings: dict[str, Any] | None = None
     streamed: bool = False
+    stream: tuple[dict[str, Any], ...] | None = None
+    """A streamed response's events as the run saw them, in that runtime's JSON shape (None: not recorded)."""
 
 
 @dataclass(frozen=True)

@@ -9,15 +9,40 @@ TypeAdapter and dumped again: a part kind or value that does not come back the s
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
+import pydantic
 import pydantic_core
-from pydantic_ai.messages import ModelMessage, ModelMessagesTypeAdapter, ModelRequest, ModelResponse
+from pydantic_ai.messages import (
+    FinalResultEvent,
+    ModelMessage,
+    ModelMessagesTypeAdapter,
+    ModelRequest,
+    ModelResponse,
+    ModelResponseStreamEvent,
+    PartDeltaEvent,
+    PartEndEvent,
+    PartStartEvent,
+)
 
 from agentkit_testing._exceptions import UnrecordableMessage
 
-__all__ = ("VOLATILE_KEYS", "dump_messages", "load_messages", "load_response", "prompt_text", "to_json_data")
+__all__ = (
+    "VOLATILE_KEYS",
+    "dump_events",
+    "dump_messages",
+    "load_events",
+    "load_messages",
+    "load_response",
+    "prompt_text",
+    "to_json_data",
+)
+
+_events_adapter: pydantic.TypeAdapter[list[ModelResponseStreamEvent]] = pydantic.TypeAdapter(
+    list[ModelResponseStreamEvent]
+)
 
 VOLATILE_KEYS = frozenset({"run_id", "conversation_id"})
 """Message fields that pydantic-ai sets anew on every run: not stored, not compared."""
@@ -55,6 +80,37 @@ def load_response(data: dict[str, Any]) -> ModelResponse:
     (message,) = load_messages([{"kind": "response", **data}])
     assert isinstance(message, ModelResponse)
     return message
+
+
+def dump_events(events: Sequence[ModelResponseStreamEvent], *, where: str) -> list[dict[str, Any]]:
+    """A streamed response's events, as the run saw them, as compact JSON data checked to read back the same."""
+    try:
+        full = _events_adapter.dump_python(list(events), mode="json")
+    except pydantic_core.PydanticSerializationError as error:
+        raise UnrecordableMessage(f"{where}: a stream event cannot be written as JSON ({error}).", path=None) from error
+    compact = [_compact_event(event) for event in full]
+    try:
+        again = [_compact_event(event) for event in _events_adapter.dump_python(load_events(compact), mode="json")]
+    except (ValueError, pydantic_core.PydanticSerializationError) as error:
+        raise UnrecordableMessage(
+            f"{where}: pydantic-ai's event TypeAdapter cannot read back what it wrote ({error}); this pydantic-ai "
+            "version is not supported by the cassette adapter yet.",
+            path=None,
+        ) from error
+    for index, stored in enumerate(compact):
+        if index >= len(again) or again[index] != stored:
+            raise UnrecordableMessage(
+                f"{where}: stream event {index} ({stored.get('event_kind')!r}) does not round-trip through "
+                "pydantic-ai's event TypeAdapter, so a cassette would lose it. Report it with the event; until "
+                "then, record this run without streaming.",
+                path=None,
+            )
+    return compact
+
+
+def load_events(data: Sequence[dict[str, Any]]) -> list[ModelResponseStreamEvent]:
+    """Stream events back from their JSON data."""
+    return _events_adapter.validate_python(list(data))
 
 
 def prompt_text(messages: Sequence[ModelMessage]) -> str:
@@ -97,6 +153,33 @@ def _compact_part(part: Any) -> Any:
         "part_kind": kind,
         **{key: value for key, value in part.items() if value is not None and key != "part_kind"},
     }
+
+
+def _required_fields(kind: type[Any]) -> frozenset[str]:
+    return frozenset(
+        item.name
+        for item in dataclasses.fields(kind)
+        if item.default is dataclasses.MISSING and item.default_factory is dataclasses.MISSING
+    )
+
+
+_EVENT_REQUIRED = {
+    "part_start": _required_fields(PartStartEvent),
+    "part_delta": _required_fields(PartDeltaEvent),
+    "part_end": _required_fields(PartEndEvent),
+    "final_result": _required_fields(FinalResultEvent),
+}
+"""An event's fields without a default: kept when `None` (e.g. a final result's `tool_name` for text)."""
+
+
+def _compact_event(event: dict[str, Any]) -> dict[str, Any]:
+    required = _EVENT_REQUIRED.get(event.get("event_kind", ""), frozenset())
+    out: dict[str, Any] = {}
+    for key, value in event.items():
+        if value is None and key not in required:
+            continue
+        out[key] = _compact_part(value) if key in ("part", "delta") else value
+    return out
 
 
 def _check_round_trip(compact: list[dict[str, Any]], where: str) -> None:

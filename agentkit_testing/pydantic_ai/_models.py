@@ -5,11 +5,13 @@ session, which records it (asking the wrapped model) or answers it from the cass
 asking it). `CassetteToolset` is a `pydantic_ai.toolsets.WrapperToolset`: tool calls are recorded,
 compared on replay, and external tools are served from the recording.
 
-Private hooks relied on (tested in tests/testing/pydantic_ai/test_pydantic_ai_modes.py): a
-replayed stream subclasses `StreamedResponse`, overriding `_get_event_iterator` and using
-`_parts_manager` and `_usage`, the way pydantic-ai's own models do. Everything else used is public:
-`WrapperModel`, `WrapperToolset`, `Agent.override`, `Agent.toolsets`, the messages' `run_id`, and
-`RunContext.run_id` / `tool_call_id`.
+Streamed responses: while recording, the live stream is read to its end and its events (as the
+run sees them: part starts, deltas, part ends, the final-result event) are recorded, then handed to
+the run by pydantic-ai's `CompletedStreamedResponse(replay_events=...)`, the way its durable
+execution replays a stream; so the run gets the model's events, chunk boundaries kept, once the
+model has finished. Replay hands over the recorded events the same way. Only public API is used:
+`WrapperModel`, `WrapperToolset`, `CompletedStreamedResponse`, `Agent.override`, `Agent.toolsets`,
+the messages' `run_id`, and `RunContext.run_id` / `tool_call_id`.
 """
 
 from __future__ import annotations
@@ -17,12 +19,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic_ai import RunContext
 from pydantic_ai.messages import ModelMessage, ModelResponse, ModelResponseStreamEvent
-from pydantic_ai.models import Model, ModelRequestParameters, StreamedResponse
+from pydantic_ai.models import CompletedStreamedResponse, Model, ModelRequestParameters, StreamedResponse
 from pydantic_ai.models.wrapper import WrapperModel
 from pydantic_ai.settings import ModelSettings
 from pydantic_ai.toolsets import AbstractToolset, WrapperToolset
@@ -34,7 +35,7 @@ from agentkit_testing.pydantic_ai._runs import RunReplay
 if TYPE_CHECKING:
     from agentkit_testing.pydantic_ai._session import PydanticAISession
 
-__all__ = ("CassetteModel", "CassetteToolset", "RecordedModel", "ReplayedStream", "wrap_toolsets")
+__all__ = ("CassetteModel", "CassetteToolset", "RecordedModel", "wrap_toolsets")
 
 
 class RecordedModel(Model):
@@ -69,37 +70,6 @@ class RecordedModel(Model):
         )
 
 
-@dataclass
-class ReplayedStream(StreamedResponse):
-    """A recorded response, streamed back one part at a time (the recording keeps the parts, not the chunks)."""
-
-    response: ModelResponse = field(kw_only=True)
-
-    async def _get_event_iterator(self) -> AsyncIterator[ModelResponseStreamEvent]:
-        self._usage = self.response.usage
-        self.provider_response_id = self.response.provider_response_id
-        self.provider_details = self.response.provider_details
-        self.finish_reason = self.response.finish_reason
-        for index, part in enumerate(self.response.parts):
-            yield self._parts_manager.handle_part(vendor_part_id=index, part=part)
-
-    @property
-    def model_name(self) -> str:
-        return self.response.model_name or ""
-
-    @property
-    def provider_name(self) -> str | None:
-        return self.response.provider_name
-
-    @property
-    def provider_url(self) -> str | None:
-        return self.response.provider_url
-
-    @property
-    def timestamp(self) -> datetime:
-        return self.response.timestamp
-
-
 class CassetteModel(WrapperModel):
     """Records or replays every request of one agent's runs, through the cassette block's session."""
 
@@ -132,15 +102,23 @@ class CassetteModel(WrapperModel):
     ) -> AsyncIterator[StreamedResponse]:
         live = self.session.run_for(self, messages, streamed=True)
         if isinstance(live, RunReplay):
-            response = live.answer(messages, model_settings, model_request_parameters)
-            yield ReplayedStream(model_request_parameters, response=response)
+            response, events = live.answer_stream(messages, model_settings, model_request_parameters)
+            # A recording without events (made before they were kept) streams one event per part.
+            replay: bool | list[ModelResponseStreamEvent] = events if events is not None else True
+            yield CompletedStreamedResponse(
+                response, model_request_parameters=model_request_parameters, replay_events=replay
+            )
             return
         index, sent = live.begin(messages)
         async with self.wrapped.request_stream(
             messages, model_settings, model_request_parameters, run_context
         ) as stream:
-            yield stream
-        live.finish(index, sent, stream.get(), model_settings, model_request_parameters, streamed=True)
+            events = [event async for event in stream]
+            response = stream.get()
+        live.finish(index, sent, response, model_settings, model_request_parameters, streamed=True, events=events)
+        yield CompletedStreamedResponse(
+            response, model_request_parameters=model_request_parameters, replay_events=events
+        )
 
 
 @dataclass

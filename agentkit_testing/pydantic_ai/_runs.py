@@ -7,14 +7,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic_ai.messages import ModelMessage, ModelResponse
+from pydantic_ai.messages import ModelMessage, ModelResponse, ModelResponseStreamEvent
 from pydantic_ai.models import ModelRequestParameters
 from pydantic_ai.settings import ModelSettings
 
 from agentkit_testing._cassette_records import RecordedRun, RuntimeRequest, RuntimeToolCall
 from agentkit_testing._divergence import divergence, unrecorded
 from agentkit_testing._matching import Comparator, Mismatch
-from agentkit_testing.pydantic_ai._messages import dump_messages, load_response, to_json_data
+from agentkit_testing.pydantic_ai._messages import dump_events, dump_messages, load_events, load_response, to_json_data
 
 __all__ = ("LiveRun", "RunRecording", "RunReplay", "new_messages", "request_parameters")
 
@@ -114,11 +114,13 @@ class RunRecording(LiveRun):
         parameters: ModelRequestParameters,
         *,
         streamed: bool,
+        events: Sequence[ModelResponseStreamEvent] | None = None,
     ) -> None:
-        """Record request `index` with the response the model gave."""
+        """Record request `index` with the response the model gave (and the events it streamed, if any)."""
         where = f"run {self.identity!r} of agent {self.agent!r}, request {index} (response)"
         (answer,) = dump_messages([response], where=where)
         del answer["kind"]
+        stream = tuple(dump_events(events, where=where)) if events is not None else None
         self.record(
             RuntimeRequest(
                 node=index,
@@ -127,6 +129,7 @@ class RunRecording(LiveRun):
                 parameters=request_parameters(parameters) or None,
                 settings=to_json_data(settings) if settings else None,
                 streamed=streamed,
+                stream=stream,
             )
         )
 
@@ -190,6 +193,19 @@ class RunReplay(LiveRun):
         self, messages: Sequence[ModelMessage], settings: ModelSettings | None, parameters: ModelRequestParameters
     ) -> ModelResponse:
         """The recorded response to this request; `CassetteDivergence` if the request differs from the recording."""
+        return load_response(self._match(messages, settings, parameters).response)
+
+    def answer_stream(
+        self, messages: Sequence[ModelMessage], settings: ModelSettings | None, parameters: ModelRequestParameters
+    ) -> tuple[ModelResponse, list[ModelResponseStreamEvent] | None]:
+        """The recorded response and its stream events (None if they were not recorded), as `answer` matches."""
+        recorded = self._match(messages, settings, parameters)
+        events = load_events(recorded.stream) if recorded.stream is not None else None
+        return load_response(recorded.response), events
+
+    def _match(
+        self, messages: Sequence[ModelMessage], settings: ModelSettings | None, parameters: ModelRequestParameters
+    ) -> RuntimeRequest:
         with self.lock:
             index = self.requests
             self.requests += 1
@@ -216,7 +232,7 @@ class RunReplay(LiveRun):
                 mismatch=mismatch,
                 scrubber=self.comparator.scrubber,
             )
-        return load_response(recorded.response)
+        return recorded
 
     def _compare(
         self,

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import functools
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,7 +21,6 @@ from pydantic_ai.messages import (
     TextPart,
     ThinkingPart,
 )
-from pydantic_ai.models import StreamedResponse
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.models.test import TestModel
 from pydantic_ai_helpers import run_sync
@@ -225,14 +222,6 @@ def test_a_response_that_cannot_be_written_is_an_error_at_record_time(tmp_path: 
     ):
         run_sync(agent, "fetch")
     assert not path.exists()
-
-
-def test_the_private_streamed_response_hooks_the_replay_stream_uses_still_exist() -> None:
-    # `ReplayedStream` subclasses StreamedResponse through hooks pydantic-ai documents for subclasses but
-    # names with an underscore: `_get_event_iterator` (overridden), `_parts_manager` and `_usage` (used).
-    assert "_get_event_iterator" in vars(StreamedResponse)
-    assert isinstance(vars(StreamedResponse).get("_parts_manager"), property | functools.cached_property)
-    assert "_usage" in {field.name for field in dataclasses.fields(StreamedResponse)}
 
 
 def test_a_cassette_with_runs_of_both_runtimes_replays_each_in_its_own_block(tmp_path: Path) -> None:
