@@ -12,9 +12,9 @@ from pathlib import Path
 
 from agentkit_testing._cassette import Cassette
 from agentkit_testing._cassette_write import atomic_write
-from agentkit_testing._exceptions import CassetteDivergence
+from agentkit_testing._exceptions import CassetteDivergence, CassetteError
 
-__all__ = ("find_divergence", "page_file_name", "write_divergence_page")
+__all__ = ("find_divergence", "page_file_name", "report_divergence_page", "write_divergence_page")
 
 _MAX_NAME = 120
 
@@ -62,3 +62,19 @@ def write_divergence_page(error: CassetteDivergence, directory: Path, test_id: s
     target = directory / page_file_name(test_id)
     atomic_write(target, page.encode())
     return target
+
+
+def report_divergence_page(error: BaseException, directory: Path, test_id: str) -> str | None:
+    """For a failure report: write the page of the divergence behind `error` and say where it is, or why
+    there is none; `None` when `error` is not a divergence."""
+    divergence = find_divergence(error)
+    if divergence is None:
+        return None
+    try:
+        page = write_divergence_page(divergence, directory, test_id)
+    except (CassetteError, OSError, ValueError, ImportError) as problem:
+        return f"no page for this divergence ({type(problem).__name__}): {problem}"
+    return (
+        f"replay diverged in run {divergence.run_id!r} at node {divergence.node_index} of {divergence.path}\n"
+        f"open {page.resolve().as_uri()}"
+    )

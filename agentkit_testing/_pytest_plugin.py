@@ -18,6 +18,9 @@ What it gives a test suite, with nothing to import:
 - `agent_snapshot` fixture: syrupy's `snapshot` set to store runs as readable node sequences;
 - `--agentkit-html=DIR`: a test whose replay diverges gets `DIR/<test id>.html`, the cassette's page
   with the diverging node highlighted and the divergence message on top; the failure report names it;
+- a terminal summary section, "agentkit stale cassettes", naming the cassettes whose replayed runs
+  were recorded with another agent definition (system prompts, tools, result tools, model, settings)
+  and what changed, even when matching ignores it (see `_stale_watch`);
 - a terminal summary of what was recorded and replayed, and which cassettes no test used, with
   `--agentkit-delete-unused-cassettes` to remove them. A cassette is unused when it belongs to no
   collected test of a complete, passing session; after a partial or failing session nothing is
@@ -43,6 +46,7 @@ if TYPE_CHECKING:
     from agentkit_testing._capture import CapturedRuns
     from agentkit_testing._cassette_context import CassetteSession
     from agentkit_testing._secrets import Scrubber
+    from agentkit_testing._stale_watch import StaleFindings
 
 RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
 RECORDING_MODES = frozenset({"once", "new_episodes", "all", "rewrite"})
@@ -53,6 +57,7 @@ ALLOW_MARKER = "agentkit_allow_model_requests"
 PARTIAL_RUN = "only part of the suite ran (-k/-m/node ids/--lf/--deselect)"
 
 _stats_key = pytest.StashKey["CassetteStats"]()
+_stale_key: pytest.StashKey[StaleFindings] = pytest.StashKey()
 _scrubber_key: pytest.StashKey[Scrubber] = pytest.StashKey()
 _test_failed_key: pytest.StashKey[bool] = pytest.StashKey()
 """Set when a test failed or was skipped before its teardown: its cassette then skips the unplayed-runs check."""
@@ -136,6 +141,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.stash[_stats_key] = CassetteStats()
     record_mode(config)  # a wrong option or environment value stops the session at once
+    config.pluginmanager.register(_StaleSummary(), "agentkit-stale-summary")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_XdistBridge(config), "agentkit-xdist-bridge")
 
@@ -250,6 +256,7 @@ def agentkit_cassette(request: pytest.FixtureRequest) -> Iterator[CassetteSessio
             session = blocks.enter_context(cassette(path, mode, **options))  # type: ignore[arg-type]
             request.node.stash[_scrubber_key] = session.cassette.scrubber
             others = blocks.enter_context(_pydantic_ai_block(session, pydantic_ai_agents, options))
+        blocks.enter_context(_definition_watch(request.config, str(path)))
         yield session
         failed = request.node.stash.get(_test_failed_key, False)
         for block in (session, *others):
@@ -263,6 +270,20 @@ def agentkit_cassette(request: pytest.FixtureRequest) -> Iterator[CassetteSessio
             (stats.failed, failed),
         ):
             counts[str(path)] = counts.get(str(path), 0) + number
+
+
+@contextmanager
+def _definition_watch(config: pytest.Config, path: str) -> Iterator[None]:
+    """Check each run this cassette replays against its recording's agent definition, for the stale summary."""
+    from agentkit import intercept_runs
+    from agentkit_testing._stale_watch import DefinitionWatch, StaleFindings
+
+    watch = DefinitionWatch()
+    try:
+        with intercept_runs(watch):  # inside the cassette's block, so it sees the replaying model
+            yield
+    finally:
+        config.stash.setdefault(_stale_key, StaleFindings()).add(path, watch.checks)
 
 
 @contextmanager
@@ -311,22 +332,12 @@ def pytest_runtest_makereport(
 
 def _point_to_divergence_page(item: pytest.Item, report: pytest.TestReport, error: BaseException) -> None:
     """`--agentkit-html`: write the page of the cassette the test's replay diverged from; name it in the report."""
-    from agentkit_testing._divergence_page import find_divergence, write_divergence_page
-    from agentkit_testing._exceptions import CassetteError
+    from agentkit_testing._divergence_page import report_divergence_page
 
-    divergence = find_divergence(error)
-    if divergence is None:
-        return
     directory = Path(str(item.config.invocation_params.dir)) / str(item.config.getoption("--agentkit-html"))
-    try:
-        page = write_divergence_page(divergence, directory, item.nodeid)
-    except (CassetteError, OSError, ValueError, ImportError) as problem:  # the report still says why
-        text = f"no page for this divergence ({type(problem).__name__}): {problem}"
-    else:
-        text = (
-            f"replay diverged in run {divergence.run_id!r} at node {divergence.node_index} of {divergence.path}\n"
-            f"open {page.resolve().as_uri()}"
-        )
+    text = report_divergence_page(error, directory, item.nodeid)
+    if text is None:
+        return
     add_section = getattr(report.longrepr, "addsection", None)  # pytest's ExceptionRepr
     if callable(add_section):  # inside the failure, so --show-capture=no keeps it
         add_section("agentkit cassette page", text)
@@ -438,6 +449,22 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
             terminalreporter.write_line("  (delete them with --agentkit-delete-unused-cassettes)")
 
 
+class _StaleSummary:
+    """The terminal summary's section on the replayed cassettes whose agent definition changed since recording."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_terminal_summary(self, terminalreporter: Any, config: pytest.Config) -> None:
+        findings = config.stash.get(_stale_key, None)
+        if hasattr(config, "workerinput") or findings is None:
+            return  # xdist workers send their findings to the controller, which prints them
+        root = Path(str(config.rootpath))
+        lines = findings.summary_lines(lambda path: _relative(path, root))
+        if lines:
+            terminalreporter.section("agentkit stale cassettes")
+            for line in lines:
+                terminalreporter.write_line(line)
+
+
 def _relative(path: str, root: Path) -> str:
     try:
         return str(Path(path).relative_to(root))
@@ -456,8 +483,16 @@ class _XdistBridge:
         workeroutput = getattr(self.config, "workeroutput", None)
         if workeroutput is not None:
             workeroutput["agentkit_cassettes"] = self.config.stash[_stats_key].to_json()
+            findings = self.config.stash.get(_stale_key, None)
+            if findings is not None:
+                workeroutput["agentkit_stale_cassettes"] = findings.to_json()
 
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         data = getattr(node, "workeroutput", {}).get("agentkit_cassettes")
         if data is not None:
             self.config.stash[_stats_key].merge_json(data)
+        stale = getattr(node, "workeroutput", {}).get("agentkit_stale_cassettes")
+        if stale is not None:
+            from agentkit_testing._stale_watch import StaleFindings
+
+            self.config.stash.setdefault(_stale_key, StaleFindings()).merge_json(stale)

@@ -362,6 +362,11 @@ class ReplayModel(Model):
         self._system, self._model_name = split_model_id(first.model) if first is not None else ("replay", "replay")
 
     @property
+    def recorded_run(self) -> RecordedRun | None:
+        """The recorded run this model serves when `cassette()` bound it to one; `None` used on its own."""
+        return self._replayer.run if self._replayer is not None else None
+
+    @property
     def unplayed_runs(self) -> list[RecordedRun]:
         """Recorded runs no conversation has replayed yet. Used on its own, a `ReplayModel` has no
         block whose end could check them: assert on this (or use `cassette()`, which does). Under

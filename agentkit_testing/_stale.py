@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
@@ -23,7 +23,16 @@ from agentkit_testing._cassette_records import RecordedRun, model_id
 from agentkit_testing._divergence import unified_diff
 from agentkit_testing._scripted import probe_first_request
 
-__all__ = ("AgentDefinition", "CassetteCheck", "RunCheck", "Staleness", "check_cassettes", "probe_definition")
+__all__ = (
+    "AgentDefinition",
+    "CassetteCheck",
+    "RunCheck",
+    "Staleness",
+    "check_cassettes",
+    "check_run",
+    "probe_definition",
+    "request_definition",
+)
 
 Staleness: TypeAlias = Literal["fresh", "stale", "unknown"]
 
@@ -94,7 +103,7 @@ def check_cassettes(
     checks = []
     for path in paths:
         runs = [run for run in Cassette.load(path).runs if _belongs(run, agent)]
-        checks.append(CassetteCheck(os.fspath(path), tuple(_check_run(run, definition) for run in runs)))
+        checks.append(CassetteCheck(os.fspath(path), tuple(check_run(run, definition) for run in runs)))
     return checks
 
 
@@ -102,22 +111,44 @@ def _belongs(run: RecordedRun, agent: Agent[Any, Any]) -> bool:
     return run.agent is None or agent.name is None or run.agent == agent.name
 
 
-def _check_run(run: RecordedRun, live: AgentDefinition | None) -> RunCheck:
+def check_run(run: RecordedRun, live: AgentDefinition | None) -> RunCheck:
+    """`run`'s first request against the live agent's definition (None: unknown, the probe failed)."""
     if live is None:
         return RunCheck(run.id, "unknown", ("the live agent could not be probed",))
     if not run.requests:
         return RunCheck(run.id, "unknown", ("the run recorded no model request",))
     first = run.requests[0]
-    recorded = AgentDefinition(
-        system_prompts=_system_prompts([*(run.message_history or ()), *first.messages]),
-        function_tools=_tools(first.function_tools),
-        result_tools=_tools(first.result_tools),
+    recorded = request_definition(
+        [*(run.message_history or ()), *first.messages],
+        first.settings,
+        function_tools=first.function_tools,
+        result_tools=first.result_tools,
         allow_text_result=first.allow_text_result,
         model=run.model,
-        settings=dict(first.settings or {}),
     )
     changes = list(_changes(recorded, live))
     return RunCheck(run.id, "stale" if changes else "fresh", tuple(changes))
+
+
+def request_definition(
+    messages: Sequence[ModelMessage],
+    settings: Mapping[str, Any] | None,
+    *,
+    function_tools: Iterable[ToolDefinition],
+    result_tools: Iterable[ToolDefinition],
+    allow_text_result: bool,
+    model: str | None,
+) -> AgentDefinition:
+    """The definition an agent showed its model in a first request: its messages (history included),
+    settings, the tools offered, and the model's `system:model_name`."""
+    return AgentDefinition(
+        system_prompts=_system_prompts(messages),
+        function_tools=_tools(function_tools),
+        result_tools=_tools(result_tools),
+        allow_text_result=allow_text_result,
+        model=model,
+        settings=dict(settings or {}),
+    )
 
 
 def _changes(recorded: AgentDefinition, live: AgentDefinition) -> Iterable[str]:
