@@ -20,6 +20,7 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -61,6 +62,7 @@ class ForkResult:
     data: Any
     """The run's result, as the agent returned it (`run.result.data` is its JSON form)."""
     cassette: Cassette
+    """The cassette with the new run: as read back from its file when it was saved."""
 
 
 def fork_points(run: RecordedRun) -> tuple[int, ...]:
@@ -150,6 +152,7 @@ async def fork(
     store.add_run(forked)
     if save and store.path is not None:
         store.save(merge=True)
+        store, forked = _as_saved(store.path, forked)
     return ForkResult(forked, parent, agent_run.result.data, store)
 
 
@@ -241,6 +244,16 @@ def _parent(store: Cassette, run_id: str, at_node: int, agent: Agent[Any, Any]) 
             node_index=at_node,
         )
     return parent
+
+
+def _as_saved(path: Path, forked: RecordedRun) -> tuple[Cassette, RecordedRun]:
+    """The file as saved, and the forked run in it: saving renumbers the run when another process added
+    runs with its id meanwhile (parallel forks), and scrubs it."""
+    saved = Cassette.load(path)
+    same_fork = [run for run in saved.runs if run.forked_from == forked.forked_from and run.model == forked.model]
+    exact = [run for run in same_fork if dataclasses.replace(run, id=forked.id) == forked]
+    found = exact or same_fork
+    return saved, (found[-1] if found else forked)
 
 
 def _user_prompt(run: RecordedRun) -> Any:

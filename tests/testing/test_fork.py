@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from agentkit import (
     ToolCallPart,
     ToolReturnPart,
 )
-from agentkit.models import FunctionModel
+from agentkit.models import FunctionModel, TestModel
 from agentkit.models.function import AgentInfo
 from agentkit_testing import (
     Cassette,
@@ -363,3 +364,26 @@ def test_fork_on_the_same_model_is_replayed_by_the_second_such_run(recorded: Pat
         answers = [replaying.run_sync("Roll for me").data for _ in range(2)]
     assert answers == ["You rolled 4.", "Live."]
     assert [run.id for run in session.replayed_runs] == ["run-1", "run-2"]
+
+
+def test_parallel_forks_each_return_the_run_as_saved(recorded: Path) -> None:
+    def fork_one(number: int) -> RecordedRun:
+        agent, _ = make_agent()
+        model = FunctionModel(Script(f"Live {number}."), model_name="same")
+        return fork_sync(recorded, agent=agent, run="run-1", at_node=2, model=model).run
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        forked = list(pool.map(fork_one, range(4)))
+    on_disk = {run.id: run for run in Cassette.load(recorded).runs}
+    assert sorted(on_disk) == ["run-1", "run-2", "run-3", "run-4", "run-5"]
+    assert sorted(run.id for run in forked) == ["run-2", "run-3", "run-4", "run-5"]
+    for run in forked:
+        assert on_disk[run.id] == run
+
+
+def test_fork_continues_on_test_model(recorded: Path) -> None:
+    agent, calls = make_agent()
+    result = fork_sync(recorded, agent=agent, run="run-1", at_node=2, model=TestModel())
+    assert [request.response.model_name for request in result.run.requests] == ["recorded", "test"]
+    assert result.data == '{"roll":"4"}'  # TestModel's text: the returns of the tools it saw called
+    assert calls == ["roll"]
