@@ -142,3 +142,38 @@ def test_xdist_workers_findings_reach_the_controller(project: pytest.Pytester, m
         ]
     )
     assert result.stdout.str().count("agentkit stale cassettes") == 1
+
+
+def test_runs_started_in_threads_are_checked(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytester.makepyfile(
+        test_threads=textwrap.dedent(
+            """
+            import os
+            import threading
+
+            import pytest
+
+            from agentkit import Agent
+            from agentkit.models import TestModel
+            from agentkit_testing import Matching
+
+            agent = Agent(TestModel(), name="support", system_prompt=os.environ.get("PROMPT", "Be brief."))
+
+
+            @pytest.mark.agentkit_cassette(matching=Matching(ignore={"system_prompt"}))
+            def test_in_a_thread(agentkit_cassette):
+                worker = threading.Thread(target=agent.run_sync, args=("Where is order 42?",))
+                worker.start()
+                worker.join()
+                assert len(agentkit_cassette.recorded_runs) + len(agentkit_cassette.replayed_runs) == 1
+            """
+        )
+    )
+    monkeypatch.delenv("PROMPT", raising=False)
+    pytester.runpytest(*QUIET, "--agentkit-record-mode=once").assert_outcomes(passed=1)
+    monkeypatch.setenv("PROMPT", "Be thorough.")
+    result = pytester.runpytest(*QUIET)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["stale   cassettes/test_threads/test_in_a_thread.yaml", "    run-1: system prompts changed:"]
+    )
