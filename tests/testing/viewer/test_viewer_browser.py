@@ -11,15 +11,17 @@ import shutil
 import struct
 import zlib
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from agentkit_testing import fork_sync
 from agentkit_testing._cassette import Cassette
 from agentkit_testing._viewer import render_cassette_page, render_diff_page
 
-from .conftest import HOSTILE
+from .conftest import HOSTILE, _agent
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "images"
@@ -112,6 +114,46 @@ def test_diff_page_renders_changed_nodes_side_by_side(
     assert _looks_drawn(shot)
     if os.environ.get("AGENTKIT_UPDATE_SCREENSHOTS"):
         (SCREENSHOTS / "cassette-diff.png").write_bytes(shot)
+    assert errors == []
+
+
+def test_divergence_page_opens_on_the_highlighted_node_under_its_notice(
+    record: Callable[..., Path], open_page: Callable[[str], tuple[Any, list[str]]]
+) -> None:
+    cassette = Cassette.load(record("diverged", [f"question number {index}" for index in range(12)]))
+    run_id = cassette.runs[8].id
+    notice = f"tests/test_x.py::test_y\n\nReplay diverged in run {run_id!r} at node 2 {HOSTILE}"
+    page, errors = open_page(render_cassette_page(cassette, highlight=(run_id, 2), notice=notice))
+    assert page.locator("section.run:not(.hidden)").get_attribute("id") == run_id
+    highlighted = page.locator("li.node.highlight")
+    assert highlighted.count() == 1
+    assert highlighted.get_attribute("data-node") == "2"
+    box = highlighted.bounding_box()
+    assert box is not None
+    assert 0 <= box["y"] < 860  # scrolled into view
+    assert page.locator(".notice").is_visible()
+    assert HOSTILE in page.inner_text(".notice")  # shown as text, not run
+    assert page.evaluate("window.__owned === undefined")
+    assert errors == []
+
+
+def test_forked_run_marks_its_replayed_nodes(
+    record: Callable[..., Path], open_page: Callable[[str], tuple[Any, list[str]]]
+) -> None:
+    path = record("forked", ["q1"])
+
+    def fork_it() -> None:
+        fork_sync(path, agent=_agent("fine"), run="run-1", at_node=2)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:  # Playwright keeps an event loop running in this thread
+        pool.submit(fork_it).result()
+    page, errors = open_page(render_cassette_page(Cassette.load(path)))
+    page.select_option("#picker", "run-2")
+    forked = page.locator("section.run:not(.hidden)")
+    assert "forked from run-1 at node 2" in forked.locator(".run-head").inner_text()
+    assert forked.locator("li.node.replayed").count() == 2
+    label = page.evaluate("getComputedStyle(document.querySelector('#run-2 li.node.replayed h3'), '::after').content")
+    assert "replayed from the parent run" in label
     assert errors == []
 
 
