@@ -12,7 +12,7 @@ from agentkit._graph_context import GraphRunContext
 from agentkit._hooks import RunObserver
 from agentkit._nodes import AgentNode, End, ModelRequestNode, UserPromptNode
 from agentkit.exceptions import UserError
-from agentkit.messages import ModelMessage, ModelMessagesTypeAdapter, ToolReturnPart, UserContent
+from agentkit.messages import ModelMessage, ToolReturnPart, UserContent, messages_to_json
 from agentkit.result import FinalResult, ResultDataT
 from agentkit.usage import Usage
 
@@ -44,15 +44,11 @@ class _MessagesMixin:
 
     def all_messages_json(self, *, result_tool_return_content: str | None = None) -> bytes:
         """`all_messages()` as JSON; load it back with `ModelMessagesTypeAdapter.validate_json`."""
-        return ModelMessagesTypeAdapter.dump_json(
-            self.all_messages(result_tool_return_content=result_tool_return_content)
-        )
+        return messages_to_json(self.all_messages(result_tool_return_content=result_tool_return_content))
 
     def new_messages_json(self, *, result_tool_return_content: str | None = None) -> bytes:
         """`new_messages()` as JSON."""
-        return ModelMessagesTypeAdapter.dump_json(
-            self.new_messages(result_tool_return_content=result_tool_return_content)
-        )
+        return messages_to_json(self.new_messages(result_tool_return_content=result_tool_return_content))
 
     def _with_result_tool_return(self, content: str) -> list[ModelMessage]:
         name = self._result_tool_name

@@ -18,13 +18,13 @@ from agentkit.exceptions import AgentRunError, UnexpectedModelBehavior, UserErro
 from agentkit.messages import (
     FinalResultEvent,
     ModelMessage,
-    ModelMessagesTypeAdapter,
     ModelResponse,
     ModelResponseStreamEvent,
     PartDeltaEvent,
     PartStartEvent,
     TextPart,
     TextPartDelta,
+    messages_to_json,
 )
 from agentkit.result import ResultDataT
 from agentkit.usage import Usage
@@ -72,9 +72,7 @@ class StreamedRunResult(Generic[AgentDepsT, ResultDataT]):
 
     def all_messages_json(self, *, result_tool_return_content: str | None = None) -> bytes:
         """`all_messages()` as JSON bytes."""
-        return ModelMessagesTypeAdapter.dump_json(
-            self.all_messages(result_tool_return_content=result_tool_return_content)
-        )
+        return messages_to_json(self.all_messages(result_tool_return_content=result_tool_return_content))
 
     def new_messages(self, *, result_tool_return_content: str | None = None) -> list[ModelMessage]:
         """The messages made by this run."""
@@ -82,9 +80,7 @@ class StreamedRunResult(Generic[AgentDepsT, ResultDataT]):
 
     def new_messages_json(self, *, result_tool_return_content: str | None = None) -> bytes:
         """`new_messages()` as JSON bytes."""
-        return ModelMessagesTypeAdapter.dump_json(
-            self.new_messages(result_tool_return_content=result_tool_return_content)
-        )
+        return messages_to_json(self.new_messages(result_tool_return_content=result_tool_return_content))
 
     # --- reading the answer ---------------------------------------------------------------------
 

@@ -187,7 +187,7 @@ async def _execute_tool(ctx: GraphRunContext, call: ToolCallPart, errors: dict[i
     except pydantic.ValidationError as error:
         errors[id(call)] = error
         return RetryPromptPart(
-            content=error.errors(include_url=False, include_context=False),
+            content=error.errors(include_url=False),
             tool_name=call.tool_name,
             tool_call_id=call.tool_call_id,
         )

@@ -140,7 +140,10 @@ class RetryPromptPart:
         if isinstance(self.content, str):
             description = self.content
         else:
-            description = f"{len(self.content)} validation errors: {json.dumps(self.content, indent=2)}"
+            # pydantic's error context (`ctx`) is left out: it may hold the exception itself.
+            errors = [{key: value for key, value in error.items() if key != "ctx"} for error in self.content]
+            text = json.dumps(errors, indent=2, ensure_ascii=False, default=str)
+            description = f"{len(self.content)} validation errors: {text}"
         return f"{description}\n\nFix the errors and try again."
 
 
@@ -217,6 +220,22 @@ ModelMessagesTypeAdapter: pydantic.TypeAdapter[list[ModelMessage]] = pydantic.Ty
     list[ModelMessage], config=pydantic.ConfigDict(defer_build=True, ser_json_bytes="base64")
 )
 """Validates and serializes a list of messages: `ModelMessagesTypeAdapter.dump_json(messages)`."""
+
+
+def _exception_as_text(value: Any) -> Any:
+    """JSON for what pydantic cannot serialize: an exception (a retry prompt's error `ctx`) becomes its text."""
+    if isinstance(value, BaseException):
+        return str(value)
+    raise pydantic_core.PydanticSerializationError(f"Unable to serialize unknown type: {type(value)}")
+
+
+def messages_to_json(messages: list[ModelMessage]) -> bytes:
+    """`messages` as JSON bytes, as `all_messages_json()` returns them.
+
+    Exceptions held in a retry prompt's pydantic error context (`ctx`) are written as their text;
+    any other value JSON cannot carry is an error, as with `ModelMessagesTypeAdapter.dump_json`.
+    """
+    return ModelMessagesTypeAdapter.dump_json(messages, fallback=_exception_as_text)
 
 
 # --- streaming -----------------------------------------------------------------------------

@@ -130,7 +130,7 @@ class ResultTool:
                 raise
             raise ToolRetry(
                 RetryPromptPart(
-                    content=error.errors(include_url=False, include_context=False),
+                    content=error.errors(include_url=False),
                     tool_name=call.tool_name,
                     tool_call_id=call.tool_call_id,
                 )

@@ -67,9 +67,19 @@ _NONE_DEFAULTS = ("dynamic_ref", "tool_name", "model_name")
 _request_part_adapter: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(ModelRequestPart)
 
 
+def unknown_as_text(value: Any) -> str:
+    """The text a cassette keeps for a value JSON cannot carry.
+
+    An exception (pydantic keeps one in a retry prompt's error `ctx`) becomes its message, as
+    `all_messages_json()` writes it; anything else its `repr`. Recording and comparing both use
+    this, so a live value and its recording compare equal.
+    """
+    return str(value) if isinstance(value, BaseException) else repr(value)
+
+
 def to_plain(value: Any) -> Any:
     """`value` as JSON-compatible data (dataclasses and pydantic models become dicts)."""
-    return pydantic_core.to_jsonable_python(value, serialize_unknown=True, bytes_mode="base64")
+    return pydantic_core.to_jsonable_python(value, fallback=unknown_as_text, bytes_mode="base64")
 
 
 def encode_document(runs: Sequence[RecordedRun]) -> dict[str, Any]:
@@ -217,7 +227,9 @@ def _encode_tools(tools: Sequence[ToolDefinition], catalog: ToolCatalog | None) 
 
 def encode_messages(messages: Sequence[ModelMessage]) -> list[dict[str, Any]]:
     """Messages as plain data: kind first, then their fields, then their parts."""
-    plain: list[dict[str, Any]] = ModelMessagesTypeAdapter.dump_python(list(messages), mode="json", fallback=repr)
+    plain: list[dict[str, Any]] = ModelMessagesTypeAdapter.dump_python(
+        list(messages), mode="json", fallback=unknown_as_text
+    )
     encoded: list[dict[str, Any]] = []
     for message in plain:
         _drop_none_defaults(message)
@@ -229,7 +241,7 @@ def encode_messages(messages: Sequence[ModelMessage]) -> list[dict[str, Any]]:
 
 def encode_tool_result(part: ToolReturnPart | RetryPromptPart) -> dict[str, Any]:
     """A tool's return (or retry request) as plain data."""
-    plain: dict[str, Any] = _request_part_adapter.dump_python(part, mode="json", fallback=repr)
+    plain: dict[str, Any] = _request_part_adapter.dump_python(part, mode="json", fallback=unknown_as_text)
     return _encode_part(plain)
 
 
