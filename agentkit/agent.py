@@ -38,6 +38,7 @@ from agentkit.messages import (
 )
 from agentkit.models._base import Model
 from agentkit.models._infer import KnownModelName, infer_model
+from agentkit.models._provider import close_loop_clients
 from agentkit.result import ResultDataT, ResultSchema, ResultValidator
 from agentkit.settings import ModelSettings, merge_model_settings
 from agentkit.tools import Tool
@@ -366,17 +367,20 @@ class Agent(AgentRegistry, Generic[AgentDepsT, ResultDataT]):
             self._infer_name(inspect.currentframe())
 
         async def main() -> RunResult[Any]:
-            return await self.run(
-                user_prompt,
-                result_type=result_type,
-                message_history=message_history,
-                model=model,
-                deps=deps,
-                model_settings=model_settings,
-                usage_limits=usage_limits,
-                usage=usage,
-                infer_name=False,
-            )
+            try:
+                return await self.run(
+                    user_prompt,
+                    result_type=result_type,
+                    message_history=message_history,
+                    model=model,
+                    deps=deps,
+                    model_settings=model_settings,
+                    usage_limits=usage_limits,
+                    usage=usage,
+                    infer_name=False,
+                )
+            finally:
+                await close_loop_clients()
 
         return anyio.run(main)
 

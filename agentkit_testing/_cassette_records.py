@@ -22,7 +22,7 @@ from agentkit import (
     ToolReturnPart,
     Usage,
 )
-from agentkit.models import Model
+from agentkit.models import FunctionModel, Model, TestModel
 
 __all__ = (
     "CASSETTE_FORMAT",
@@ -194,8 +194,15 @@ class RecordedRun:
 
 
 def model_id(model: Model) -> str:
-    """`system:model_name`, e.g. `openai:gpt-4o`, `test:test`, `function:function:answer`."""
-    return f"{model.system}:{model.model_name}"
+    """`system:model_name`, e.g. `openai:gpt-4o`, `test:test`, `function:function:answer`.
+
+    `TestModel` and `FunctionModel` have no `system` (None, as in the reference release); their
+    ids use `test` and `function`, which is what cassettes have always held for them.
+    """
+    system = model.system
+    if system is None:
+        system = "test" if isinstance(model, TestModel) else "function" if isinstance(model, FunctionModel) else "model"
+    return f"{system}:{model.model_name}"
 
 
 def split_model_id(identity: str) -> tuple[str, str]:

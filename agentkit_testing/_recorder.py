@@ -246,7 +246,7 @@ class RecordingModel(Model):
         return self.inner.model_name
 
     @property
-    def system(self) -> str:
+    def system(self) -> str | None:
         return self.inner.system
 
     def _recorder_for(self, messages: list[ModelMessage]) -> RunRecorder:

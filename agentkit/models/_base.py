@@ -65,8 +65,8 @@ class Model(ABC):
 
     @property
     @abstractmethod
-    def system(self) -> str:
-        """The provider or kind of model, e.g. `openai`, `test`, `function`."""
+    def system(self) -> str | None:
+        """The provider of the model, e.g. `openai`, `anthropic`; None for `TestModel` and `FunctionModel`."""
 
     @abstractmethod
     async def request(

@@ -23,6 +23,7 @@ from agentkit.tools import ToolDefinition
 
 __all__ = (
     "ProviderModel",
+    "close_loop_clients",
     "close_shielded",
     "import_sdk",
     "read_api_key",
@@ -77,6 +78,24 @@ class _Closable(Protocol):
     async def close(self) -> None: ...
 
 
+_loop_clients: RunVar[list[_Closable] | None] = RunVar("agentkit_loop_clients", default=None)
+"""The SDK clients provider models built in the running event loop (closed by `close_loop_clients`)."""
+
+
+async def close_loop_clients() -> None:
+    """Close the clients provider models built in this event loop, releasing their pooled connections.
+
+    `run_sync` calls this before its loop ends: a connection left open would be found by the
+    garbage collector later, with a `ResourceWarning`, and the loop it belonged to would be gone.
+    """
+    clients = _loop_clients.get()
+    if not clients:
+        return
+    _loop_clients.set(None)
+    for client in clients:
+        await close_shielded(client)
+
+
 async def close_shielded(stream: _Closable) -> None:
     """Close an SDK stream, even from a scope being cancelled (so the connection is released)."""
     with anyio.CancelScope(shield=True):
@@ -115,8 +134,12 @@ class ProviderModel(Model, Generic[ClientT]):
         return self._model_name
 
     @property
-    def system(self) -> str:
+    def system(self) -> str | None:
         return self.sdk_name
+
+    def _read_api_key(self) -> str:
+        """The key for a client this model builds: the one given, else the environment variable's."""
+        return read_api_key(self._api_key, self.api_key_env_var, self.provider_label)
 
     @abstractmethod
     def _create_client(self, sdk: ModuleType, api_key: str) -> ClientT:
@@ -131,9 +154,14 @@ class ProviderModel(Model, Generic[ClientT]):
             return self._sdk, self._given_client
         client = self._clients.get()
         if client is None:
-            api_key = read_api_key(self._api_key, self.api_key_env_var, self.provider_label)
+            api_key = self._read_api_key()
             client = self._create_client(self._sdk, api_key)
             self._clients.set(client)
+            built = _loop_clients.get()
+            if built is None:
+                built = []
+                _loop_clients.set(built)
+            built.append(client)  # type: ignore[arg-type]
         return self._sdk, client
 
     @contextmanager

@@ -29,11 +29,12 @@ from agentkit.messages import (
     UserPromptPart,
 )
 from agentkit.models._base import ModelRequestParameters, StreamedResponse, schema_for_provider
-from agentkit.models._provider import ProviderModel, close_shielded, tool_choice_for, tools_for
+from agentkit.models._provider import ProviderModel, close_shielded, import_sdk, tool_choice_for, tools_for
 from agentkit.settings import ModelSettings
 from agentkit.usage import Usage
 
 if TYPE_CHECKING:
+    import httpx2
     from anthropic import AsyncAnthropic, AsyncStream
     from anthropic.types import Message, RawMessageStreamEvent
 
@@ -53,7 +54,9 @@ class AnthropicModel(ProviderModel["AsyncAnthropic"]):
     Args:
         model_name: the model to ask for, e.g. `claude-3-5-sonnet-latest`.
         api_key: the key; read from `ANTHROPIC_API_KEY` at the first request when omitted.
-        anthropic_client: a ready `anthropic.AsyncAnthropic` to use instead of building one.
+        anthropic_client: a ready `anthropic.AsyncAnthropic` to use instead of building one; then
+            `api_key` and `http_client` must be None.
+        http_client: an `httpx2.AsyncClient` for the SDK client to send its requests with.
         base_url: the API root; Anthropic's by default.
     """
 
@@ -67,9 +70,22 @@ class AnthropicModel(ProviderModel["AsyncAnthropic"]):
         *,
         api_key: str | None = None,
         anthropic_client: AsyncAnthropic | None = None,
+        http_client: httpx2.AsyncClient | None = None,
         base_url: str | None = None,
     ) -> None:
+        if anthropic_client is not None:
+            for name, value in {"api_key": api_key, "http_client": http_client, "base_url": base_url}.items():
+                if value is not None:
+                    raise UserError(f"Cannot provide both `anthropic_client` and `{name}`: the client has its own")
         super().__init__(model_name, base_url=base_url, api_key=api_key, client=anthropic_client)
+        if http_client is not None:
+            sdk = import_sdk(self.sdk_name, self.sdk_name)
+            self._given_client = sdk.AsyncAnthropic(
+                api_key=self._read_api_key(), base_url=base_url, http_client=http_client
+            )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
 
     def _create_client(self, sdk: ModuleType, api_key: str) -> AsyncAnthropic:
         client: AsyncAnthropic = sdk.AsyncAnthropic(api_key=api_key, base_url=self.base_url)

@@ -92,8 +92,8 @@ class FunctionModel(Model):
         return self._model_name
 
     @property
-    def system(self) -> str:
-        return "function"
+    def system(self) -> str | None:
+        return None
 
     async def request(
         self,

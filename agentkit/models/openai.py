@@ -6,11 +6,12 @@ Works with OpenAI and with compatible servers such as llama.cpp's: pass `base_ur
 from __future__ import annotations
 
 import base64
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager, asynccontextmanager
 from functools import partial
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from agentkit.exceptions import UnexpectedModelBehavior, UserError
 from agentkit.messages import (
@@ -31,16 +32,30 @@ from agentkit.messages import (
     UserPromptPart,
 )
 from agentkit.models._base import ModelRequestParameters, StreamedResponse, schema_for_provider
-from agentkit.models._provider import ProviderModel, close_shielded, timestamp_from_unix, tool_choice_for, tools_for
+from agentkit.models._provider import (
+    ProviderModel,
+    close_shielded,
+    import_sdk,
+    read_api_key,
+    timestamp_from_unix,
+    tool_choice_for,
+    tools_for,
+)
+from agentkit.providers import Provider, infer_provider
+from agentkit.providers.openai import KEY_PLACEHOLDER, OpenAICompatibleProvider, check_client_alone
 from agentkit.settings import ModelSettings
 from agentkit.usage import Usage
 
 if TYPE_CHECKING:
+    import httpx2
     from openai import AsyncOpenAI, AsyncStream
     from openai.types import CompletionUsage
     from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
-__all__ = ("OpenAIModel",)
+__all__ = ("OpenAIModel", "OpenAISystemPromptRole")
+
+OpenAISystemPromptRole: TypeAlias = Literal["system", "developer", "user"]
+"""The role system prompts are sent with; some models want `developer` or `user` instead of `system`."""
 
 _SETTINGS_PASSED_AS_IS = (
     "max_tokens",
@@ -59,9 +74,16 @@ class OpenAIModel(ProviderModel["AsyncOpenAI"]):
 
     Args:
         model_name: the model to ask for, e.g. `gpt-4o`.
-        base_url: the API root, e.g. `http://127.0.0.1:8080/v1`; OpenAI's by default.
+        provider: where the API lives: `'openai'` (the default), `'deepseek'`, or a provider such as
+            `OpenAIProvider(base_url='http://127.0.0.1:8080/v1')`.
+        base_url: the API root (older form of `provider=OpenAIProvider(base_url=...)`); a server other
+            than OpenAI's gets a placeholder key when none is given, as local servers need none.
         api_key: the key; read from `OPENAI_API_KEY` at the first request when omitted.
         openai_client: a ready `openai.AsyncOpenAI` to use instead of building one.
+        http_client: an `httpx2.AsyncClient` for the SDK client to send its requests with.
+        system_prompt_role: the role system prompts are sent with: `'system'` (the default when None),
+            `'developer'` or `'user'`.
+        system: the provider's name as observability tools see it; `'openai'` by default.
     """
 
     sdk_name = "openai"
@@ -72,12 +94,50 @@ class OpenAIModel(ProviderModel["AsyncOpenAI"]):
         self,
         model_name: str,
         *,
+        provider: Literal["openai", "deepseek"] | Provider[AsyncOpenAI] | None = None,
         base_url: str | None = None,
         api_key: str | None = None,
         openai_client: AsyncOpenAI | None = None,
+        http_client: httpx2.AsyncClient | None = None,
+        system_prompt_role: OpenAISystemPromptRole | None = None,
+        system: str | None = "openai",
     ) -> None:
-        super().__init__(model_name, base_url=base_url, api_key=api_key, client=openai_client)
+        client = openai_client
+        self._placeholder_key = base_url is not None
+        if provider is not None:
+            given = {"base_url": base_url, "api_key": api_key, "openai_client": openai_client}
+            for name, value in {**given, "http_client": http_client}.items():
+                if value is not None:
+                    raise UserError(f"Cannot provide both `provider` and `{name}`: pass {name} to the provider")
+            connection = _provider_connection(provider)
+            base_url, client, self._provider_key = connection
+        else:
+            check_client_alone(openai_client, base_url=base_url, api_key=api_key, http_client=http_client)
+            self._provider_key = None
+            if http_client is not None:
+                sdk = import_sdk("openai", "openai")
+                client = sdk.AsyncOpenAI(base_url=base_url, api_key=self._key_for(api_key), http_client=http_client)
+        super().__init__(model_name, base_url=base_url, api_key=api_key, client=client)
+        self.system_prompt_role = system_prompt_role
+        self._system = system
         self._server_takes_stream_options = True
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(system_prompt_role={self.system_prompt_role!r})"
+
+    @property
+    def system(self) -> str | None:
+        return self._system
+
+    def _key_for(self, api_key: str | None) -> str:
+        if self._provider_key is not None:
+            return self._provider_key()
+        if api_key is None and not os.environ.get(self.api_key_env_var) and self._placeholder_key:
+            return KEY_PLACEHOLDER
+        return read_api_key(api_key, self.api_key_env_var, self.provider_label)
+
+    def _read_api_key(self) -> str:
+        return self._key_for(self._api_key)
 
     def _create_client(self, sdk: ModuleType, api_key: str) -> AsyncOpenAI:
         client: AsyncOpenAI = sdk.AsyncOpenAI(api_key=api_key, base_url=self.base_url)
@@ -132,7 +192,10 @@ class OpenAIModel(ProviderModel["AsyncOpenAI"]):
         self, messages: list[ModelMessage], settings: ModelSettings | None, parameters: ModelRequestParameters
     ) -> dict[str, Any]:
         """The keyword arguments of `chat.completions.create`, but `stream`."""
-        arguments: dict[str, Any] = {"model": self._model_name, "messages": _map_messages(messages)}
+        arguments: dict[str, Any] = {
+            "model": self._model_name,
+            "messages": _map_messages(messages, self.system_prompt_role),
+        }
         tools = [
             {
                 "type": "function",
@@ -225,6 +288,17 @@ class OpenAIStreamedResponse(StreamedResponse):
         return [event for event in events if event is not None]
 
 
+def _provider_connection(
+    provider: Literal["openai", "deepseek"] | Provider[AsyncOpenAI],
+) -> tuple[str | None, AsyncOpenAI | None, Callable[[], str] | None]:
+    """The base URL, the client every request must use (None: build per loop) and the key source of `provider`."""
+    if isinstance(provider, str):
+        provider = infer_provider(provider)
+    if isinstance(provider, OpenAICompatibleProvider):
+        return provider.base_url, provider.fixed_client(), provider.api_key
+    return provider.base_url, provider.client, None
+
+
 def _map_tool_choice(choice: str | None, tools: list[dict[str, Any]]) -> str | dict[str, Any]:
     # Always explicit: llama-cpp-python's server ignores the tools when `tool_choice` is omitted,
     # and refuses 'required', so one required tool is named instead (the same thing for OpenAI).
@@ -235,20 +309,22 @@ def _map_tool_choice(choice: str | None, tools: list[dict[str, Any]]) -> str | d
     return {"type": "function", "function": {"name": choice}}
 
 
-def _map_messages(messages: list[ModelMessage]) -> list[dict[str, Any]]:
+def _map_messages(messages: list[ModelMessage], system_role: OpenAISystemPromptRole | None) -> list[dict[str, Any]]:
     """The chat-completions `messages` for a history."""
     mapped: list[dict[str, Any]] = []
     for message in messages:
         if isinstance(message, ModelRequest):
-            mapped.extend(_map_request_part(part) for part in message.parts)
+            mapped.extend(_map_request_part(part, system_role or "system") for part in message.parts)
         else:
             mapped.append(_map_response(message))
     return mapped
 
 
-def _map_request_part(part: SystemPromptPart | UserPromptPart | ToolReturnPart | RetryPromptPart) -> dict[str, Any]:
+def _map_request_part(
+    part: SystemPromptPart | UserPromptPart | ToolReturnPart | RetryPromptPart, system_role: OpenAISystemPromptRole
+) -> dict[str, Any]:
     if isinstance(part, SystemPromptPart):
-        return {"role": "system", "content": part.content}
+        return {"role": system_role, "content": part.content}
     if isinstance(part, UserPromptPart):
         if isinstance(part.content, str):
             return {"role": "user", "content": part.content}

@@ -113,8 +113,8 @@ class TestModel(Model):
         return self._model_name
 
     @property
-    def system(self) -> str:
-        return "test"
+    def system(self) -> str | None:
+        return None
 
     async def request(
         self,

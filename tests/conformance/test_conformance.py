@@ -13,11 +13,8 @@ import pytest
 
 from .run import EXPECTED, ported_source, run_scenario, scenario_names
 
-KNOWN_GAPS = {
-    "s34_tool_errors": "retry prompts leave out pydantic's error context ('ctx'): it may hold objects JSON can't carry",
-    "s13_override_deps": "OpenAIModel's repr names its model rather than the reference's system_prompt_role",
-    "s32_model_names": "TestModel.system is 'test' (the reference: None): recorded model ids are built from it",
-}
+KNOWN_GAPS: dict[str, str] = {}
+"""Scenario name -> why agentkit differs on purpose (none today)."""
 
 
 @pytest.mark.parametrize(

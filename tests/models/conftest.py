@@ -10,12 +10,13 @@ record with `pytest tests/models --record-mode=once` against a real server.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
+from loopback import LoopbackServer, serve_pong
 
 from agentkit_testing import vcr_config as scrubbing_vcr_config
 
@@ -171,3 +172,10 @@ def default_cassette_name(request: pytest.FixtureRequest) -> str:
     ids = [] if callspec is None else [part for part in callspec.id.split("-") if part not in ("asyncio", "trio")]
     name = str(node.originalname) + (f"[{'-'.join(ids)}]" if ids else "")
     return f"{request.cls.__name__}.{name}" if request.cls else name
+
+
+@pytest.fixture
+def loopback_server() -> Iterator[LoopbackServer]:
+    """A real HTTP server on loopback answering every chat completion with 'pong' (keep-alive on)."""
+    with serve_pong() as server:
+        yield server

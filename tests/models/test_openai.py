@@ -14,15 +14,13 @@ Two kinds of cassettes live in `cassettes/test_openai/`:
 
 from __future__ import annotations
 
-import http.server
-import json
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx2
 import openai
 import pytest
+from loopback import LoopbackServer
 from pydantic import BaseModel
 
 from agentkit import (
@@ -407,48 +405,8 @@ async def test_timeout_names_the_model_and_the_setting() -> None:
     assert isinstance(raised.value.__cause__, openai.APITimeoutError)
 
 
-@pytest.fixture
-def loopback_server() -> Iterator[str]:
-    """A real HTTP server on loopback answering every chat completion with 'pong' (keep-alive on)."""
-    completion = json.dumps(
-        {
-            "id": "chatcmpl-1",
-            "object": "chat.completion",
-            "created": 1764148000,
-            "model": STUB_MODEL,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": "pong"}, "finish_reason": "stop"}],
-        }
-    ).encode()
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers["content-length"]))
-            self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(completion)))
-            self.end_headers()
-            self.wfile.write(completion)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-# The pooled connection of the first, finished loop is only dropped, never closed.
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-@pytest.mark.filterwarnings("ignore::ResourceWarning")
-def test_run_sync_twice_gets_a_client_per_event_loop(loopback_server: str) -> None:
-    agent = Agent(OpenAIModel(STUB_MODEL, base_url=loopback_server, api_key=API_KEY))
+def test_run_sync_twice_gets_a_client_per_event_loop(loopback_server: LoopbackServer) -> None:
+    agent = Agent(OpenAIModel(STUB_MODEL, base_url=loopback_server.url, api_key=API_KEY))
 
     assert agent.run_sync("ping").data == "pong"
     assert agent.run_sync("ping").data == "pong"  # a client shared across loops fails: "Event loop is closed"
