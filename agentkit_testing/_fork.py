@@ -368,7 +368,7 @@ class _ForkModel(Model):
         return self.live.model_name
 
     @property
-    def system(self) -> str:
+    def system(self) -> str | None:
         return self.live.system
 
     def _current(self) -> Model:
