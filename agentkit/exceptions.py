@@ -20,6 +20,7 @@ from __future__ import annotations
 __all__ = (
     "AgentRunError",
     "AgentkitError",
+    "FallbackExceptionGroup",
     "ModelHTTPError",
     "ModelRequestsBlocked",
     "ModelRetry",
@@ -97,6 +98,10 @@ class ModelHTTPError(AgentRunError):
         self.model_name = model_name
         self.body = body
         super().__init__(f"status_code: {status_code}, model_name: {model_name}, body: {body}")
+
+
+class FallbackExceptionGroup(ExceptionGroup[Exception]):
+    """Every model of a `FallbackModel` failed: the group holds each model's error, in the order tried."""
 
 
 class ModelRetry(Exception):

@@ -68,6 +68,11 @@ class Model(ABC):
     def system(self) -> str | None:
         """The provider of the model, e.g. `openai`, `anthropic`; None for `TestModel` and `FunctionModel`."""
 
+    @property
+    def base_url(self) -> str | None:
+        """The API root requests go to; None for models that send no HTTP requests."""
+        return None
+
     @abstractmethod
     async def request(
         self,

@@ -123,7 +123,7 @@ class ProviderModel(Model, Generic[ClientT]):
 
     def __init__(self, model_name: str, *, base_url: str | None, api_key: str | None, client: ClientT | None) -> None:
         self._model_name = model_name
-        self.base_url = base_url
+        self._base_url = base_url
         self._api_key = api_key
         self._given_client = client
         self._clients: RunVar[ClientT | None] = RunVar(f"agentkit_{self.sdk_name}_client", default=None)
@@ -132,6 +132,10 @@ class ProviderModel(Model, Generic[ClientT]):
     @property
     def model_name(self) -> str:
         return self._model_name
+
+    @property
+    def base_url(self) -> str | None:
+        return self._base_url
 
     @property
     def system(self) -> str | None:
