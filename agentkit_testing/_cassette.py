@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -12,9 +13,11 @@ from typing import Protocol, TypeAlias
 
 from agentkit_testing._cassette_codec import encode_document
 from agentkit_testing._cassette_decode import decode_document
-from agentkit_testing._cassette_io import FileFormat, dump_document, file_format_for, parse_document
+from agentkit_testing._cassette_io import FileFormat, cassette_text, dump_document, file_format_for, parse_document
+from agentkit_testing._cassette_lazy import RunSource, answered, keep_texts, load_lazily
 from agentkit_testing._cassette_limits import check_savable
 from agentkit_testing._cassette_records import RecordedRun
+from agentkit_testing._cassette_splice import pair_rerecorded, splice_yaml
 from agentkit_testing._cassette_stream import scrub_document
 from agentkit_testing._cassette_write import atomic_write
 from agentkit_testing._exceptions import CassetteError
@@ -72,6 +75,11 @@ class Cassette:
         self._initial_ids = frozenset(self._ids)
         """The runs this cassette started with (e.g. loaded from its file); the others are new."""
         self._lock = threading.Lock()
+        self._source: RunSource | None = None
+        """The loaded file's text, run by run, when it follows the writer's layout (see `_cassette_lazy`)."""
+        self._loaded: tuple[RecordedRun, ...] = ()
+        self._loaded_digest: bytes | None = None
+        """What the file held when loaded: a save that merges with the file reads it again only if it changed."""
 
     @classmethod
     def load(
@@ -81,14 +89,28 @@ class Cassette:
         scrubber: Scrubber | None = None,
         before_record: BeforeRecord | None = None,
         file_format: FileFormat | None = None,
+        lazy: bool = False,
     ) -> Cassette:
-        """Read a cassette file; `CassetteFormatError` naming the file and the line or field if it is invalid."""
+        """Read a cassette file; `CassetteFormatError` naming the file and the line or field if it is invalid.
+
+        With `lazy` (what `cassette()` does), a YAML file in the writer's layout is read run by run:
+        its header and the identity of every run now, the rest of a run when it is first used
+        (replayed, shown, compared), so an error inside a run is raised then, naming its place
+        the same way. Without, every run is read and checked now.
+        """
         file = Path(path)
         file_format = file_format or file_format_for(file)
         data = file.read_bytes()
-        document, comment = parse_document(data, file, file_format)
-        runs = decode_document(document, file, data)
-        return cls(
+        text = cassette_text(data, file)
+        loaded = load_lazily(text, file) if lazy and file_format == "yaml" else None
+        if loaded is not None:
+            runs, comment, source = loaded
+        else:
+            document, comment = parse_document(data, file, file_format)
+            runs, source = decode_document(document, file, data), None
+            if file_format == "yaml":
+                runs, source = keep_texts(runs, text, document, file, comment)
+        cassette = cls(
             file,
             runs,
             comment=comment,
@@ -96,6 +118,10 @@ class Cassette:
             before_record=before_record,
             file_format=file_format,
         )
+        cassette._source = source
+        cassette._loaded = tuple(runs)
+        cassette._loaded_digest = _digest(data)
+        return cassette
 
     def __repr__(self) -> str:
         return f"Cassette({str(self.path) if self.path else None!r}, runs={len(self._entries)})"
@@ -139,13 +165,21 @@ class Cassette:
             self._ids.add(f"run-{number}")
             return f"run-{number}"
 
-    def save(self, path: str | os.PathLike[str] | None = None, *, merge: bool = False) -> None:
+    def save(
+        self, path: str | os.PathLike[str] | None = None, *, merge: bool = False, rerecorded: bool = False
+    ) -> None:
         """Write the cassette atomically, after the `before_record` hook and the scrubber.
 
         To another `path`, the format follows that file's name (`.json` is JSON). With `merge`,
         runs that another process wrote to the file since it was loaded are kept: the file ends
         up with them plus this cassette's new runs (renumbered on an id clash), so parallel test
-        workers recording into one cassette lose nothing.
+        workers recording into one cassette lose nothing. With `rerecorded` (record modes `all`
+        and `rewrite`), a new run that records what a run of the file holds, volatile values
+        aside (see `_cassette_splice`), leaves that run as it is in the file instead of being
+        added (with `merge`) or taking its place (without).
+
+        Runs loaded from the file and not changed keep their text byte for byte: a YAML file in
+        the writer's layout is written by splicing the header, those texts and the new runs.
         """
         target = Path(path) if path is not None else self.path
         if target is None:
@@ -163,27 +197,78 @@ class Cassette:
             if run is not None:
                 runs.append(run)
         file_format = self.file_format if path is None else file_format_for(target)
+        source = self._source
         with exclusive_directory_lock(target.parent):
             if merge and target.exists():
-                runs = self._merged_with(Cassette.load(target, file_format=file_format).runs, runs)
-            document = scrub_document(encode_document(runs), self.scrubber)
-            check_savable(document, target)
+                on_disk, source = self._on_disk(target, file_format)
+                runs = self._merged_with(on_disk, runs, rerecorded=rerecorded)
+            elif rerecorded and target.exists():
+                runs, source = self._rerecorded_over(target, file_format, runs)
             comment = self.scrubber.scrub_text(self.comment if self.comment is not None else DEFAULT_COMMENT)
-            atomic_write(target, dump_document(document, file_format, comment))
+            if file_format == "yaml" and runs:
+                data = splice_yaml(runs, source, comment, self.scrubber, target)
+            else:
+                document = scrub_document(encode_document(runs), self.scrubber)
+                check_savable(document, target)
+                data = dump_document(document, file_format, comment)
+            atomic_write(target, data)
 
-    def _merged_with(self, on_disk: tuple[RecordedRun, ...], runs: list[RecordedRun]) -> list[RecordedRun]:
+    def _on_disk(self, target: Path, file_format: FileFormat) -> tuple[tuple[RecordedRun, ...], RunSource | None]:
+        """The runs in the file now, and its source: those loaded, unless another process wrote it since."""
+        if (
+            target == self.path
+            and self._loaded_digest is not None
+            and _digest(target.read_bytes()) == self._loaded_digest
+        ):
+            return self._loaded, self._source
+        current = Cassette.load(target, file_format=file_format, lazy=True)
+        return current.runs, current._source
+
+    def _rerecorded_over(
+        self, target: Path, file_format: FileFormat, runs: list[RecordedRun]
+    ) -> tuple[list[RecordedRun], RunSource | None]:
+        """`runs`, each new one that records a run of the file unchanged replaced by that run.
+
+        Those keep their ids; the others are renumbered where their ids clash.
+        """
+        try:
+            previous, source = self._on_disk(target, file_format)
+        except CassetteError:
+            return runs, None  # the file is being re-recorded because it cannot be read: nothing to keep
+        pairs = pair_rerecorded(runs, previous, self.scrubber)
+        used = {pair.id for pair in pairs if pair is not None}
+        written: list[RecordedRun] = []
+        number = 1
+        for run, pair in zip(runs, pairs, strict=True):
+            if pair is not None:
+                written.append(pair)
+                continue
+            if run.id in used:
+                while f"run-{number}" in used:
+                    number += 1
+                run = dataclasses.replace(run, id=f"run-{number}")
+            used.add(run.id)
+            written.append(run)
+        return written, source
+
+    def _merged_with(
+        self, on_disk: tuple[RecordedRun, ...], runs: list[RecordedRun], *, rerecorded: bool = False
+    ) -> list[RecordedRun]:
         """The runs on disk, then this cassette's new runs, with fresh ids where they clash.
 
         Runs on disk that no model ever answered (no request, an error: what earlier versions
         recorded for a run that failed at once) are dropped: they cannot be replayed, and left in
-        place they would be picked for the live runs re-recorded now.
+        place they would be picked for the live runs re-recorded now. With `rerecorded`, new runs
+        that record a run on disk unchanged are not added: that run stays.
         """
-        merged = [run for run in on_disk if run.requests or run.error is None]
+        merged = [run for run in on_disk if answered(run)]
         used = {run.id for run in merged}
+        fresh = [run for run in runs if run.id not in self._initial_ids]  # runs loaded from the file are never edited
+        if rerecorded:
+            pairs = pair_rerecorded(fresh, merged, self.scrubber)
+            fresh = [run for run, pair in zip(fresh, pairs, strict=True) if pair is None]
         number = len(used)
-        for run in runs:
-            if run.id in self._initial_ids:
-                continue  # already in the file (runs loaded from it are never edited)
+        for run in fresh:
             if run.id in used:
                 while f"run-{number}" in used:
                     number += 1
@@ -191,6 +276,10 @@ class Cassette:
             used.add(run.id)
             merged.append(run)
         return merged
+
+
+def _digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 @contextmanager

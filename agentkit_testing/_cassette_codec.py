@@ -99,18 +99,33 @@ class ToolCatalog:
 
     def __init__(self) -> None:
         self.entries: dict[str, dict[str, Any]] = {}
+        self.used: set[str] = set()
+        """The ids `id_for` has handed out."""
         self._ids: dict[str, str] = {}
 
+    def seed(self, definitions: dict[str, ToolDefinition]) -> bool:
+        """Start from the catalog of a loaded file, so its ids keep naming the same definitions.
+
+        Returns whether each definition has one id (a hand-edited file may hold one twice).
+        """
+        unique = True
+        for identity, definition in definitions.items():
+            entry = _catalog_entry(definition)
+            fingerprint = json.dumps(entry, sort_keys=True)
+            unique = unique and fingerprint not in self._ids
+            self._ids.setdefault(fingerprint, identity)
+            if identity == definition.name:
+                del entry["name"]
+            self.entries[identity] = entry
+        return unique
+
     def id_for(self, definition: ToolDefinition) -> str:
-        entry = {
-            "name": definition.name,
-            "description": definition.description,
-            "parameters_json_schema": to_plain(definition.parameters_json_schema),
-        }
-        if definition.outer_typed_dict_key is not None:
-            entry["outer_typed_dict_key"] = definition.outer_typed_dict_key
-        if definition.strict is not None:
-            entry["strict"] = definition.strict
+        identity = self._id_for(definition)
+        self.used.add(identity)
+        return identity
+
+    def _id_for(self, definition: ToolDefinition) -> str:
+        entry = _catalog_entry(definition)
         fingerprint = json.dumps(entry, sort_keys=True)
         known = self._ids.get(fingerprint)
         if known is not None:
@@ -124,6 +139,19 @@ class ToolCatalog:
         self.entries[identity] = entry
         self._ids[fingerprint] = identity
         return identity
+
+
+def _catalog_entry(definition: ToolDefinition) -> dict[str, Any]:
+    entry = {
+        "name": definition.name,
+        "description": definition.description,
+        "parameters_json_schema": to_plain(definition.parameters_json_schema),
+    }
+    if definition.outer_typed_dict_key is not None:
+        entry["outer_typed_dict_key"] = definition.outer_typed_dict_key
+    if definition.strict is not None:
+        entry["strict"] = definition.strict
+    return entry
 
 
 def encode_run(run: RecordedRun, catalog: ToolCatalog | None = None) -> dict[str, Any]:

@@ -328,7 +328,7 @@ def cassette(
         file = os.fspath(path)
         existed = os.path.exists(file)
         if existed and record_mode != "rewrite":
-            store = Cassette.load(file, scrubber=active_scrubber, before_record=before_record)
+            store = Cassette.load(file, scrubber=active_scrubber, before_record=before_record, lazy=True)
         else:
             store = Cassette(file, scrubber=active_scrubber, before_record=before_record)
     if record_mode == "rewrite":
@@ -365,4 +365,6 @@ def _save(session: CassetteSession) -> None:
     # file is left as it was, even in `rewrite` (a block that started no run at all empties it).
     writes = bool(session.recorded_runs) or (session.record_mode == "rewrite" and not session.recorded_anything)
     if writes and session.cassette.path is not None:
-        session.cassette.save(merge=session.record_mode != "rewrite")
+        session.cassette.save(
+            merge=session.record_mode != "rewrite", rerecorded=session.record_mode in ("all", "rewrite")
+        )

@@ -25,9 +25,10 @@ from agentkit_testing._cassette_records import (
 )
 from agentkit_testing._exceptions import CassetteFormatError
 
-__all__ = ("decode_document",)
+__all__ = ("check_header", "decode_catalog", "decode_document", "decode_one_run")
 
 _runs_adapter: pydantic.TypeAdapter[list[RecordedRun]] = pydantic.TypeAdapter(list[RecordedRun])
+_run_adapter: pydantic.TypeAdapter[RecordedRun] = pydantic.TypeAdapter(RecordedRun)
 _tools_adapter: pydantic.TypeAdapter[ToolDefinition] = pydantic.TypeAdapter(ToolDefinition)
 
 Location = list[str | int]
@@ -35,8 +36,8 @@ Location = list[str | int]
 
 def decode_document(document: dict[str, Any], path: Path, data: bytes) -> list[RecordedRun]:
     """The runs of a parsed cassette document; `CassetteFormatError` naming the line and field if invalid."""
-    _check_header(document, path, data)
-    catalog = _decode_catalog(document.get("tool_definitions"), path, data)
+    check_header(document, path, data)
+    catalog = decode_catalog(document.get("tool_definitions"), path, data)
     runs = document.get("runs")
     if not isinstance(runs, list):
         _fail(path, data, ["runs"], f"'runs' must be a list of runs, got {type(runs).__name__}")
@@ -45,18 +46,41 @@ def decode_document(document: dict[str, Any], path: Path, data: bytes) -> list[R
     try:
         decoded = _runs_adapter.validate_python(runs)
     except pydantic.ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        location: Location = ["runs", *(_RENAMED.get(str(item), item) for item in first["loc"])]
-        shown = repr(first.get("input"))
-        shown = shown if len(shown) <= 80 else shown[:77] + "..."
-        missing = first["type"] == "missing"
-        _fail(path, data, location, f"missing field {location[-1]!r}" if missing else f"{first['msg']} (got {shown})")
+        _invalid_run(error, ["runs"], path, data)
     first_index: dict[str, int] = {}
     for index, run in enumerate(decoded):
         if run.id in first_index:
             _fail(path, data, ["runs", index, "id"], f"duplicate run id {run.id!r} (also runs[{first_index[run.id]}])")
         first_index[run.id] = index
     return [_with_derived_tool_calls(run) for run in decoded]
+
+
+def decode_one_run(
+    document: dict[str, Any], index: int, catalog: dict[str, ToolDefinition], path: Path, data: bytes
+) -> RecordedRun:
+    """Run `index` of a parsed document holding (at least) that run, validated; `data` is the document's text.
+
+    Loading a cassette lazily decodes each run on its own, from its text in the file, this way.
+    """
+    runs = document.get("runs")
+    if not isinstance(runs, list) or len(runs) <= index:
+        _fail(path, data, ["runs"], f"'runs' must be a list of runs, got {type(runs).__name__}")
+    run = runs[index]
+    _prepare_run(run, ["runs", index], catalog, path, data)
+    try:
+        decoded = _run_adapter.validate_python(run)
+    except pydantic.ValidationError as error:
+        _invalid_run(error, ["runs", index], path, data)
+    return _with_derived_tool_calls(decoded)
+
+
+def _invalid_run(error: pydantic.ValidationError, prefix: Location, path: Path, data: bytes) -> NoReturn:
+    first = error.errors(include_url=False)[0]
+    location: Location = [*prefix, *(_RENAMED.get(str(item), item) for item in first["loc"])]
+    shown = repr(first.get("input"))
+    shown = shown if len(shown) <= 80 else shown[:77] + "..."
+    missing = first["type"] == "missing"
+    _fail(path, data, location, f"missing field {location[-1]!r}" if missing else f"{first['msg']} (got {shown})")
 
 
 _RENAMED: dict[str, str | int] = {
@@ -68,7 +92,8 @@ _RENAMED: dict[str, str | int] = {
 """Record fields spelled differently in the file, for error locations."""
 
 
-def _check_header(document: dict[str, Any], path: Path, data: bytes) -> None:
+def check_header(document: dict[str, Any], path: Path, data: bytes) -> None:
+    """Refuse a document that is not an agentkit cassette of this version, or lacks its end marker."""
     if document.get("format") != CASSETTE_FORMAT:
         found = document.get("format")
         _fail(path, data, ["format"], f"not an agentkit cassette: 'format' must be {CASSETTE_FORMAT!r}, got {found!r}")
@@ -94,7 +119,8 @@ def _check_header(document: dict[str, Any], path: Path, data: bytes) -> None:
         )
 
 
-def _decode_catalog(entries: Any, path: Path, data: bytes) -> dict[str, ToolDefinition]:
+def decode_catalog(entries: Any, path: Path, data: bytes) -> dict[str, ToolDefinition]:
+    """The `tool_definitions` catalog: tool ids to definitions."""
     if entries is None:
         return {}
     if not isinstance(entries, dict):

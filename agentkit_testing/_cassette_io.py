@@ -25,9 +25,12 @@ __all__ = (
     "FileFormat",
     "FlowDict",
     "FlowList",
+    "cassette_text",
     "dump_document",
+    "dump_header",
     "file_format_for",
     "find_line",
+    "header_comment",
     "parse_document",
     "to_yaml_text",
 )
@@ -95,6 +98,16 @@ def dump_document(document: dict[str, Any], file_format: FileFormat, comment: st
     return (header + to_yaml_text(document)).encode()
 
 
+def dump_header(document: dict[str, Any], comment: str | None) -> str:
+    """The YAML text before the first run: `comment`, then `document`'s keys, then the `runs:` line.
+
+    With the runs' own texts (`to_yaml_text([run])` each) and the end marker after it, it makes
+    the same bytes as `dump_document` of the whole document.
+    """
+    header = "".join(f"# {line}".rstrip() + "\n" for line in comment.splitlines()) if comment else ""
+    return header + (to_yaml_text(document) if document else "") + "runs:\n"
+
+
 def _json_bytes(value: Any) -> str:
     """Bytes in a JSON cassette (a prompt's binary content) as base64 text; YAML has `!!binary` for them."""
     if isinstance(value, bytes):
@@ -108,25 +121,13 @@ def parse_document(data: bytes, path: Path, file_format: FileFormat) -> tuple[di
     `CassetteFormatError` naming the file, and the line and field where known, for anything a
     cassette may not hold (see `_cassette_yaml_loader`, `_cassette_json_loader`, `_cassette_limits`).
     """
-    if len(data) > MAX_CASSETTE_BYTES:
-        raise CassetteFormatError(
-            f"{path}: cassette is {len(data):,} bytes, over the {MAX_CASSETTE_BYTES:,}-byte limit; "
-            "split its runs over several cassettes",
-            path=path,
-        )
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise CassetteFormatError(
-            f"{path}:{line}: cassette is not UTF-8 text (byte {error.start}); is it corrupt?", path=path, line=line
-        ) from None
+    text = cassette_text(data, path)
     comment: str | None
     if file_format == "json":
         document = load_json(text, path)
         comment = document.pop("comment", None) if isinstance(document, dict) else None
     else:
-        comment = _header_comment(text)
+        comment = header_comment(text)
         document = load_yaml(text, path)
     if document is None:
         raise CassetteFormatError(f"{path}: cassette is empty (truncated?)", path=path, line=1)
@@ -140,9 +141,32 @@ def parse_document(data: bytes, path: Path, file_format: FileFormat) -> tuple[di
     return document, comment if isinstance(comment, str) else None
 
 
-def _header_comment(text: str) -> str | None:
+def cassette_text(data: bytes, path: Path) -> str:
+    """The text of a cassette file; `CassetteFormatError` if it is too big or not UTF-8."""
+    if len(data) > MAX_CASSETTE_BYTES:
+        raise CassetteFormatError(
+            f"{path}: cassette is {len(data):,} bytes, over the {MAX_CASSETTE_BYTES:,}-byte limit; "
+            "split its runs over several cassettes",
+            path=path,
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise CassetteFormatError(
+            f"{path}:{line}: cassette is not UTF-8 text (byte {error.start}); is it corrupt?", path=path, line=line
+        ) from None
+    return text
+
+
+def header_comment(text: str) -> str | None:
+    """The comment lines at the top of a YAML cassette, without their `# `."""
+    end = 0
+    while text.startswith("#", end):  # only the comment block is split into lines, not a big file
+        found = text.find("\n", end)
+        end = len(text) if found < 0 else found + 1
     lines: list[str] = []
-    for line in text.splitlines():
+    for line in text[:end].splitlines():
         if not line.startswith("#"):
             break
         lines.append(line[2:] if line.startswith("# ") else line[1:])

@@ -207,6 +207,7 @@ class Scrubber:
         """Whether values under secret-named fields are redacted (part of the defaults)."""
         self._cached_env: tuple[tuple[str, str], ...] | None = None
         self._rule_set = _RuleSet(())
+        self._context_rule_set = _RuleSet(self._user_rules)
         self.refresh()
 
     # --- public API --------------------------------------------------------------------------
@@ -223,6 +224,14 @@ class Scrubber:
     def scrub(self, value: Any) -> Any:
         """A copy of plain data with every string scrubbed, and values under secret-named fields redacted."""
         return self._scrub(value, self._rule_set)
+
+    def find_context_secrets(self, text: str) -> list[tuple[int, int]]:
+        """Where `text` holds the value of a secret environment variable or a match of your patterns.
+
+        These are the secrets that depend on where and when the scrubber runs; text this harness
+        wrote earlier went through the other rules already. Spans are (start, end), sorted.
+        """
+        return [(start, end) for start, end, _ in self._context_rule_set.find(text)]
 
     def scrub_chunks(self, chunks: Sequence[str]) -> list[str]:
         """`chunks` (pieces of one text, e.g. a streamed answer) scrubbed as their joined text, split again.
@@ -278,6 +287,7 @@ class Scrubber:
             # Longest values first, so a value that contains another is named after its own variable.
             env_rules = tuple(_Rule(f"env {name}", re.compile(re.escape(value))) for value, name in found)
             self._rule_set = _RuleSet((*_JSON_RULES, *env_rules, *_DEFAULT_SHAPES, *_TEXT_RULES, *self._user_rules))
+            self._context_rule_set = _RuleSet((*env_rules, *self._user_rules))
             self._cached_env = found
         return self._rule_set
 

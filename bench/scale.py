@@ -28,8 +28,9 @@ from pathlib import Path
 import anyio
 from overhead import two_tool_agent  # bench/ is on sys.path
 
+from agentkit import ModelRequest, UserPromptPart
 from agentkit.models import TestModel
-from agentkit_testing import Cassette, cassette
+from agentkit_testing import Cassette, Matching, RecordedRun, cassette
 
 PROMPT = "What should I wear on day {}?"
 
@@ -41,11 +42,28 @@ def build(path: Path, size: int) -> None:
     with cassette(seed, "rewrite"):
         agent.run_sync(PROMPT.format(0), deps="x")
     template = Cassette.load(seed).runs[0]
-    runs = [
-        dataclasses.replace(template, id=f"run-{index + 1}", user_prompt=PROMPT.format(index)) for index in range(size)
-    ]
+    runs = [with_prompt(template, f"run-{index + 1}", PROMPT.format(index)) for index in range(size)]
     Cassette(path, runs).save()
     seed.unlink()
+
+
+def with_prompt(run: RecordedRun, run_id: str, prompt: str) -> RecordedRun:
+    """A copy of `run` with another id and user prompt (in its identity and in its first request)."""
+    first, *rest = run.requests
+    messages = tuple(
+        dataclasses.replace(
+            message,
+            parts=[
+                dataclasses.replace(part, content=prompt) if isinstance(part, UserPromptPart) else part
+                for part in message.parts
+            ],
+        )
+        if isinstance(message, ModelRequest)
+        else message
+        for message in first.messages
+    )
+    requests = (dataclasses.replace(first, messages=messages), *rest)
+    return dataclasses.replace(run, id=run_id, user_prompt=prompt, requests=requests)
 
 
 def measure(figure: str, path: Path, size: int) -> dict[str, float]:
@@ -59,7 +77,7 @@ def measure(figure: str, path: Path, size: int) -> dict[str, float]:
         with cassette(path, "new_episodes"):
             two_tool_agent(TestModel()).run_sync("A question nobody asked before", deps="x")
     elif figure == "replay_one":
-        with cassette(path, allow_playback_repeats=True):
+        with cassette(path, matching=Matching(allow_unplayed_runs=True)):
             anyio.run(_replay_last, size)
     else:
         raise SystemExit(f"unknown figure {figure!r}")

@@ -112,16 +112,36 @@ async def test_new_episodes_replays_known_runs_and_adds_new_ones(
     assert oracle.requests == 2
 
 
-async def test_all_records_every_run_and_keeps_the_old_ones(
+async def test_all_records_every_run_and_adds_the_changed_ones_after_the_old_ones(
     agent: Agent[None, str], oracle: Oracle, tmp_path: Path
 ) -> None:
     path = tmp_path / "all.yaml"
     with cassette(path, "once"):
         await agent.run("hello")
     with cassette(path, "all"):
+        await Agent(
+            FunctionModel(lambda messages, info: ModelResponse([TextPart("hi!")]), model_name="oracle"),
+            name="oracle_agent",
+        ).run("hello")
+    assert oracle.requests == 1
+    runs = Cassette.load(path).runs
+    assert [(run.id, run.user_prompt, run.result.data if run.result else None) for run in runs] == [
+        ("run-1", "hello", "HELLO"),
+        ("run-2", "hello", "hi!"),
+    ]
+
+
+async def test_all_leaves_a_run_recorded_again_unchanged_as_it_was(
+    agent: Agent[None, str], oracle: Oracle, tmp_path: Path
+) -> None:
+    path = tmp_path / "all.yaml"
+    with cassette(path, "once"):
+        await agent.run("hello")
+    before = path.read_bytes()
+    with cassette(path, "all"):
         await agent.run("hello")
     assert oracle.requests == 2
-    assert [(run.id, run.user_prompt) for run in Cassette.load(path).runs] == [("run-1", "hello"), ("run-2", "hello")]
+    assert path.read_bytes() == before
 
 
 async def test_rewrite_replaces_the_file_with_this_blocks_runs(

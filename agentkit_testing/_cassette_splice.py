@@ -1,0 +1,159 @@
+"""Saving without noise: re-recorded runs that did not change keep their text, and the file is spliced.
+
+Two things make a re-recorded cassette differ from its last version when nothing changed: the
+values that are new on every run (the volatile values, `VOLATILE_KEYS`), and a whole-file dump
+that re-serializes every run. Here a re-recorded run is compared with the run it re-records
+modulo the volatile values (`same_recording`); when they are equal the recorded run is written,
+as it was. A YAML file is then written by splicing (`splice_yaml`): the header, the text of each
+kept run exactly as loaded, the YAML of each new or changed run, the end marker.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from agentkit import ToolDefinition
+from agentkit_testing._cassette_codec import ToolCatalog, encode_run
+from agentkit_testing._cassette_io import dump_header, to_yaml_text
+from agentkit_testing._cassette_layout import END_MARKER
+from agentkit_testing._cassette_lazy import LoadedRun, RunSource
+from agentkit_testing._cassette_limits import check_savable
+from agentkit_testing._cassette_records import CASSETTE_FORMAT, CASSETTE_VERSION, RecordedRun
+from agentkit_testing._cassette_stream import scrub_document
+from agentkit_testing._secrets import Scrubber
+
+__all__ = ("VOLATILE_KEYS", "pair_rerecorded", "same_recording", "splice_yaml", "without_volatile_values")
+
+VOLATILE_KEYS = {
+    "timestamp": "left out",
+    "provider_response_id": "left out",
+    "tool_call_id": "renamed in order of appearance",
+}
+"""Values that differ on every recording of the same conversation, and how a comparison treats them.
+
+Besides these, the run's own `id` (`run-3`) is left out. Tool-call ids are renamed consistently
+(the first id seen is `#1` wherever it appears, ...), so a run whose calls are paired differently
+is still a change.
+"""
+
+
+def without_volatile_values(plain_run: dict[str, Any]) -> Any:
+    """A run's plain data (`encode_run`) as compared: volatile values left out or renamed."""
+    names: dict[str, str] = {}
+
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            out: dict[Any, Any] = {}
+            for key, item in value.items():
+                if key in ("timestamp", "provider_response_id"):
+                    continue
+                if key == "tool_call_id" and isinstance(item, str):
+                    item = names.setdefault(item, f"#{len(names) + 1}")
+                out[key] = strip(item)
+            return out
+        if isinstance(value, list | tuple):
+            return [strip(item) for item in value]
+        return value
+
+    content = {key: value for key, value in plain_run.items() if key != "id"}
+    return strip(content)
+
+
+def same_recording(new: RecordedRun, recorded: RecordedRun, scrubber: Scrubber) -> bool:
+    """Whether `new`, as it would be written (scrubbed), records what `recorded` holds, volatile values aside."""
+    written = scrub_document({"runs": [encode_run(new)]}, scrubber)["runs"][0]
+    return bool(without_volatile_values(written) == without_volatile_values(encode_run(recorded)))
+
+
+def pair_rerecorded(
+    new_runs: Sequence[RecordedRun], recorded: Sequence[RecordedRun], scrubber: Scrubber
+) -> list[RecordedRun | None]:
+    """For each new run, the recorded run it re-records unchanged (each used once, first come first served)."""
+    waiting: dict[tuple[Any, ...], list[RecordedRun]] = {}
+    for run in recorded:
+        waiting.setdefault(_identity(run), []).append(run)
+    pairs: list[RecordedRun | None] = []
+    for run in new_runs:
+        candidates = waiting.get(_identity(run), [])
+        match = next((old for old in candidates if same_recording(run, old, scrubber)), None)
+        if match is not None:
+            candidates.remove(match)
+        pairs.append(match)
+    return pairs
+
+
+def _identity(run: RecordedRun) -> tuple[Any, ...]:
+    return (run.agent, run.model, run.user_prompt, run.streamed, run.deps, run.label, run.runtime)
+
+
+def splice_yaml(
+    runs: Sequence[RecordedRun], source: RunSource | None, comment: str | None, scrubber: Scrubber, path: Path
+) -> bytes:
+    """The YAML file for `runs`: runs loaded from `source` (and not changed) as their text, the others dumped.
+
+    The result is byte for byte what a whole-document dump gives for runs written by this harness.
+    A kept run is written as it is, unless the scrubber now finds a secret in it (a secret variable
+    set, or a pattern added, since it was written): then it is written from its data, scrubbed.
+    """
+    texts = [run.text_in(source) if source is not None and isinstance(run, LoadedRun) else None for run in runs]
+    _drop_texts_with_secrets(texts, scrubber)
+    catalog = ToolCatalog()
+    if source is not None:
+        catalog.seed(_catalog_kept_runs_name(source, runs, texts))
+    seeded = {identity: dict(entry) for identity, entry in catalog.entries.items()}
+    encoded = [encode_run(run, catalog) if text is None else None for run, text in zip(runs, texts, strict=True)]
+    entries = catalog.entries
+    document = scrub_document(
+        {"tool_definitions": entries, "runs": [run for run in encoded if run is not None]}, scrubber
+    )
+    check_savable(document, path)
+    header_fields: dict[str, Any] = {"format": CASSETTE_FORMAT, "version": CASSETTE_VERSION}
+    if document["tool_definitions"]:
+        header_fields["tool_definitions"] = document["tool_definitions"]
+    if source is not None and document["tool_definitions"] == seeded and comment == source.comment:
+        header = source.layout.header
+    else:
+        header = dump_header(header_fields, comment)
+    fresh = iter(document["runs"])
+    body = [text if text is not None else to_yaml_text([next(fresh)]) for text in texts]
+    return (header + "".join(body) + END_MARKER).encode()
+
+
+def _catalog_kept_runs_name(
+    source: RunSource, runs: Sequence[RecordedRun], texts: Sequence[str | None]
+) -> dict[str, ToolDefinition]:
+    """The entries of `source`'s catalog that the kept runs' texts name, in the file's order.
+
+    All of them while a kept run has not been decoded (its text may name any), or when the file
+    gives one definition two ids.
+    """
+    names = ToolCatalog()
+    if not names.seed(source.catalog):
+        return source.catalog
+    for run, text in zip(runs, texts, strict=True):
+        if text is None:
+            continue
+        if isinstance(run, LoadedRun) and not run.decoded:
+            return source.catalog
+        for request in run.requests:
+            for tool in (*request.function_tools, *request.result_tools):
+                names.id_for(tool)
+    return {identity: definition for identity, definition in source.catalog.items() if identity in names.used}
+
+
+def _drop_texts_with_secrets(texts: list[str | None], scrubber: Scrubber) -> None:
+    """Forget the kept texts in which the scrubber finds a secret now, so those runs are written scrubbed."""
+    kept = [index for index, text in enumerate(texts) if text is not None]
+    if not kept:
+        return
+    starts: list[int] = []
+    offset = 0
+    for index in kept:
+        starts.append(offset)
+        offset += len(texts[index] or "")
+    joined = "".join(texts[index] or "" for index in kept)
+    for start, _ in scrubber.refresh().find_context_secrets(joined):
+        texts[kept[bisect.bisect_right(starts, start) - 1]] = None

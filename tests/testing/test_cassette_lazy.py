@@ -1,0 +1,79 @@
+"""Lazy loading: runs indexed by identity at load, decoded on first use, errors still naming file and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agentkit import Agent
+from agentkit.models import TestModel
+from agentkit_testing import Cassette, CassetteFormatError, cassette
+from agentkit_testing._cassette_lazy import LoadedRun
+
+
+def recorded(tmp_path: Path, prompts: tuple[str, ...] = ("one", "two", "three")) -> Path:
+    path = tmp_path / "lazy.yaml"
+    agent = Agent(TestModel(), name="lazy")
+
+    @agent.tool_plain
+    def echo(text: str) -> str:
+        """Echo."""
+        return text
+
+    with cassette(path, "once"):
+        for prompt in prompts:
+            agent.run_sync(prompt)
+    return path
+
+
+def test_lazy_load_decodes_a_run_only_when_its_details_are_read(tmp_path: Path) -> None:
+    runs = Cassette.load(recorded(tmp_path), lazy=True).runs
+    assert all(isinstance(run, LoadedRun) and not run.decoded for run in runs)
+    assert runs[1].requests
+    assert [run.decoded for run in runs] == [False, True, False]
+
+
+def test_lazily_loaded_runs_equal_the_runs_loaded_whole(tmp_path: Path) -> None:
+    path = recorded(tmp_path)
+    assert Cassette.load(path, lazy=True).runs == Cassette.load(path).runs
+
+
+def test_an_invalid_field_in_a_lazy_run_is_refused_when_read_naming_its_line_and_index(tmp_path: Path) -> None:
+    path = recorded(tmp_path)
+    text = path.read_text()
+    third = text.index("- id: run-3")
+    broken = text[:third] + text[third:].replace("usage: {", "usage: {requests: many, ", 1)
+    path.write_text(broken)
+    runs = Cassette.load(path, lazy=True).runs
+    assert runs[0].requests
+    with pytest.raises(CassetteFormatError) as raised:
+        _ = runs[2].requests
+    line = broken[: broken.index("requests: many")].count("\n") + 1
+    assert raised.value.line == line
+    assert f"{path}:{line}" in str(raised.value)
+    assert "runs[2].requests[0].usage" in str(raised.value)
+
+
+def test_a_file_that_does_not_follow_the_layout_is_loaded_whole_and_saved_whole(tmp_path: Path) -> None:
+    path = recorded(tmp_path)
+    text = path.read_text()
+    edited = text.replace("- id: run-2", "# a note by hand\n- id: run-2", 1)
+    path.write_text(edited)
+    loaded = Cassette.load(path, lazy=True)
+    assert not any(isinstance(run, LoadedRun) for run in loaded.runs)
+    with cassette(path, "new_episodes"):
+        Agent(TestModel(), name="lazy").run_sync("four")
+    assert [run.user_prompt for run in Cassette.load(path).runs] == ["one", "two", "three", "four"]
+
+
+def test_a_kept_run_holding_a_secret_set_since_is_written_scrubbed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = recorded(tmp_path, ("one", "my token is tok-1234567890abcdef"))
+    monkeypatch.setenv("SERVICE_TOKEN", "tok-1234567890abcdef")
+    with cassette(path, "new_episodes"):
+        Agent(TestModel(), name="lazy").run_sync("three")
+    text = path.read_text()
+    assert "tok-1234567890abcdef" not in text
+    assert "<redacted:env SERVICE_TOKEN>" in text
