@@ -5,8 +5,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, overload
 
 from agentkit._function_schema import DocstringFormat, takes_run_context
@@ -38,6 +39,11 @@ class AgentRegistry:
     _system_prompt_functions: list[SystemPromptRunner]
     _system_prompt_dynamic_functions: dict[str, SystemPromptRunner]
     _result_validators: list[ResultValidator]
+
+    @property
+    def function_tools(self) -> Mapping[str, Tool[Any]]:
+        """The function tools registered on this agent, by name (read-only; an agentkit addition for test tools)."""
+        return MappingProxyType(self._function_tools)
 
     def _register(self, tool: Tool[Any]) -> None:
         if tool.max_retries is None:

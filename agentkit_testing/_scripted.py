@@ -10,6 +10,7 @@ import contextlib
 import copy
 import datetime
 import os
+import traceback
 from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -108,13 +109,25 @@ class ScriptedRun:
     error: UnexpectedModelBehavior | UsageLimitExceeded | None
     result_tool_names: frozenset[str] = frozenset()
     """The result tools the agent offered; their returns come first in a request, before function tools'."""
+    retry_budgets: Mapping[str, int] | None = None
+    """Each function tool's `max_retries` as the agent registered it (`run_scripted` fills it in)."""
 
-    def check(self, *, retry_budgets: Mapping[str, int]) -> None:
-        """Assert every invariant of a run; `retry_budgets` maps each function tool to its `max_retries`."""
+    def check(self, *, retry_budgets: Mapping[str, int] | None = None) -> None:
+        """Assert every invariant of a run.
+
+        `retry_budgets` maps each function tool to its `max_retries`; by default the agent's own
+        (each tool's `retries`, else the agent's), as `run_scripted` read them.
+        """
+        budgets = retry_budgets if retry_budgets is not None else self.retry_budgets
+        if budgets is None:
+            raise UserError(
+                "ScriptedRun.check(): this run does not know its tools' retry budgets (it was not made by "
+                "run_scripted); pass them: check(retry_budgets={'tool_name': max_retries, ...})"
+            )
         self.check_ending()
         self.check_tool_calls_answered()
         self.check_requests_counted()
-        self.check_tool_retries(retry_budgets)
+        self.check_tool_retries(budgets)
 
     def check_ending(self) -> None:
         """A run ends in `End` with a result, or with one of the documented errors, never both or neither."""
@@ -221,8 +234,16 @@ async def run_scripted(
     if agent_run is None:
         raise UserError(f"agent.iter failed before the run started: {error!r}") from error
     result_tools = frozenset(tool.name for info in model.agent_infos for tool in info.result_tools)
+    budgets = {name: tool.max_retries for name, tool in agent.function_tools.items() if tool.max_retries is not None}
     return ScriptedRun(
-        list(script), nodes, agent_run.new_messages(), agent_run.usage().requests, agent_run.result, error, result_tools
+        list(script),
+        nodes,
+        agent_run.new_messages(),
+        agent_run.usage().requests,
+        agent_run.result,
+        error,
+        result_tools,
+        budgets,
     )
 
 
@@ -231,8 +252,18 @@ class _ProbeDone(Exception):
 
 
 async def probe_agent_info(agent: Agent[Any, Any], *, deps: Any = None) -> AgentInfo:
-    """What `agent` offers the model on its first request: function tools, result tools, whether text may end it."""
-    _, info = await probe_first_request(agent, deps=deps)
+    """What `agent` offers the model on its first request: function tools, result tools, whether text may end it.
+
+    The agent's system prompt functions and tool `prepare` hooks run as in a real run, so an agent
+    whose functions read `ctx.deps` needs them: `probe_agent_info(agent, deps=...)`. Without them, such
+    a function's failure becomes a `UserError` that says so.
+    """
+    try:
+        _, info = await probe_first_request(agent, deps=deps)
+    except Exception as error:
+        if deps is None and agent.deps_type is not type(None) and not isinstance(error, UserError):
+            raise _needs_deps(agent, error) from error
+        raise
     return info
 
 
@@ -250,6 +281,20 @@ async def probe_first_request(agent: Agent[Any, Any], *, deps: Any = None) -> tu
     if not seen:
         raise UserError(f"probing {agent!r}: it never sent a request to its model")
     return seen[0]
+
+
+def _needs_deps(agent: Agent[Any, Any], error: Exception) -> UserError:
+    """The error for an agent whose functions failed before its first request because no deps were given."""
+    frame = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ is not None else None
+    where = f" in {frame.name} ({os.path.basename(frame.filename)}:{frame.lineno})" if frame is not None else ""
+    deps_type = getattr(agent.deps_type, "__qualname__", repr(agent.deps_type))
+    return UserError(
+        f"probing {f'agent {agent.name!r}' if agent.name else 'the agent'} without deps: "
+        f"{type(error).__name__}: {error}{where}. The agent "
+        f"takes deps of type {deps_type} and its system prompt functions or tool prepare hooks run before the "
+        f"first request, so they need them: pass deps=... to probe_agent_info (AgentFlowMachine: set its "
+        "`deps` class attribute)"
+    )
 
 
 async def replay_example(

@@ -2,10 +2,13 @@
 
     from agentkit_testing.strategies import AgentFlowMachine, model_responses, tool_arguments
 
-- `tool_arguments(tool, valid=True)` — argument dicts a tool accepts (or, `valid=False`, rejects).
+- `tool_arguments(tool, valid=True, mode=None)` — argument dicts a tool accepts (or, `valid=False`,
+  rejects); `tool` is the decorated function, a `Tool`, `(agent, 'name')` or a `ToolDefinition`;
+  `mode='python'` (default with a function: `book(**args)` works) or `'json'` (what a model sends).
 - `from_json_schema(schema, valid=True)` — values of a JSON schema, or values it rejects.
 - `model_responses(tools, result_tool)` — scripts of model behaviour for a `ScriptedModel`.
-- `ScriptedModel`, `run_scripted`, `ScriptedRun` — play a script, run an agent on it, check the run.
+- `ScriptedModel`, `run_scripted`, `ScriptedRun` — play a script, run an agent on it, check the run
+  (`run.check()`, the retry budgets taken from the agent).
 - `AgentFlowMachine` — a state machine to subclass for whole tool-call flows; a failing example
   can be saved as a cassette (`failing_example_cassette`) and re-run offline with `replay_example`.
 """

@@ -1,0 +1,31 @@
+"""The README's runnable examples run as written: every name they use is defined in them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, settings
+
+README = Path(__file__).parent.parent / "README.md"
+
+
+def python_blocks(section: str) -> list[str]:
+    """The ```python blocks of the README section whose heading is `section`."""
+    text = README.read_text(encoding="utf-8")
+    start = text.index(f"\n### {section}\n")
+    following = re.search(r"\n#{1,3} ", text[start + 1 :])
+    body = text[start : start + 1 + following.start()] if following else text[start:]
+    return re.findall(r"```python\n(.*?)```", body, flags=re.DOTALL)
+
+
+def test_the_property_test_example_runs_as_written() -> None:
+    (block,) = python_blocks("Property tests of tool-call flows (hypothesis)")
+    namespace: dict[str, Any] = {"__name__": "readme_example"}
+    exec(compile(block, "README.md (property tests)", "exec"), namespace)
+    quick = settings(max_examples=10, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+    tests = [value for name, value in namespace.items() if name.startswith("test_")]
+    assert len(tests) == 2
+    for test in tests:
+        quick(test)()
