@@ -60,6 +60,7 @@ class RunSelector:
         self._lock = threading.Lock()
         self._keys: dict[str, RunKey] = {}
         self._by_key: dict[RunKey, list[RecordedRun]] = {}
+        self._by_prompt: dict[tuple[str, str | None], list[RecordedRun]] = {}
         for run in self._runs:
             key = (
                 identity(run)
@@ -70,6 +71,7 @@ class RunSelector:
             )
             self._keys[run.id] = key
             self._by_key.setdefault(key._replace(deps=None), []).append(run)
+            self._by_prompt.setdefault((key.user_prompt, key.history), []).append(run)
 
     def key_of(self, run: RecordedRun) -> RunKey:
         """The identity of a recorded run, as matched."""
@@ -86,12 +88,7 @@ class RunSelector:
         prompt = self._comparator.text(user_prompt)
         fingerprint = self._comparator.fingerprint(history)
         with self._lock:
-            candidates = [
-                run
-                for run in self._runs
-                if self._keys[run.id].user_prompt == prompt and self._keys[run.id].history == fingerprint
-            ]
-            return self._first_unplayed(candidates)
+            return self._first_unplayed(self._by_prompt.get((prompt, fingerprint), ()))
 
     def _first_unplayed(self, candidates: Sequence[RecordedRun]) -> RecordedRun | None:
         unplayed = [run for run in candidates if self._repeats or run.id not in self._played]

@@ -4,10 +4,17 @@ Prints one JSON line. For a 1,000-run and a 10,000-run YAML cassette (built thro
 API: one recorded two-tool run, copied with new ids and prompts, saved by `Cassette.save`), each
 figure is measured in a fresh process so that peak memory is the figure's own:
 
-- `load_s`: `Cassette.load` of the file;
+- `load_s`: `Cassette.load(path, lazy=True)` of the file, as `cassette()` loads it (run identities
+  now, the rest of each run on first use);
 - `peak_rss_growth_mb`: how much the process's peak RSS grew during that load;
+- `load_whole_s`: `Cassette.load(path)`, which reads and checks every run now;
 - `append_s`: `cassette(path, 'new_episodes')` around one new run: load, record it, save;
-- `replay_one_s`: `cassette(path)` around one replayed run (the last run of the file): load, replay.
+- `replay_one_s`: `cassette(path)` around one replayed run (the last run of the file): load, replay;
+- `replay_model_ms_per_run`: a bare `ReplayModel` over the loaded file serving 100 runs spread
+  over it, per run (constant in the file's size when runs are indexed, not scanned).
+
+The script runs on versions without lazy loading too (then `load_s` is the whole load), so it can
+time the main branch and a change in the same invocation.
 
 Usage: `python bench/scale.py [--sizes 1000,10000]`.
 """
@@ -16,9 +23,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import inspect
 import json
+import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -30,9 +40,10 @@ from overhead import two_tool_agent  # bench/ is on sys.path
 
 from agentkit import ModelRequest, UserPromptPart
 from agentkit.models import TestModel
-from agentkit_testing import Cassette, Matching, RecordedRun, cassette
+from agentkit_testing import Cassette, Matching, RecordedRun, ReplayModel, cassette
 
 PROMPT = "What should I wear on day {}?"
+REPLAYED = 100
 
 
 def build(path: Path, size: int) -> None:
@@ -71,8 +82,19 @@ def measure(figure: str, path: Path, size: int) -> dict[str, float]:
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
     if figure == "load":
+        loaded = load_as_cassette_does(path)
+        assert len(loaded.runs) == size
+    elif figure == "load_whole":
         loaded = Cassette.load(path)
         assert len(loaded.runs) == size
+    elif figure == "replay_model":
+        replay = ReplayModel(load_as_cassette_does(path))
+        agent = two_tool_agent(TestModel())
+        agent.run_sync(PROMPT.format(1), deps="x", model=replay)  # the first run indexes the file
+        start = time.perf_counter()
+        for index in range(0, size, size // REPLAYED):
+            agent.run_sync(PROMPT.format(index), deps="x", model=replay)
+        return {"ms_per_run": round((time.perf_counter() - start) * 1000 / REPLAYED, 3)}
     elif figure == "append":
         with cassette(path, "new_episodes"):
             two_tool_agent(TestModel()).run_sync("A question nobody asked before", deps="x")
@@ -86,49 +108,71 @@ def measure(figure: str, path: Path, size: int) -> dict[str, float]:
     return {"seconds": round(elapsed, 3), "peak_rss_growth_mb": round(growth_kb / 1024, 1)}
 
 
+def load_as_cassette_does(path: Path) -> Cassette:
+    if "lazy" in inspect.signature(Cassette.load).parameters:
+        return Cassette.load(path, lazy=True)  # type: ignore[call-arg, unused-ignore]
+    return Cassette.load(path)
+
+
 async def _replay_last(size: int) -> None:
     await two_tool_agent(TestModel()).run(PROMPT.format(size - 1), deps="x")
 
 
-def in_fresh_process(figure: str, path: Path, size: int) -> dict[str, float]:
+def in_fresh_process(figure: str, path: Path, size: int, code: str | None = None) -> dict[str, float]:
+    """One figure measured in a new interpreter; `code`: a checkout to put first on `PYTHONPATH`."""
+    environment = dict(os.environ)
+    if code is not None:
+        environment["PYTHONPATH"] = code
+    if figure == "append":  # appending changes the file: work on a copy
+        copy = path.with_name(f"append-{path.name}")
+        shutil.copyfile(path, copy)
+        path = copy
     output = subprocess.run(
         [sys.executable, __file__, "--measure", figure, str(path), str(size)],
         capture_output=True,
         text=True,
         check=True,
         cwd=Path(__file__).parent,
+        env=environment,
     ).stdout
     result: dict[str, float] = json.loads(output)
     return result
 
 
-def main(sizes: list[int]) -> dict[str, object]:
+def figures(path: Path, size: int, code: str | None) -> dict[str, float]:
+    load = in_fresh_process("load", path, size, code)
+    return {
+        "load_s": load["seconds"],
+        "peak_rss_growth_mb": load["peak_rss_growth_mb"],
+        "load_whole_s": in_fresh_process("load_whole", path, size, code)["seconds"],
+        "append_s": in_fresh_process("append", path, size, code)["seconds"],
+        "replay_one_s": in_fresh_process("replay_one", path, size, code)["seconds"],
+        "replay_model_ms_per_run": in_fresh_process("replay_model", path, size, code)["ms_per_run"],
+    }
+
+
+def main(sizes: list[int], compare: str | None) -> dict[str, object]:
     report: dict[str, object] = {"benchmark": "scale", "python": platform.python_version()}
     with tempfile.TemporaryDirectory() as name:
         for size in sizes:
             path = Path(name) / f"runs-{size}.yaml"
             build(path, size)
-            megabytes = round(path.stat().st_size / 1e6, 2)
-            load = in_fresh_process("load", path, size)
-            replay = in_fresh_process("replay_one", path, size)
-            append = in_fresh_process("append", path, size)
-            report[str(size)] = {
-                "file_mb": megabytes,
-                "load_s": load["seconds"],
-                "peak_rss_growth_mb": load["peak_rss_growth_mb"],
-                "append_s": append["seconds"],
-                "replay_one_s": replay["seconds"],
-            }
+            entry: dict[str, object] = {"file_mb": round(path.stat().st_size / 1e6, 2)}
+            entry.update(figures(path, size, None))
+            if compare is not None:
+                entry["compare"] = figures(path, size, compare)
+            report[str(size)] = entry
     return report
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,10000", help="comma-separated run counts")
+    parser.add_argument("--compare", metavar="CHECKOUT", help="also time the code of another checkout (PYTHONPATH)")
     parser.add_argument("--measure", nargs=3, metavar=("FIGURE", "PATH", "SIZE"), help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.measure:
         figure, file, count = arguments.measure
         print(json.dumps(measure(figure, Path(file), int(count))))
     else:
-        print(json.dumps(main([int(size) for size in arguments.sizes.split(",")])))
+        print(json.dumps(main([int(size) for size in arguments.sizes.split(",")], arguments.compare)))
