@@ -6,16 +6,16 @@ Only the import line differs from the documented example; the model is supplied 
 
 from agentkit import Agent
 
-agent = Agent("openai:gpt-4o")
+agent = Agent('openai:gpt-4o')
 
 
 async def main():
     nodes = []
-    async with agent.iter("What is the capital of France?") as agent_run:
+    async with agent.iter('What is the capital of France?') as agent_run:
         async for node in agent_run:
             nodes.append(node)
     print(nodes)
-    """
+    '''
     [
         ModelRequestNode(
             request=ModelRequest(
@@ -39,19 +39,19 @@ async def main():
         ),
         End(data=FinalResult(data='Paris', tool_name=None, tool_call_id=None)),
     ]
-    """
+    '''
     print(agent_run.result.data)
-    # > Paris
+    #> Paris
 
 
-if __name__ == "__main__":
+if __name__ == '__main__':
     import asyncio
 
     from agentkit import ModelResponse, TextPart
     from agentkit.models import AgentInfo, FunctionModel
 
     def answer_paris(messages: list, info: AgentInfo) -> ModelResponse:
-        return ModelResponse(parts=[TextPart("Paris")], model_name="gpt-4o")
+        return ModelResponse(parts=[TextPart('Paris')], model_name='gpt-4o')
 
-    with agent.override(model=FunctionModel(answer_paris, model_name="gpt-4o")):
+    with agent.override(model=FunctionModel(answer_paris, model_name='gpt-4o')):
         asyncio.run(main())

@@ -9,16 +9,16 @@ no network and no OpenAI SDK are needed, because every run in the block is answe
 import agentkit_testing
 from agentkit import Agent
 
-agent = Agent("openai:gpt-4o")
+agent = Agent('openai:gpt-4o')
 
 
 async def main():
     nodes = []
-    async with agent.iter("What is the capital of France?") as agent_run:
+    async with agent.iter('What is the capital of France?') as agent_run:
         async for node in agent_run:
             nodes.append(node)
     print(nodes)
-    """
+    '''
     [
         ModelRequestNode(
             request=ModelRequest(
@@ -42,13 +42,13 @@ async def main():
         ),
         End(data=FinalResult(data='Paris', tool_name=None, tool_call_id=None)),
     ]
-    """
+    '''
     print(agent_run.result.data)
-    # > Paris
+    #> Paris
 
 
-if __name__ == "__main__":
+if __name__ == '__main__':
     import asyncio
 
-    with agentkit_testing.cassette("cassettes/seed_iter.yaml"):
+    with agentkit_testing.cassette('cassettes/seed_iter.yaml'):
         asyncio.run(main())
