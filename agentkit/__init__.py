@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from agentkit._capture import capture_run_messages
 from agentkit._context import RunContext
+from agentkit._graph_context import EndStrategy
 from agentkit._hooks import RunInfo, RunInterceptor, RunObserver, intercept_runs
 from agentkit._nodes import AgentNode, CallToolsNode, End, GraphRunContext, ModelRequestNode, UserPromptNode
 from agentkit._run import AgentRun, RunResult
@@ -14,6 +15,7 @@ from agentkit.agent import Agent
 from agentkit.exceptions import (
     AgentkitError,
     AgentRunError,
+    FallbackExceptionGroup,
     ModelHTTPError,
     ModelRequestsBlocked,
     ModelRetry,
@@ -70,6 +72,8 @@ __all__ = (
     "CallToolsNode",
     "DocumentUrl",
     "End",
+    "EndStrategy",
+    "FallbackExceptionGroup",
     "FinalResult",
     "FixedClock",
     "FunctionToolCallEvent",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
 from agentkit._context import RunContext
 from agentkit._hooks import RunObserver
 from agentkit.exceptions import UnexpectedModelBehavior
-from agentkit.messages import ModelMessage
+from agentkit.messages import ModelMessage, UserContent
 from agentkit.models._base import Model
 from agentkit.result import ResultSchema, ResultValidator
 from agentkit.settings import ModelSettings
@@ -49,7 +50,7 @@ class GraphAgentDeps:
     """What stays fixed during a run: the model, tools, settings, limits, validators."""
 
     user_deps: Any
-    prompt: str
+    prompt: str | Sequence[UserContent] | None
     new_message_index: int
     model: Model
     model_settings: ModelSettings | None

@@ -254,7 +254,7 @@ class Agent(AgentRegistry, Generic[AgentDepsT, ResultDataT]):
         state = GraphAgentState(message_history=history, usage=usage if usage is not None else Usage())
         run_deps = GraphAgentDeps(
             user_deps=deps,
-            prompt=prompt_text,
+            prompt=user_prompt,
             new_message_index=len(history),
             model=run_model,
             model_settings=merge_model_settings(self.model_settings, model_settings),

@@ -279,6 +279,12 @@ class ToolCallPartDelta:
             tool_call_id=self.tool_call_id or part.tool_call_id,
         )
 
+    def as_part(self) -> ToolCallPart | None:
+        """This delta as a whole `ToolCallPart` when it carries both a name and arguments, else None."""
+        if self.tool_name_delta is None or self.args_delta is None:
+            return None
+        return ToolCallPart(self.tool_name_delta, self.args_delta, self.tool_call_id)
+
 
 ModelResponsePartDelta = Annotated[TextPartDelta | ToolCallPartDelta, pydantic.Discriminator("part_delta_kind")]
 

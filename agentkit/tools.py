@@ -7,7 +7,9 @@ import inspect
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeAlias
+from typing import Any, Concatenate, Generic, TypeAlias, Union
+
+from typing_extensions import ParamSpec
 
 from agentkit._context import AgentDepsT, RunContext
 from agentkit._function_schema import DocstringFormat, FunctionSchema, build_function_schema, takes_run_context
@@ -18,8 +20,13 @@ __all__ = (
     "DocstringFormat",
     "ObjectJsonSchema",
     "RunContext",
+    "SystemPromptFunc",
     "Tool",
     "ToolDefinition",
+    "ToolFuncContext",
+    "ToolFuncEither",
+    "ToolFuncPlain",
+    "ToolParams",
     "ToolPrepareFunc",
 )
 
@@ -48,6 +55,27 @@ class ToolDefinition:
         """Strict-schema mode for providers that have one; not set by this release (always `None`)."""
         return None
 
+
+ToolParams = ParamSpec("ToolParams", default=...)
+"""The parameters of a tool function."""
+
+# `Union[...]` rather than `|`: these aliases are evaluated at run time and hold string annotations.
+SystemPromptFunc = Union[  # noqa: UP007
+    Callable[[RunContext[AgentDepsT]], str],
+    Callable[[RunContext[AgentDepsT]], Awaitable[str]],
+    Callable[[], str],
+    Callable[[], Awaitable[str]],
+]
+"""A system prompt function: taking `RunContext` or nothing, sync or async, returning the prompt text."""
+
+ToolFuncContext = Callable[Concatenate[RunContext[AgentDepsT], ToolParams], Any]
+"""A tool function whose first parameter is `RunContext`: `ToolFuncContext[AgentDepsT, ToolParams]`."""
+
+ToolFuncPlain = Callable[ToolParams, Any]
+"""A tool function without `RunContext`: `ToolFuncPlain[ToolParams]`."""
+
+ToolFuncEither = Union[ToolFuncContext[AgentDepsT, ToolParams], ToolFuncPlain[ToolParams]]  # noqa: UP007
+"""Either kind of tool function: `ToolFuncEither[AgentDepsT, ToolParams]`."""
 
 ToolPrepareFunc: TypeAlias = Callable[
     [RunContext[Any], ToolDefinition], "Awaitable[ToolDefinition | None] | ToolDefinition | None"

@@ -8,7 +8,9 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager, asynccontextmanager
 from functools import partial
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+
+from typing_extensions import TypedDict
 
 from agentkit.exceptions import UserError
 from agentkit.messages import (
@@ -38,7 +40,25 @@ if TYPE_CHECKING:
     from anthropic import AsyncAnthropic, AsyncStream
     from anthropic.types import Message, RawMessageStreamEvent
 
-__all__ = ("AnthropicModel",)
+__all__ = ("AnthropicModel", "AnthropicModelName", "AnthropicModelSettings")
+
+AnthropicModelName: TypeAlias = str
+"""A Claude model's name, e.g. `claude-3-5-sonnet-latest`."""
+
+
+class AnthropicMetadata(TypedDict, total=False):
+    """What Anthropic's `metadata` request field holds."""
+
+    user_id: str | None
+    """An opaque id of the end user the request is made for (never a name, email or phone number)."""
+
+
+class AnthropicModelSettings(ModelSettings, total=False):
+    """Settings for an Anthropic request: the common `ModelSettings` and Anthropic's own."""
+
+    anthropic_metadata: AnthropicMetadata
+    """Metadata about the request, such as the `user_id` it is made for."""
+
 
 DEFAULT_MAX_TOKENS = 1024
 """The messages API requires `max_tokens`; this is sent when the settings give none."""
@@ -143,6 +163,8 @@ class AnthropicModel(ProviderModel["AsyncAnthropic"]):
         for name in _SETTINGS_PASSED_AS_IS:
             if name in given:
                 arguments[name] = given[name]
+        if "anthropic_metadata" in given:
+            arguments["metadata"] = given["anthropic_metadata"]
         extra_body = {name: given[name] for name in _SETTINGS_IN_BODY if name in given} | given.get("extra_body", {})
         if extra_body:
             arguments["extra_body"] = extra_body

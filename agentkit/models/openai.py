@@ -52,7 +52,18 @@ if TYPE_CHECKING:
     from openai.types import CompletionUsage
     from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
-__all__ = ("OpenAIModel", "OpenAISystemPromptRole")
+__all__ = ("OpenAIModel", "OpenAIModelName", "OpenAIModelSettings", "OpenAISystemPromptRole")
+
+OpenAIModelName: TypeAlias = str
+"""A chat model's name, e.g. `gpt-4o`; any name the server knows."""
+
+
+class OpenAIModelSettings(ModelSettings, total=False):
+    """Settings for an OpenAI request: the common `ModelSettings` and OpenAI's own."""
+
+    openai_reasoning_effort: Literal["low", "medium", "high"]
+    """How hard a reasoning model thinks: less effort answers sooner with fewer reasoning tokens."""
+
 
 OpenAISystemPromptRole: TypeAlias = Literal["system", "developer", "user"]
 """The role system prompts are sent with; some models want `developer` or `user` instead of `system`."""
@@ -217,6 +228,8 @@ class OpenAIModel(ProviderModel["AsyncOpenAI"]):
                 arguments[name] = given[name]
         if "stop_sequences" in given:
             arguments["stop"] = given["stop_sequences"]
+        if "openai_reasoning_effort" in given:
+            arguments["reasoning_effort"] = given["openai_reasoning_effort"]
         if "parallel_tool_calls" in given and tools:
             arguments["parallel_tool_calls"] = given["parallel_tool_calls"]
         return arguments

@@ -17,7 +17,7 @@ from agentkit import Agent, UserError
 from agentkit.models import override_allow_model_requests
 from agentkit.models.anthropic import AnthropicModel
 from agentkit.models.function import FunctionModel
-from agentkit.models.openai import OpenAIModel
+from agentkit.models.openai import OpenAIModel, OpenAIModelSettings
 from agentkit.models.test import TestModel
 from agentkit.providers import Provider, infer_provider
 from agentkit.providers.deepseek import DeepSeekProvider
@@ -198,3 +198,12 @@ def test_run_sync_closes_the_clients_built_in_its_event_loop(loopback_server: Lo
     assert agent.run_sync("ping").data == "pong"
     assert len(built) == 2
     assert all(client.is_closed() for client in built)
+
+
+def test_reasoning_effort_is_sent_from_the_openai_settings(loopback_server: LoopbackServer) -> None:
+    settings: OpenAIModelSettings = {"openai_reasoning_effort": "low"}
+    model = OpenAIModel("o3-mini", provider=OpenAIProvider(base_url=loopback_server.url))
+    Agent(model, model_settings=settings).run_sync("ping")
+    _, body = loopback_server.requests[-1]
+    assert body["reasoning_effort"] == "low"
+    assert "openai_reasoning_effort" not in body
