@@ -13,11 +13,10 @@ from typing import Any
 
 import anyio
 import pydantic
-import pydantic_core
 
 from agentkit._graph_context import GraphRunContext
 from agentkit._hooks import RunObserver
-from agentkit.exceptions import ModelRetry, UnexpectedModelBehavior, UserError
+from agentkit.exceptions import ModelRetry, UnexpectedModelBehavior
 from agentkit.messages import (
     FunctionToolCallEvent,
     FunctionToolResultEvent,
@@ -214,22 +213,12 @@ async def _execute_tool(ctx: GraphRunContext, call: ToolCallPart, errors: dict[i
             f"raised by tool {call.tool_name!r} (tool_call_id={call.tool_call_id!r}, run step {ctx.state.run_step})"
         )
         raise
-    if type(value) not in _JSON_SCALARS:
-        _check_serializable(call, value)
-    return ToolReturnPart(call.tool_name, value, call.tool_call_id)
+    part = ToolReturnPart(call.tool_name, value, call.tool_call_id)
+    if type(value) not in _CHECKED_LATER:
+        part.model_response_str()  # a return no model could be sent is a UserError naming the tool, now
+    return part
 
 
-_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
-
-
-def _check_serializable(call: ToolCallPart, value: Any) -> None:
-    """Refuse, naming the tool and the type, a return the model could never be sent (it goes as JSON)."""
-    try:
-        pydantic_core.to_json(value)
-    except pydantic_core.PydanticSerializationError as error:
-        raise UserError(
-            f"Tool {call.tool_name!r} (tool_call_id={call.tool_call_id!r}) returned a "
-            f"{type(value).__module__}.{type(value).__qualname__}, which cannot be serialized to JSON for the "
-            f"model ({error}); return a str, a number, a list or dict of JSON values, a pydantic model or a "
-            "dataclass, or convert the value in the tool"
-        ) from error
+# Plain values and containers are not serialized here, which would cost as much as sending them
+# (milliseconds for a large dict): the model's request serializes them and raises the same error.
+_CHECKED_LATER = frozenset({str, int, float, bool, type(None), dict, list, tuple})

@@ -33,6 +33,7 @@ from agentkit._user_content import (
     UserContent,
     user_prompt_text,
 )
+from agentkit.exceptions import UserError
 
 __all__ = (
     "AgentStreamEvent",
@@ -109,12 +110,30 @@ class ToolReturnPart:
 
     def model_response_str(self) -> str:
         """The return as text for a model API."""
-        return self.content if isinstance(self.content, str) else _json_text(self.content)
+        if isinstance(self.content, str):
+            return self.content
+        try:
+            return _json_text(self.content)
+        except pydantic_core.PydanticSerializationError as error:
+            raise _unserializable_return(self.tool_name, self.tool_call_id, self.content, error) from error
 
     def model_response_object(self) -> dict[str, Any]:
         """The return as a JSON object for a model API: a dict as it is, anything else wrapped as `return_value`."""
-        plain = pydantic_core.to_jsonable_python(self.content)
+        try:
+            plain = pydantic_core.to_jsonable_python(self.content)
+        except pydantic_core.PydanticSerializationError as error:
+            raise _unserializable_return(self.tool_name, self.tool_call_id, self.content, error) from error
         return plain if isinstance(self.content, dict) else {"return_value": plain}
+
+
+def _unserializable_return(tool_name: str, tool_call_id: str | None, value: Any, error: Exception) -> UserError:
+    """The error for a tool return a model could never be sent (returns go as JSON), naming the tool and the type."""
+    kind = type(value)
+    return UserError(
+        f"Tool {tool_name!r} (tool_call_id={tool_call_id!r}) returned a {kind.__module__}.{kind.__qualname__}, "
+        f"which cannot be serialized to JSON for the model ({error}); return a str, a number, a list or dict "
+        "of JSON values, a pydantic model or a dataclass, or convert the value in the tool"
+    )
 
 
 ErrorDetails: TypeAlias = pydantic_core.ErrorDetails

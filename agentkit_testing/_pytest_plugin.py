@@ -434,7 +434,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
             terminalreporter.write_line(f"  recorded {stats.recorded[used]} run(s) to {_relative(used, root)}")
         if stats.failed.get(used):
             terminalreporter.write_line(
-                f"  {stats.failed[used]} replay(s) failed (diverged from or missing in) {_relative(used, root)}"
+                f"  {stats.failed[used]} replay(s) failed in {_relative(used, root)} "
+                "(diverged, or no recorded run matched)"
             )
     if unknown is not None:
         terminalreporter.write_line(f"unused cassettes not checked: {unknown}")

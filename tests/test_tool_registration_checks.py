@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from agentkit import Agent, Tool, UserError
+from agentkit import Agent, Tool, ToolReturnPart, UserError
 from agentkit.models import TestModel
 
 
@@ -96,3 +96,20 @@ def test_returns_the_model_can_be_sent_pass_the_check() -> None:
         return {"values": [1, 2]}
 
     assert agent.run_sync("values").data == '{"holder":{"values":[1,2]}}'
+
+
+def test_a_container_holding_an_unserializable_value_names_the_tool_when_sent() -> None:
+    agent = Agent(TestModel())
+
+    @agent.tool_plain
+    def sockets() -> dict[str, Opaque]:
+        return {"main": Opaque()}
+
+    with pytest.raises(UserError, match=r"Tool 'sockets' .* returned a builtins\.dict, which cannot be serialized"):
+        agent.run_sync("connect")
+
+
+def test_the_json_object_form_of_an_unserializable_return_names_the_tool() -> None:
+    part = ToolReturnPart("sockets", [Opaque()], "call-1")
+    with pytest.raises(UserError, match=r"Tool 'sockets' \(tool_call_id='call-1'\) returned a builtins\.list"):
+        part.model_response_object()
