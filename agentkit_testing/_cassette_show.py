@@ -20,6 +20,7 @@ from agentkit_testing._cassette_codec import ToolCatalog, encode_run, to_plain
 from agentkit_testing._cassette_io import to_yaml_text
 from agentkit_testing._cassette_records import CASSETTE_VERSION, RecordedRequest, RecordedRun
 from agentkit_testing._divergence import unified_diff
+from agentkit_testing._runtime_text import runtime_node_details
 
 __all__ = ("diff_cassettes", "render_cassette", "render_run", "summarize")
 
@@ -30,8 +31,8 @@ _VOLATILE_KEYS = frozenset({"timestamp", "tool_call_id"})
 def summarize(cassette: Cassette) -> str:
     """One line: the file, the format version, and how many runs, requests and tool calls it holds."""
     runs = cassette.runs
-    requests = sum(len(run.requests) for run in runs)
-    calls = sum(len(run.tool_calls) for run in runs)
+    requests = sum(len(run.requests) + len(run.runtime_requests) for run in runs)
+    calls = sum(len(run.tool_calls) + len(run.runtime_tool_calls) for run in runs)
     return (
         f"{cassette.path}: agentkit cassette version {CASSETTE_VERSION}, "
         f"{_count(len(runs), 'run')}, {_count(requests, 'request')}, {_count(calls, 'tool call')}"
@@ -57,12 +58,16 @@ def render_run(run: RecordedRun) -> list[str]:
         parent, at = run.forked_from.run, run.forked_from.node
         replayed = f"nodes 0-{at - 1} replayed from it, " if at > 0 else ""
         lines.append(f"  (forked from {parent} at node {at}: {replayed}node {at} on live)")
-    nodes = list(run.nodes) or [kind for _ in run.requests for kind in ("ModelRequestNode", "CallToolsNode")]
-    by_node = {request.node: request for request in run.requests}
-    for index, kind in enumerate(nodes):
-        last = index == len(nodes) - 1 and run.error is None
+    if run.runtime is not None:
+        lines.append(f"  (recorded under {run.runtime})")
+        described = runtime_node_details(run)
+    else:
+        nodes = list(run.nodes) or [kind for _ in run.requests for kind in ("ModelRequestNode", "CallToolsNode")]
+        by_node = {request.node: request for request in run.requests}
+        described = [_describe_node(run, index, kind, by_node) for index, kind in enumerate(nodes)]
+    for index, (title, details) in enumerate(described):
+        last = index == len(described) - 1 and run.error is None
         branch, stem = ("└─", "   ") if last else ("├─", "│  ")
-        title, details = _describe_node(run, index, kind, by_node)
         lines.append(f"{branch} {index} {title}")
         lines.extend(f"{stem}   {detail}" for detail in details)
     if run.error is not None:

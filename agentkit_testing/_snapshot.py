@@ -25,7 +25,7 @@ __all__ = ("AgentRunSnapshotExtension", "first_changed_node")
 
 
 class AgentRunSnapshotExtension(SingleFileSnapshotExtension):
-    """Snapshots an `AgentRun`, a `RunResult`, or a list of nodes or messages as text."""
+    """Snapshots an `AgentRun`, a `RunResult`, or a list of nodes or messages as text (pydantic-ai's too)."""
 
     _write_mode = WriteMode.TEXT
     file_extension = "run.txt"
@@ -33,6 +33,13 @@ class AgentRunSnapshotExtension(SingleFileSnapshotExtension):
     def serialize(self, data: Any, *, exclude: Any = None, include: Any = None, matcher: Any = None) -> str:
         if isinstance(data, str):  # already serialized, e.g. a snapshot read back for a diff
             return data
+        if type(data).__module__.startswith("pydantic_ai") or (
+            isinstance(data, list) and data and type(data[0]).__module__.startswith("pydantic_ai")
+        ):
+            # A run of an agent built on pydantic-ai: the adapter (and pydantic_ai) only load for such data.
+            from agentkit_testing.pydantic_ai._snapshot import serialize_pydantic_ai_run
+
+            return serialize_pydantic_ai_run(data)
         return serialize_run(data)
 
     def diff_lines(self, serialized_data: Any, snapshot_data: Any) -> Iterator[str]:

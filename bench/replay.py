@@ -8,6 +8,8 @@ present. Wall-clock figures are the headline; CPU-time figures (`process_time`) 
 as they are less disturbed by other work on a shared machine. Usage:
 `python bench/replay.py [asyncio|trio] [--peer PYTHON]`; `--peer` times the peer route (the
 established framework's OpenAI model replayed by vcrpy, `bench/peer_replay.py`) in the same run.
+`python bench/replay.py --pydantic-ai` instead times one pydantic-ai run replayed by agentkit's
+pydantic-ai cassette and by vcrpy at the HTTP level, side by side (`bench/peer_adapter_replay.py`).
 """
 
 from __future__ import annotations
@@ -99,7 +101,19 @@ if __name__ == "__main__":
     parser.add_argument(
         "--peer", metavar="PYTHON", help="interpreter with pydantic-ai-slim[openai] and vcrpy, for the peer route"
     )
+    parser.add_argument(
+        "--pydantic-ai",
+        action="store_true",
+        help="replay a pydantic-ai agent's run with agentkit's cassette and with vcrpy, side by side",
+    )
     arguments = parser.parse_args()
+    if arguments.pydantic_ai:
+        from peer_adapter_replay import side_by_side
+
+        with tempfile.TemporaryDirectory() as name:
+            figures = anyio.run(side_by_side, Path(name), backend=arguments.backend)
+        print(json.dumps({"benchmark": "replay --pydantic-ai", "python": platform.python_version(), **figures}))
+        raise SystemExit(0)
     result = main(arguments.backend)
     if arguments.peer:
         script = str(Path(__file__).with_name("peer_replay.py"))

@@ -67,6 +67,7 @@ class PydanticAISession:
         matching: Matching,
         external_tools: frozenset[str],
         label: str | None,
+        allow_playback_repeats: bool = False,
     ) -> None:
         self.cassette = cassette
         self.record_mode = record_mode
@@ -77,7 +78,13 @@ class PydanticAISession:
         self.replays = record_mode in ("none", "new_episodes") or (record_mode == "once" and existed)
         self.records = record_mode in ("new_episodes", "all", "rewrite") or (record_mode == "once" and not existed)
         self._selector = (
-            RunSelector(cassette.runs, self._comparator, path=cassette.path, identity=self._recorded_key)
+            RunSelector(
+                cassette.runs,
+                self._comparator,
+                path=cassette.path,
+                identity=self._recorded_key,
+                repeats=allow_playback_repeats,
+            )
             if self.replays
             else None
         )
@@ -119,7 +126,7 @@ class PydanticAISession:
         start = next((index for index, message in enumerate(messages) if message.run_id == run_id), len(messages))
         agent = model.agent_name
         where = f"the message history of a run of agent {agent!r}"
-        history = tuple(dump_messages(messages[:start], where=where)) or None
+        history = tuple(dump_messages(messages[:start], where=where, check=self.records)) or None
         prompt = prompt_text(messages[start:])
         model_id = f"{model.system}:{model.model_name}"
         key = self._comparator.run_key(agent, model_id, prompt, history, streamed=streamed)
@@ -271,6 +278,7 @@ def cassette(
     before_record: BeforeRecord | None = None,
     label: str | None = None,
     save: bool = True,
+    allow_playback_repeats: bool = False,
 ) -> Iterator[PydanticAISession]:
     """Record or replay every run of the pydantic-ai `agents` started in this block, with the cassette at `path`.
 
@@ -287,6 +295,7 @@ def cassette(
         scrubber: replaces the default `Scrubber` (then `scrub_patterns` is not used).
         before_record: called with each newly recorded run before it is written; may change or drop it.
         label: saved with each recorded run (e.g. the test id); not used for matching.
+        allow_playback_repeats: let one recorded run be replayed by any number of live runs.
         save: write the file when the block ends; `False` when the caller saves the `Cassette` it
             passed (the pytest plugin, whose agentkit block shares it).
     """
@@ -311,6 +320,7 @@ def cassette(
         matching=matching or Matching(),
         external_tools=frozenset(external_tools),
         label=label,
+        allow_playback_repeats=allow_playback_repeats,
     )
     with ExitStack() as overrides:
         for agent in agents:

@@ -304,3 +304,13 @@ def test_runs_with_one_identity_recorded_one_after_the_other_are_not_concurrent(
         run_sync(agent, "same")
         run_sync(agent, "same")
     assert [run.get("concurrent") for run in yaml.safe_load(path.read_text())["runs"]] == [None, None]
+
+
+def test_allow_playback_repeats_replays_one_recording_for_every_run(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    with cassette(path, agents=[agent := make_agent()], record_mode="once"):
+        run_sync(agent, "look it up")
+    with cassette(path, agents=[agent := make_agent("live")], allow_playback_repeats=True) as session:
+        outputs = [run_sync(agent, "look it up").output for _ in range(3)]
+    assert outputs == ["recorded"] * 3
+    assert [run.id for run in session.replayed_runs] == ["run-1"]
