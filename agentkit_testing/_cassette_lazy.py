@@ -53,6 +53,13 @@ class _Identity(pydantic.BaseModel, extra="forbid"):
 
 
 _identities_adapter: pydantic.TypeAdapter[list[_Identity]] = pydantic.TypeAdapter(list[_Identity])
+_IDENTITY_DEFAULTS: dict[str, Any] = {
+    "label": None,
+    "streamed": False,
+    "deps": None,
+    "concurrent": False,
+    "runtime": None,
+}
 
 
 class RunSource:
@@ -208,7 +215,7 @@ def load_lazily(text: str, path: Path) -> tuple[list[RecordedRun], str | None, R
             state = {name: getattr(decoded, name) for name in _FIELDS}
             state["_decoded"] = True
         else:
-            state = identity.model_dump()
+            state = dict(identity)
             state["message_history"] = None
             state["_decoded"] = False
         if state["id"] in seen:
@@ -241,14 +248,27 @@ def keep_texts(
     return loaded, source
 
 
-def _identities(runs: tuple[RunText, ...], path: Path) -> list[_Identity | None] | None:
-    """The parsed identity of each run whose identity lines are complete (`None` for the others)."""
-    complete = [run for run in runs if run.complete]
-    if not complete:
-        return [None] * len(runs)
-    try:
-        document = load_yaml(RUNS_LINE + "".join(run.identity for run in complete), path)
-        parsed = iter(_identities_adapter.validate_python(document["runs"]))
-    except (CassetteFormatError, pydantic.ValidationError, TypeError, KeyError):
-        return None  # not as the writer writes it: the whole-file loader reports what is wrong
-    return [next(parsed) if run.complete else None for run in runs]
+def _identities(runs: tuple[RunText, ...], path: Path) -> list[dict[str, Any] | None] | None:
+    """The identity fields of each run whose identity lines are complete (`None` for the others).
+
+    Lines read straight off the text (`RunText.fields`) are taken as they are; the others are
+    parsed together as one YAML document and validated.
+    """
+    complete = [run for run in runs if run.complete and run.fields is None]
+    parsed: list[_Identity] = []
+    if complete:
+        try:
+            document = load_yaml(RUNS_LINE + "".join(run.identity for run in complete), path)
+            parsed = _identities_adapter.validate_python(document["runs"])
+        except (CassetteFormatError, pydantic.ValidationError, TypeError, KeyError):
+            return None  # not as the writer writes it: the whole-file loader reports what is wrong
+    from_yaml = iter(parsed)
+    identities: list[dict[str, Any] | None] = []
+    for run in runs:
+        if not run.complete:
+            identities.append(None)
+        elif run.fields is not None:
+            identities.append({**_IDENTITY_DEFAULTS, **run.fields})
+        else:
+            identities.append(next(from_yaml).model_dump())
+    return identities

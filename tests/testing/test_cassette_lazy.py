@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from agentkit import Agent
 from agentkit.models import TestModel
@@ -77,3 +80,44 @@ def test_a_kept_run_holding_a_secret_set_since_is_written_scrubbed(
     text = path.read_text()
     assert "tok-1234567890abcdef" not in text
     assert "<redacted:env SERVICE_TOKEN>" in text
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "user_prompt: yes",
+        "user_prompt: 'It''s: here'",
+        'user_prompt: "double \\u00e9"',
+        "user_prompt: hello\n    world",
+        "user_prompt: a #comment",
+        "user_prompt: Café au lait?",
+        "user_prompt: key: value",
+        "user_prompt: |-\n    two\n    lines",
+        "user_prompt: 2024-01-01",
+    ],
+)
+def test_identity_lines_read_fast_or_parsed_always_read_as_yaml_reads_them(tmp_path: Path, line: str) -> None:
+    path = recorded(tmp_path, ("one", "two"))
+    text = path.read_text()
+    second = text.index("- id: run-2")
+    edited = text[:second] + text[second:].replace("user_prompt: two", line, 1)
+    path.write_text(edited)
+    try:
+        whole = Cassette.load(path).runs
+    except CassetteFormatError:
+        with pytest.raises(CassetteFormatError):
+            _ = [run.requests for run in Cassette.load(path, lazy=True).runs]
+        return
+    lazy = Cassette.load(path, lazy=True).runs
+    assert [run.user_prompt for run in lazy] == [run.user_prompt for run in whole]
+    assert lazy == whole
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(prompt=st.text(min_size=1, max_size=30), agent=st.one_of(st.none(), st.text(max_size=12)))
+def test_any_identity_written_reads_back_the_same_lazily(tmp_path: Path, prompt: str, agent: str | None) -> None:
+    template = Cassette.load(recorded(tmp_path, ("one",))).runs[0]
+    path = tmp_path / "any.yaml"
+    Cassette(path, [dataclasses.replace(template, user_prompt=prompt, agent=agent)]).save()
+    lazy = Cassette.load(path, lazy=True).runs[0]
+    assert (lazy.user_prompt, lazy.agent) == (prompt, agent)
