@@ -191,7 +191,7 @@ def _identity_lines(body: str, begin: int, end: int) -> tuple[int, dict[str, Any
         if fields is not None:
             fields = _add_simple_field(fields, content)
         position = line_end + 1
-    if fields is not None and not _REQUIRED_KEYS <= fields.keys():
+    if fields is not None and not fields.keys() >= _REQUIRED_KEYS:
         fields = None
     return min(position, end), fields
 
