@@ -30,9 +30,12 @@ def runtime_node_details(run: RecordedRun) -> list[tuple[str, list[str]]]:
             sent.append(f"settings: {request.settings}")
         nodes.append(("ModelRequestNode", sent))
         nodes.append((_response_title(request), _response_lines(run, request)))
-    last = run.runtime_requests[-1].response.get("parts", ()) if run.runtime_requests else ()
-    if last and not any(part.get("part_kind") == "tool-call" for part in last):
-        nodes.append(("End", []))
+    if run.runtime_requests:
+        final = run.runtime_requests[-1]
+        outputs = {tool.get("name") for tool in (final.parameters or {}).get("output_tools", ())}
+        calls = [part for part in final.response.get("parts", ()) if part.get("part_kind") == "tool-call"]
+        if final.response.get("parts") and all(call.get("tool_name") in outputs for call in calls):
+            nodes.append(("End", []))  # answered in text, or by an output tool
     return nodes
 
 

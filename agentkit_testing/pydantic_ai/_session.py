@@ -92,6 +92,7 @@ class PydanticAISession:
         self._recordings: list[RunRecording] = []
         self._recording_keys: list[tuple[RunRecording, RunKey]] = []
         self._lock = threading.Lock()
+        self._environment: dict[str, str] | None = None
         self.check_unplayed_runs = True
         """Whether the end of the block checks that every recorded pydantic-ai run was played."""
 
@@ -122,7 +123,10 @@ class PydanticAISession:
             known = self._live.get(run_id) if run_id is not None else None
             if known is not None:
                 return known
-        self.cassette.scrubber.refresh()
+        environment = dict(os.environ)
+        if environment != self._environment:  # secret variables set since: the scrubber learns them
+            self._environment = environment
+            self.cassette.scrubber.refresh()
         start = next((index for index, message in enumerate(messages) if message.run_id == run_id), len(messages))
         agent = model.agent_name
         where = f"the message history of a run of agent {agent!r}"

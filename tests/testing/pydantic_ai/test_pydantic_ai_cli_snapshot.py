@@ -104,3 +104,12 @@ def test_the_snapshot_fixture_matches_a_pydantic_ai_run(pytester: pytest.Pyteste
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(['*-  1 |     "ANSWER"', '*+  1 |     "CHANGED"'])
+
+
+def test_show_ends_a_run_answered_by_an_output_tool_with_end(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    with cassette(path, agents=[agent := Agent(TestModel(), name="typed", output_type=int)], record_mode="once"):
+        run_sync(agent, "a number")
+    result = CliRunner().invoke(main, ["cassette", "show", str(path)])
+    assert "│     call final_result(" in result.output
+    assert result.output.rstrip().endswith("└─ 2 End")
