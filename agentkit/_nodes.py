@@ -154,6 +154,8 @@ class CallToolsNode:
 
     model_response: ModelResponse
     _result: ModelRequestNode | End[Any] | None = field(default=None, init=False, repr=False, compare=False)
+    _text_is_final: bool = field(default=False, init=False, repr=False, compare=False)
+    """Set by `run_stream` when the stream's text came first: it is the result, the tools still run."""
 
     async def run(self, ctx: GraphRunContext) -> ModelRequestNode | End[Any]:
         if self._result is None:
@@ -184,6 +186,10 @@ class CallToolsNode:
                 calls.append(part)
             elif isinstance(part, TextPart) and part.content:  # empty text parts are ignored
                 texts.append(part.content)
+        if self._text_is_final and texts:
+            async for event in self._finish_with_text(ctx, "\n\n".join(texts), calls):
+                yield event
+            return
         # Tool calls win over text: a text beside them usually only announces the calls.
         if calls:
             async for event in self._handle_tool_calls(ctx, calls):
@@ -192,6 +198,19 @@ class CallToolsNode:
             await self._handle_text(ctx, "\n\n".join(texts))
         else:
             raise UnexpectedModelBehavior("Received empty model response")
+
+    async def _finish_with_text(
+        self, ctx: GraphRunContext, text: str, calls: list[ToolCallPart]
+    ) -> AsyncIterator[HandleResponseEvent]:
+        """End with `text` as the result, as streamed; the tool calls after it are answered, and not followed."""
+        await self._handle_text(ctx, text)
+        if not isinstance(self._result, End):
+            return  # a validator asked for a retry: the run goes on as for any text
+        answers: list[ModelRequestPart] = []
+        async for event in process_tool_calls(ctx, calls, self._result.data, answers):
+            yield event
+        if answers:
+            ctx.state.message_history.append(ModelRequest(parts=answers))
 
     async def _handle_text(self, ctx: GraphRunContext, text: str) -> None:
         state, deps = ctx.state, ctx.deps

@@ -11,7 +11,7 @@ import pydantic
 
 from agentkit._context import AgentDepsT
 from agentkit._debounce import group_by_time
-from agentkit._nodes import End, ModelRequestNode
+from agentkit._nodes import CallToolsNode, End, ModelRequestNode
 from agentkit._run import AgentRun
 from agentkit._streaming import AgentStream
 from agentkit.exceptions import AgentRunError, UnexpectedModelBehavior, UserError
@@ -218,6 +218,9 @@ class StreamedRunResult(Generic[AgentDepsT, ResultDataT]):
         async for _ in self._stream:
             pass
         node: Any = await self._agent_run.next(self._node)
+        if isinstance(node, CallToolsNode) and self._final_event.tool_name is None:
+            # The text came first, so it is the result: the tools called after it run, the run ends.
+            node._text_is_final = True
         while not isinstance(node, End):
             node = await self._agent_run.next(node)
         self.is_complete = True

@@ -48,10 +48,13 @@ async def process_tool_calls(
     """Answer every call of a response into `output_parts`, running the function tools that must run.
 
     `final` is the result already taken from one of the calls, if any; with the `'early'` end
-    strategy the function tools are then answered without being run.
+    strategy the function tools are then answered without being run. A final result from text
+    (`tool_name` None: a streamed run whose text came first) leaves the function tools to run.
     """
     deps = ctx.deps
-    skip_function_tools = final is not None and deps.end_strategy == "early"
+    # A final text (a streamed run's) is no tool call: the function tools beside it still run.
+    from_result_tool = final is not None and final.tool_name is not None
+    skip_function_tools = from_result_tool and deps.end_strategy == "early"
     found_final_call = False
     to_run: list[ToolCallPart] = []
     event_ids: list[str] = []
@@ -73,7 +76,7 @@ async def process_tool_calls(
                 event_ids.append(event.call_id)
                 to_run.append(call)
         elif call.tool_name in deps.result_schema.tools:
-            if final is not None:  # without a final result, the failed validation already sent a retry prompt
+            if from_result_tool:  # else a failed validation already sent a retry prompt, or the text won
                 content = RESULT_TOOL_NOT_USED if found_final_call else RESULT_TOOL_FAILED
                 output_parts.append(ToolReturnPart(call.tool_name, content, call.tool_call_id))
         else:

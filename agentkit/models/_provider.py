@@ -120,6 +120,10 @@ class ProviderModel(Model, Generic[ClientT]):
     api_key_env_var: ClassVar[str]
     provider_label: ClassVar[str]
     """How errors name the provider, e.g. `OpenAI`."""
+    base_url_env_var: ClassVar[str]
+    """The environment variable the SDK reads its API root from, e.g. `OPENAI_BASE_URL`."""
+    default_base_url: ClassVar[str]
+    """The SDK's API root when neither the model nor the environment names one."""
 
     def __init__(self, model_name: str, *, base_url: str | None, api_key: str | None, client: ClientT | None) -> None:
         self._model_name = model_name
@@ -135,7 +139,11 @@ class ProviderModel(Model, Generic[ClientT]):
 
     @property
     def base_url(self) -> str | None:
-        return self._base_url
+        """The API root requests go to, written as the SDK writes it (with a trailing slash)."""
+        if self._given_client is not None:
+            return str(getattr(self._given_client, "base_url", self._base_url))
+        url = self._base_url or os.environ.get(self.base_url_env_var) or self.default_base_url
+        return url if url.endswith("/") else f"{url}/"
 
     @property
     def system(self) -> str | None:

@@ -83,6 +83,8 @@ class AnthropicModel(ProviderModel["AsyncAnthropic"]):
     sdk_name = "anthropic"
     api_key_env_var = "ANTHROPIC_API_KEY"
     provider_label = "Anthropic"
+    base_url_env_var = "ANTHROPIC_BASE_URL"
+    default_base_url = "https://api.anthropic.com"
 
     def __init__(
         self,
@@ -108,7 +110,7 @@ class AnthropicModel(ProviderModel["AsyncAnthropic"]):
         return f"{type(self).__name__}()"
 
     def _create_client(self, sdk: ModuleType, api_key: str) -> AsyncAnthropic:
-        client: AsyncAnthropic = sdk.AsyncAnthropic(api_key=api_key, base_url=self.base_url)
+        client: AsyncAnthropic = sdk.AsyncAnthropic(api_key=api_key, base_url=self._base_url)
         return client
 
     async def request(

@@ -100,6 +100,8 @@ class OpenAIModel(ProviderModel["AsyncOpenAI"]):
     sdk_name = "openai"
     api_key_env_var = "OPENAI_API_KEY"
     provider_label = "OpenAI"
+    base_url_env_var = "OPENAI_BASE_URL"
+    default_base_url = "https://api.openai.com/v1"
 
     def __init__(
         self,
@@ -151,7 +153,7 @@ class OpenAIModel(ProviderModel["AsyncOpenAI"]):
         return self._key_for(self._api_key)
 
     def _create_client(self, sdk: ModuleType, api_key: str) -> AsyncOpenAI:
-        client: AsyncOpenAI = sdk.AsyncOpenAI(api_key=api_key, base_url=self.base_url)
+        client: AsyncOpenAI = sdk.AsyncOpenAI(api_key=api_key, base_url=self._base_url)
         return client
 
     async def request(

@@ -41,7 +41,7 @@ def test_a_provider_with_a_base_url_reaches_that_server(loopback_server: Loopbac
     model = OpenAIModel("gpt-4o-mini", provider=OpenAIProvider(base_url=loopback_server.url, api_key="sk-given"))
     assert Agent(model).run_sync("ping").data == "pong"
     assert sent_key(loopback_server) == "sk-given"
-    assert model.base_url == loopback_server.url
+    assert model.base_url == f"{loopback_server.url}/"
 
 
 def test_a_local_server_needs_no_key(loopback_server: LoopbackServer) -> None:
@@ -141,7 +141,7 @@ def test_deepseek_reads_its_key_and_has_its_own_url(monkeypatch: pytest.MonkeyPa
     provider = infer_provider("deepseek")
     assert isinstance(provider, DeepSeekProvider)
     assert (provider.name, provider.base_url) == ("deepseek", "https://api.deepseek.com")
-    assert OpenAIModel("deepseek-chat", provider="deepseek").base_url == "https://api.deepseek.com"
+    assert OpenAIModel("deepseek-chat", provider="deepseek").base_url == "https://api.deepseek.com/"
 
 
 def test_an_unknown_provider_is_named() -> None:
@@ -207,3 +207,10 @@ def test_reasoning_effort_is_sent_from_the_openai_settings(loopback_server: Loop
     _, body = loopback_server.requests[-1]
     assert body["reasoning_effort"] == "low"
     assert "openai_reasoning_effort" not in body
+
+
+def test_base_urls_are_written_as_the_sdk_writes_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert OpenAIModel("gpt-4o").base_url == "https://api.openai.com/v1/"
+    assert AnthropicModel("claude-3-5-sonnet-latest").base_url == "https://api.anthropic.com/"
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    assert OpenAIModel("gpt-4o").base_url == "http://127.0.0.1:9/v1/"
