@@ -201,6 +201,11 @@ def fork_run(
     except CassetteError as error:
         notes = "".join(f"\n{note}" for note in getattr(error, "__notes__", ()))
         raise click.ClickException(f"{error}{notes}") from None
+    except AgentkitError as error:  # the live part failed (no key, server down, model misbehaving)
+        raise click.ClickException(
+            f"{file}: the fork of run {run_id!r} at node {at_node} failed, nothing was written: "
+            f"{type(error).__name__}: {error}"
+        ) from None
     forked = result.run
     click.echo(f"{file}: added {forked.id}, forked from {run_id} at node {at_node} ({forked.model})")
     click.echo(f"result: {forked.result.data if forked.result is not None else None!r}")

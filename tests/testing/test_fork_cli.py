@@ -14,7 +14,7 @@ from agentkit_testing import Cassette
 from agentkit_testing._cli import main
 
 APP = """
-from agentkit import Agent, ModelResponse, TextPart, ToolCallPart
+from agentkit import Agent, ModelResponse, TextPart, ToolCallPart, UserError
 from agentkit.models import FunctionModel
 
 answers = {"recorded": 0, "own": 0, "other": 0}
@@ -33,6 +33,13 @@ def scripted(name, final):
 agent = Agent(scripted("own", "Own model."), name="dice", system_prompt="Be brief.")
 changed = Agent(scripted("own", "Own model."), name="dice", system_prompt="Be thorough.")
 other = scripted("other", "Other model.")
+
+
+def refuse(messages, info):
+    raise UserError("this model is switched off")
+
+
+switched_off = FunctionModel(refuse, model_name="off")
 not_a_model = 42
 
 for each in (agent, changed):
@@ -127,3 +134,13 @@ def test_ignore_forks_a_changed_agent(project: Path) -> None:
     result = invoke("--run", "run-1", "--at-node", "2", "--agent", "app:changed", "--ignore", "system_prompt")
     assert result.exit_code == 0, result.output
     assert "added run-2" in result.output
+
+
+def test_failing_live_part_exits_one_and_writes_nothing(project: Path) -> None:
+    before = (project / "c.yaml").read_bytes()
+    result = invoke("--run", "run-1", "--at-node", "2", "--agent", "app:agent", "--model", "app:switched_off")
+    assert result.exit_code == 1
+    assert "the fork of run 'run-1' at node 2 failed, nothing was written: UserError: this model is switched off" in (
+        result.output
+    )
+    assert (project / "c.yaml").read_bytes() == before
