@@ -23,6 +23,7 @@ from agentkit_testing._cassette_lazy import LoadedRun, RunSource
 from agentkit_testing._cassette_limits import check_savable
 from agentkit_testing._cassette_records import CASSETTE_FORMAT, CASSETTE_VERSION, RecordedRun
 from agentkit_testing._cassette_stream import scrub_document
+from agentkit_testing._exceptions import CassetteFormatError
 from agentkit_testing._secrets import Scrubber
 
 __all__ = ("VOLATILE_KEYS", "pair_rerecorded", "same_recording", "splice_yaml", "without_volatile_values")
@@ -78,11 +79,20 @@ def pair_rerecorded(
     pairs: list[RecordedRun | None] = []
     for run in new_runs:
         candidates = waiting.get(_identity(run), [])
-        match = next((old for old in candidates if same_recording(run, old, scrubber)), None)
+        match = next((old for old in candidates if _readable(old) and same_recording(run, old, scrubber)), None)
         if match is not None:
             candidates.remove(match)
         pairs.append(match)
     return pairs
+
+
+def _readable(run: RecordedRun) -> bool:
+    """Whether a run of the file can be read; one that cannot (a broken hand edit) is never kept."""
+    try:
+        run.requests  # noqa: B018 - reading a lazily loaded run's details decodes it
+    except CassetteFormatError:
+        return False  # it is being recorded again: the new recording replaces it
+    return True
 
 
 def _identity(run: RecordedRun) -> tuple[Any, ...]:

@@ -121,3 +121,23 @@ def test_any_identity_written_reads_back_the_same_lazily(tmp_path: Path, prompt:
     Cassette(path, [dataclasses.replace(template, user_prompt=prompt, agent=agent)]).save()
     lazy = Cassette.load(path, lazy=True).runs[0]
     assert (lazy.user_prompt, lazy.agent) == (prompt, agent)
+
+
+def test_rewrite_replaces_a_run_that_cannot_be_read(tmp_path: Path) -> None:
+    path = recorded(tmp_path, ("one", "two"))
+    text = path.read_text()
+    second = text.index("- id: run-2")
+    path.write_text(text[:second] + text[second:].replace("usage: {", "usage: {requests: many, ", 1))
+    agent = Agent(TestModel(), name="lazy")
+
+    @agent.tool_plain
+    def echo(text: str) -> str:
+        """Echo."""
+        return text
+
+    with cassette(path, "rewrite"):
+        agent.run_sync("one")
+        agent.run_sync("two")
+    runs = Cassette.load(path).runs
+    assert [run.user_prompt for run in runs] == ["one", "two"]
+    assert "requests: many" not in path.read_text()
