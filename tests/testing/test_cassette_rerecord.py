@@ -194,3 +194,12 @@ def test_rerecording_in_a_fresh_process_with_the_system_clock_gives_the_same_byt
     for mode in ("rewrite", "all"):
         record_in_fresh_process(tmp_path / "first.yaml", mode, "system")
         assert (tmp_path / "first.yaml").read_bytes() == recorded, mode
+
+
+@pytest.mark.parametrize("mode", ["all", "rewrite"])
+def test_rerecording_an_unchanged_json_cassette_gives_the_same_bytes(tmp_path: Path, mode: RecordMode) -> None:
+    path = tmp_path / "suite.json"
+    record_suite(path, "once")
+    before = path.read_bytes()
+    record_suite(path, mode)
+    assert path.read_bytes() == before
