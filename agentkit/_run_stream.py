@@ -175,7 +175,7 @@ class StreamedRunResult(Generic[AgentDepsT, ResultDataT]):
                     data = await self.validate_structured_result(message, allow_partial=not is_last)
                 except pydantic.ValidationError:
                     if is_last:
-                        break  # the run goes on: completing it sends the errors back to the model
+                        break  # completing the run raises the error
                     continue  # a partial answer that does not validate yet
                 yield data
         await self._complete()
@@ -218,9 +218,16 @@ class StreamedRunResult(Generic[AgentDepsT, ResultDataT]):
         async for _ in self._stream:
             pass
         node: Any = await self._agent_run.next(self._node)
-        if isinstance(node, CallToolsNode) and self._final_event.tool_name is None:
-            # The text came first, so it is the result: the tools called after it run, the run ends.
-            node._text_is_final = True
+        if isinstance(node, CallToolsNode):
+            name = self._final_event.tool_name
+            if name is None:
+                # The text came first, so it is the result: the tools called after it run, the run ends.
+                node._text_is_final = True
+            elif match := self._agent_run.ctx.deps.result_schema.find_named_call(node.model_response.parts, name):
+                # As in the reference release, a streamed result that does not validate is raised
+                # (pydantic's `ValidationError`), not sent back to the model.
+                call, tool = match
+                tool.validate(call, wrap_errors=False)
         while not isinstance(node, End):
             node = await self._agent_run.next(node)
         self.is_complete = True
