@@ -16,7 +16,10 @@ from agentkit import Agent, Tool, ToolDefinition, UserError
 
 __all__ = ("ResolvedTool", "resolve_tool")
 
-_FORMS = "a Tool, a ToolDefinition, (agent, 'tool_name'), or a function registered with @agent.tool / @agent.tool_plain"
+_FORMS = (
+    "a Tool, a ToolDefinition, (agent, 'tool_name'), or a function registered with @agent.tool / @agent.tool_plain "
+    "(agentkit's or pydantic-ai's)"
+)
 
 
 @dataclass(frozen=True)
@@ -45,9 +48,42 @@ def resolve_tool(target: object) -> ResolvedTool:
     if isinstance(target, tuple) and len(target) == 2 and isinstance(target[0], Agent):
         agent, name = target
         return _from_tool(_tool_named(agent, name))
+    if _of_pydantic_ai(target) or (isinstance(target, tuple) and len(target) == 2 and _of_pydantic_ai(target[0])):
+        from agentkit_testing.pydantic_ai._tools import resolve_pydantic_ai_tool  # loads pydantic_ai, only here
+
+        return resolve_pydantic_ai_tool(target)
     if inspect.isfunction(target) or inspect.ismethod(target):
+        on_pydantic_ai = _on_pydantic_ai_agents(target)
+        if on_pydantic_ai is not None:
+            return on_pydantic_ai
         return _from_tool(_tool_of_function(target))
     raise UserError(f"tool_arguments expected {_FORMS}; got {target!r} (type={type(target).__name__})")
+
+
+def _of_pydantic_ai(value: object) -> bool:
+    """Whether `value` is a pydantic-ai object, told by its class's module (pydantic_ai is not imported to ask)."""
+    return type(value).__module__.split(".")[0] == "pydantic_ai"
+
+
+def _on_pydantic_ai_agents(function: Callable[..., Any]) -> ResolvedTool | None:
+    """The pydantic-ai tool `function` was registered as, on an agent that is a global of its module; else None."""
+    agents = {
+        variable: value
+        for variable, value in list(getattr(function, "__globals__", {}).items())
+        if _of_pydantic_ai(value) and type(value).__name__ == "Agent"
+    }
+    if not agents:
+        return None
+    from agentkit_testing.pydantic_ai._tools import tools_registered_as  # loads pydantic_ai, only here
+
+    found = tools_registered_as(function, agents)
+    if len(found) > 1:
+        choices = " or ".join(f"tool_arguments(({variable}, {tool.definition.name!r}))" for variable, tool in found)
+        raise UserError(
+            f"tool_arguments({function.__qualname__}): the function is registered on {len(found)} pydantic-ai "
+            f"agents, whose tools may differ; say which with {choices}"
+        )
+    return found[0][1] if found else None
 
 
 def _from_tool(tool: Tool[Any]) -> ResolvedTool:
