@@ -4,8 +4,8 @@ Prints one JSON line. For each input it gives the median seconds (over a few rou
 alone (`parse_document`: the safe YAML/JSON loader and its checks) and of the whole
 `Cassette.load` (parsing, then validating the runs); for the 1,000-run YAML file also the lazy
 load `cassette()` does (`Cassette.load(path, lazy=True)`: identities now, runs on first use).
-The 1,000-run cassette is made as bench/replay.py makes it, from the committed dice-game run (two tools, two requests), copied
-with new ids and prompts.
+The 1,000-run cassette is made as bench/replay.py makes it, from the committed dice-game run
+(two tools, two requests), copied with new ids and prompts.
 CPU time (`process_time`) is reported, as it is less disturbed by other work on a shared
 machine. Usage: `python bench/cassette_load.py [--rounds N]`.
 """
