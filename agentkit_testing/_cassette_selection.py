@@ -70,7 +70,7 @@ class RunSelector:
                 )
             )
             self._keys[run.id] = key
-            self._by_key.setdefault(key._replace(deps=None), []).append(run)
+            self._by_key.setdefault(_without_deps(key), []).append(run)
             self._by_prompt.setdefault((key.user_prompt, key.history), []).append(run)
 
     def key_of(self, run: RecordedRun) -> RunKey:
@@ -80,7 +80,7 @@ class RunSelector:
     def claim(self, key: RunKey) -> RecordedRun | None:
         """The recorded run to replay for a live run with `key`, marked as played; `None` if there is none."""
         with self._lock:
-            group = self._by_key.get(key._replace(deps=None), ())
+            group = self._by_key.get(_without_deps(key), ())
             return self._first_unplayed([run for run in group if _same_deps(self._keys[run.id].deps, key.deps)])
 
     def claim_by_prompt(self, user_prompt: str, history: Sequence[ModelMessage]) -> RecordedRun | None:
@@ -185,6 +185,11 @@ class RunSelector:
             if score > best_score:
                 best, best_score = run, score
         return best
+
+
+def _without_deps(key: RunKey) -> RunKey:
+    """The key runs are grouped by: deps are compared within a group, where unknown deps match any."""
+    return RunKey(key.agent, key.model, key.user_prompt, key.history, key.streamed)
 
 
 def _same_deps(recorded: str | None, live: str | None) -> bool:
