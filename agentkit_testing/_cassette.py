@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -78,7 +77,7 @@ class Cassette:
         self._source: RunSource | None = None
         """The loaded file's text, run by run, when it follows the writer's layout (see `_cassette_lazy`)."""
         self._loaded: tuple[RecordedRun, ...] = ()
-        self._loaded_digest: bytes | None = None
+        self._loaded_signature: tuple[int, ...] | None = None
         """What the file held when loaded: a save that merges with the file reads it again only if it changed."""
 
     @classmethod
@@ -100,7 +99,9 @@ class Cassette:
         """
         file = Path(path)
         file_format = file_format or file_format_for(file)
-        data = file.read_bytes()
+        with open(file, "rb") as handle:  # the signature describes exactly the file read
+            signature = _signature(os.fstat(handle.fileno()))
+            data = handle.read()
         text = cassette_text(data, file)
         loaded = load_lazily(text, file) if lazy and file_format == "yaml" else None
         if loaded is not None:
@@ -120,7 +121,7 @@ class Cassette:
         )
         cassette._source = source
         cassette._loaded = tuple(runs)
-        cassette._loaded_digest = _digest(data)
+        cassette._loaded_signature = signature
         return cassette
 
     def __repr__(self) -> str:
@@ -217,8 +218,8 @@ class Cassette:
         """The runs in the file now, and its source: those loaded, unless another process wrote it since."""
         if (
             target == self.path
-            and self._loaded_digest is not None
-            and _digest(target.read_bytes()) == self._loaded_digest
+            and self._loaded_signature is not None
+            and _signature(target.stat()) == self._loaded_signature
         ):
             return self._loaded, self._source
         current = Cassette.load(target, file_format=file_format, lazy=True)
@@ -278,8 +279,10 @@ class Cassette:
         return merged
 
 
-def _digest(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=16).digest()
+def _signature(status: os.stat_result) -> tuple[int, ...]:
+    """What tells a file from its next version: saves rename a new file into place (a new inode), and
+    any write in place changes the modification and change times."""
+    return (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
 
 
 @contextmanager
