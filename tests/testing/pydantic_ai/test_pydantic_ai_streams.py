@@ -10,7 +10,14 @@ from typing import Any
 import pytest
 import yaml
 from pydantic_ai import Agent
-from pydantic_ai.messages import ModelMessage, ModelResponseStreamEvent, PartDeltaEvent, ToolCallPartDelta
+from pydantic_ai.messages import (
+    ModelMessage,
+    ModelResponse,
+    ModelResponseStreamEvent,
+    PartDeltaEvent,
+    TextPart,
+    ToolCallPartDelta,
+)
 from pydantic_ai.models import CompletedStreamedResponse
 from pydantic_ai.models.function import AgentInfo, DeltaToolCall, DeltaToolCalls, FunctionModel
 
@@ -131,3 +138,36 @@ def test_replayed_streams_use_pydantic_ai_s_public_completed_stream() -> None:
 
     parameters = inspect.signature(CompletedStreamedResponse).parameters
     assert {"model_request_parameters", "replay_events"} <= set(parameters)
+
+
+def test_a_run_in_a_plain_thread_started_in_a_copy_of_the_block_s_context_is_recorded_and_replayed(
+    tmp_path: Path,
+) -> None:
+    # Agent.override is context-local: a plain thread sees it when it runs in a copy of the block's context.
+    import contextvars
+    import threading
+
+    def in_thread(agent: Agent[None, str]) -> list[str]:
+        outputs: list[str] = []
+        context = contextvars.copy_context()
+        worker = threading.Thread(target=context.run, args=(lambda: outputs.append(run_in_loop(agent)),))
+        worker.start()
+        worker.join()
+        return outputs
+
+    def run_in_loop(agent: Agent[None, str]) -> str:
+        return asyncio.run(agent.run("capital?")).output
+
+    def answering(text: str) -> Agent[None, str]:
+        def answer(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+            return ModelResponse(parts=[TextPart(text)])
+
+        return Agent(FunctionModel(answer, model_name="fn"), name="threaded")
+
+    path = tmp_path / "c.yaml"
+    with cassette(path, agents=[agent := answering("recorded")], record_mode="once") as session:
+        assert in_thread(agent) == ["recorded"]
+    assert len(session.recorded_runs) == 1
+    with cassette(path, agents=[agent := answering("live")]) as session:
+        assert in_thread(agent) == ["recorded"]
+    assert len(session.replayed_runs) == 1
