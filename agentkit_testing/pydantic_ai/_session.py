@@ -12,9 +12,10 @@ unplayed-run checks and divergence reports are agentkit_testing's own (see `agen
 `Agent.override` is context-local (a context variable): runs started in this context and in
 tasks or `asyncio.to_thread` calls that copy it are covered; a run started in a plain
 `threading.Thread` does not see the override and talks to the agent's own model, unless the
-thread runs in a copy of the block's context (`Thread(target=contextvars.copy_context().run, ...)`). Runs with one identity recorded at the same time are marked `concurrent`
-(a run ends when pydantic-ai exits its toolsets); replaying them raises `AmbiguousRecording` if
-their recordings differ, since which live run gets which recording would be a guess.
+thread runs in a copy of the block's context (`Thread(target=contextvars.copy_context().run, ...)`).
+Runs with one identity recorded at the same time are marked `concurrent` (a run ends when
+pydantic-ai exits its toolsets); replaying them raises `AmbiguousRecording` if their recordings
+differ, since which live run gets which recording would be a guess.
 """
 
 from __future__ import annotations
