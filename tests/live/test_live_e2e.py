@@ -38,19 +38,6 @@ SETTINGS: Any = {"temperature": 0.0, "seed": 7, "timeout": 180}
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def base_url() -> str:
-    url = os.environ.get("AGENTKIT_LIVE_BASE_URL")
-    if not url:
-        pytest.fail("AGENTKIT_LIVE_BASE_URL is not set: start the server with `bash .ci/live-tests` (see README)")
-    return url
-
-
-@pytest.fixture
 def live_model(base_url: str, monkeypatch: pytest.MonkeyPatch) -> OpenAIModel:
     monkeypatch.setenv("OPENAI_API_KEY", CANARY_KEY)
     name = os.environ.get("AGENTKIT_LIVE_MODEL", "smollm2-135m-instruct")

@@ -23,18 +23,9 @@ FORK_MODEL = "fork-model"
 """Another name for the same server model: its responses carry this name, so they are told apart."""
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def base_url(monkeypatch: pytest.MonkeyPatch) -> str:
-    url = os.environ.get("AGENTKIT_LIVE_BASE_URL")
-    if not url:
-        pytest.fail("AGENTKIT_LIVE_BASE_URL is not set: start the server with `bash .ci/live-tests` (see README)")
+@pytest.fixture(autouse=True)
+def _placeholder_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-not-a-real-key-for-the-local-server")
-    return url
 
 
 async def hide_once_returned(ctx: RunContext[None], definition: ToolDefinition) -> ToolDefinition | None:

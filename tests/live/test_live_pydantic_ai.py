@@ -35,19 +35,6 @@ ModelFactory = Callable[[str], OpenAIChatModel]
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def base_url() -> str:
-    url = os.environ.get("AGENTKIT_LIVE_BASE_URL")
-    if not url:
-        pytest.fail("AGENTKIT_LIVE_BASE_URL is not set: start the server with `bash .ci/live-tests` (see README)")
-    return url
-
-
-@pytest.fixture
 async def model_at() -> AsyncIterator[ModelFactory]:
     """Builds the live model at a base URL; the HTTP clients are closed when the test ends."""
     name = os.environ.get("AGENTKIT_LIVE_MODEL", "smollm2-135m-instruct")
