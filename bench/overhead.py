@@ -3,9 +3,12 @@
 Prints one JSON line: `agent.run` (async tools, and sync tools that run in worker threads),
 consuming `agent.iter`, and `run_stream` of a 50-chunk text answer; each the median of several
 timed batches, per run. With `--peer PYTHON` (an interpreter with `pydantic-ai-slim` installed)
-the same agent is timed on the peer framework in the same invocation, for a side-by-side figure:
+the same agents are timed on the peer framework in the same invocation, for side-by-side figures
+and their ratios. `--import` adds the median time of `import agentkit` in fresh processes (and of
+`import pydantic_ai` with `--peer`, the two interleaved), measured inside the process so that
+interpreter start-up, the same for both, is left out:
 
-    python bench/overhead.py [asyncio|trio] [--peer /path/to/peer-venv/bin/python]
+    python bench/overhead.py [asyncio|trio] [--peer /path/to/peer-venv/bin/python] [--import]
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import json
 import platform
 import statistics
 import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -26,6 +30,8 @@ from agentkit.models import TestModel
 
 BATCH = 200
 ROUNDS = 7
+IMPORT_ROUNDS = 15
+_TIMED_IMPORT = "import time; start = time.perf_counter(); import {module}; print((time.perf_counter() - start) * 1000)"
 
 
 def two_tool_agent(model: TestModel) -> Agent[str, str]:
@@ -102,10 +108,28 @@ async def main() -> dict[str, object]:
     }
 
 
+def import_ms(imports: dict[str, tuple[str, str]]) -> dict[str, float]:
+    """Median ms of `import module` in fresh processes, per label (label -> (interpreter, module)), interleaved."""
+    times: dict[str, list[float]] = {label: [] for label in imports}
+    for round_index in range(IMPORT_ROUNDS + 1):
+        for label, (python, module) in imports.items():
+            command = [python, "-c", _TIMED_IMPORT.format(module=module)]
+            elapsed = float(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+            if round_index:  # the first round writes bytecode caches; it is not counted
+                times[label].append(elapsed)
+    return {label: round(statistics.median(values), 1) for label, values in times.items()}
+
+
+def ratio(peer: object, mine: object) -> float:
+    """How many times faster agentkit is than the peer."""
+    return round(float(str(peer)) / float(str(mine)), 1)
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("backend", nargs="?", default="asyncio", choices=["asyncio", "trio"])
     parser.add_argument("--peer", metavar="PYTHON", help="interpreter with pydantic-ai-slim, for the peer figure")
+    parser.add_argument("--import", dest="imports", action="store_true", help="also time `import` in fresh processes")
     arguments = parser.parse_args()
     result = anyio.run(main, backend=arguments.backend)
     result["backend"] = arguments.backend
@@ -113,4 +137,14 @@ if __name__ == "__main__":
         script = str(Path(__file__).with_name("peer_overhead.py"))
         peer = subprocess.run([arguments.peer, script], capture_output=True, text=True, check=True)
         result.update(json.loads(peer.stdout))
+        result["peer_ratio_agent_run"] = ratio(result["peer_agent_run_ms"], result["agent_run_ms"])
+        sync_tools = ratio(result["peer_agent_run_sync_tools_ms"], result["agent_run_sync_tools_ms"])
+        result["peer_ratio_sync_tools"] = sync_tools
+    if arguments.imports:
+        imports = {"import_agentkit_ms": (sys.executable, "agentkit")}
+        if arguments.peer:
+            imports["peer_import_ms"] = (arguments.peer, "pydantic_ai")
+        result.update(import_ms(imports))
+        if arguments.peer:
+            result["peer_ratio_import"] = ratio(result["peer_import_ms"], result["import_agentkit_ms"])
     print(json.dumps(result))
