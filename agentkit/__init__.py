@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from agentkit._capture import capture_run_messages
 from agentkit._context import RunContext
 from agentkit._graph_context import EndStrategy
@@ -34,7 +36,6 @@ from agentkit.messages import (
     HandleResponseEvent,
     ImageUrl,
     ModelMessage,
-    ModelMessagesTypeAdapter,
     ModelRequest,
     ModelRequestPart,
     ModelResponse,
@@ -56,6 +57,19 @@ from agentkit.result import FinalResult
 from agentkit.settings import ModelSettings
 from agentkit.tools import Tool, ToolDefinition
 from agentkit.usage import Usage, UsageLimits
+
+if TYPE_CHECKING:
+    from agentkit.messages import ModelMessagesTypeAdapter
+else:
+
+    def __getattr__(name: str) -> Any:
+        # made at first use (it imports pydantic), as `agentkit.messages` does
+        if name == "ModelMessagesTypeAdapter":
+            from agentkit.messages import messages_type_adapter
+
+            return messages_type_adapter()
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __version__ = "0.1.0"
 

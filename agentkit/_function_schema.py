@@ -8,16 +8,17 @@ import types
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, is_dataclass
-from typing import Any, get_origin
+from typing import TYPE_CHECKING, Any, get_origin
 
-import docstring_parser
-import pydantic
-import pydantic_core
-from pydantic.fields import FieldInfo
 from typing_extensions import is_typeddict
 
 from agentkit._context import RunContext
 from agentkit.exceptions import UserError
+
+if TYPE_CHECKING:  # imported where used: pydantic and docstring_parser are loaded by the first tool, not on import
+    import pydantic
+    import pydantic_core
+    from pydantic.fields import FieldInfo
 
 __all__ = (
     "DocstringFormat",
@@ -30,12 +31,8 @@ __all__ = (
 
 DocstringFormat = typing.Literal["auto", "google", "numpy", "sphinx"]
 
-_DOCSTRING_STYLES = {
-    "auto": docstring_parser.DocstringStyle.AUTO,
-    "google": docstring_parser.DocstringStyle.GOOGLE,
-    "numpy": docstring_parser.DocstringStyle.NUMPYDOC,
-    "sphinx": docstring_parser.DocstringStyle.REST,
-}
+_DOCSTRING_STYLES = {"auto": "AUTO", "google": "GOOGLE", "numpy": "NUMPYDOC", "sphinx": "REST"}
+"""docstring_parser's `DocstringStyle` member for each format."""
 # A docstring that opens with a section header ("Args:") has no summary line; the parser
 # would take the header for one, so a placeholder summary is put in front while parsing.
 _LEADING_SECTION = re.compile(r"^(Args|Arguments|Parameters|Params|Keyword Args|Returns|Raises)\s*:?\s*$")
@@ -91,6 +88,8 @@ def _is_run_context(annotation: Any) -> bool:
 
 def is_model_like(annotation: Any) -> bool:
     """Whether `annotation` is a pydantic model, dataclass or TypedDict class (an object schema on its own)."""
+    import pydantic
+
     return (
         isinstance(annotation, type)
         and not isinstance(annotation, types.GenericAlias)
@@ -132,7 +131,9 @@ def _parse_docstring(function: Callable[..., Any], docstring_format: DocstringFo
         # header lose their indentation: indent every line that is not itself a header.
         body = [line if _LEADING_SECTION.match(line) or not line.strip() else f"    {line}" for line in lines[1:]]
         text = "\n".join([_PLACEHOLDER, "", lines[0], *body])
-    docstring = docstring_parser.parse(text, _DOCSTRING_STYLES[docstring_format])
+    import docstring_parser
+
+    docstring = docstring_parser.parse(text, docstring_parser.DocstringStyle[_DOCSTRING_STYLES[docstring_format]])
     params = {param.arg_name: param.description for param in docstring.params if param.description}
     summary = None if leading_section else docstring.short_description
     description = "\n\n".join(part for part in (summary, docstring.long_description) if part)
@@ -183,6 +184,9 @@ def _resolve_hints(function: Callable[..., Any], signature: inspect.Signature, t
 
 def _field(annotation: Any, default: Any, doc_description: str | None) -> tuple[Any, FieldInfo]:
     """A field whose description comes from an `Annotated[..., Field(description=...)]`, else the docstring."""
+    import pydantic
+    from pydantic.fields import FieldInfo
+
     declared = FieldInfo.from_annotation(annotation).description
     if declared is None and doc_description:
         return annotation, pydantic.Field(default, description=doc_description)
@@ -244,6 +248,8 @@ def build_function_schema(
     if var_positional is not None:  # `f(a, *rest)`: `a` must go positionally for `rest` to follow it
         positional.extend(positional_or_keyword)
 
+    import pydantic
+
     is_async = inspect.iscoroutinefunction(function)
     if len(fields) == 1 and var_keyword is None and next(iter(model_like.values())):
         return _single_model_schema(
@@ -294,6 +300,8 @@ def _single_model_schema(
     tool_name: str,
 ) -> FunctionSchema:
     """The schema of a function whose one parameter is a model: that model's own schema."""
+    import pydantic
+
     annotation, field_info = fields[name]
     try:
         adapter: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(
@@ -328,6 +336,8 @@ def _single_model_schema(
 
 
 def _find_unsupported_parameter(fields: dict[str, Any]) -> str | None:
+    import pydantic
+
     for name, (annotation, _) in fields.items():
         try:
             pydantic.TypeAdapter(annotation).json_schema()

@@ -7,8 +7,6 @@ from contextlib import AsyncExitStack, aclosing, asynccontextmanager
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-import pydantic
-
 from agentkit._context import AgentDepsT
 from agentkit._debounce import group_by_time
 from agentkit._nodes import CallToolsNode, End, ModelRequestNode
@@ -169,6 +167,8 @@ class StreamedRunResult(Generic[AgentDepsT, ResultDataT]):
         await self._complete()
 
     async def _stream_data(self, debounce_by: float | None) -> AsyncGenerator[ResultDataT, None]:
+        import pydantic  # a structured result's tool has imported it already
+
         async with aclosing(self._stream_structured(debounce_by)) as messages:
             async for message, is_last in messages:
                 try:

@@ -7,12 +7,10 @@ first, in call order; then the returns of the function tools that ran, in call o
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import anyio
-import pydantic
 
 from agentkit._graph_context import GraphRunContext
 from agentkit._hooks import RunObserver
@@ -36,7 +34,8 @@ RESULT_TOOL_NOT_USED = "Result tool not used - a final result was already proces
 RESULT_TOOL_FAILED = "Result tool not used - result failed validation."
 
 ToolAnswer = ToolReturnPart | RetryPromptPart
-_EVENT_IDS = uuid.UUID("6f1c1e0a-8d3b-4a57-9a51-3c0f4f6f2a11")
+_EVENT_IDS = "6f1c1e0a-8d3b-4a57-9a51-3c0f4f6f2a11"
+"""The namespace (a UUID) of the event ids made for calls that have no id."""
 
 
 async def process_tool_calls(
@@ -96,7 +95,9 @@ def _event_id(ctx: GraphRunContext, position: int, call: ToolCallPart) -> str:
     """The call's own id, or one that stays the same when the run is repeated (replays compare events)."""
     if call.tool_call_id:
         return call.tool_call_id
-    return str(uuid.uuid5(_EVENT_IDS, f"{ctx.state.run_step}:{position}:{call.tool_name}"))
+    import uuid
+
+    return str(uuid.uuid5(uuid.UUID(_EVENT_IDS), f"{ctx.state.run_step}:{position}:{call.tool_name}"))
 
 
 def _unknown_tool(ctx: GraphRunContext, call: ToolCallPart) -> RetryPromptPart:
@@ -182,6 +183,8 @@ def _wrap_execute(
 
 
 async def _execute_tool(ctx: GraphRunContext, call: ToolCallPart, errors: dict[int, BaseException]) -> ToolAnswer:
+    import pydantic  # loaded already: building the tool's schema imported it
+
     tool = ctx.deps.function_tools[call.tool_name]
     schema = tool.schema
     try:

@@ -8,17 +8,12 @@ history survives `dump_python(mode='json')` -> `validate_python` as well as `dum
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import posixpath
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeAlias
-from urllib.parse import urlsplit
 
-import pydantic
-
+from agentkit._schema_markers import PydanticMarker, SchemaOf
 from agentkit.exceptions import UnknownMediaType
 
 __all__ = (
@@ -97,6 +92,8 @@ _DOCUMENT_EXTENSIONS: dict[str, str] = {
 
 def _extension(url: str) -> str:
     """The lower-case extension of the URL's path (`.png`), ignoring its query and fragment."""
+    from urllib.parse import urlsplit  # imported on first use: it brings in `ipaddress`
+
     return posixpath.splitext(urlsplit(url).path)[1].lower()
 
 
@@ -174,6 +171,9 @@ def _bytes_from_base64(value: object) -> object:
     """Text given for `BinaryContent.data` (JSON, or JSON-mode data) is base64; bytes pass as they are."""
     if not isinstance(value, str):
         return value
+    import base64
+    import binascii
+
     try:
         return base64.b64decode(value, validate=True)
     except binascii.Error as error:
@@ -181,13 +181,15 @@ def _bytes_from_base64(value: object) -> object:
 
 
 def _base64_text(value: bytes) -> str:
+    import base64
+
     return base64.b64encode(value).decode("ascii")
 
 
 Base64Bytes = Annotated[
     bytes,
-    pydantic.BeforeValidator(_bytes_from_base64),
-    pydantic.PlainSerializer(_base64_text, return_type=str, when_used="json"),
+    PydanticMarker("BeforeValidator", _bytes_from_base64),
+    PydanticMarker("PlainSerializer", _base64_text, return_type=str, when_used="json"),
 ]
 """Bytes that are standard base64 text in JSON, both ways."""
 
@@ -255,12 +257,13 @@ def _content_kind(value: Any) -> str | None:
 
 
 _ContentItem = Annotated[
-    Annotated[str, pydantic.Tag("text")]
-    | Annotated[ImageUrl, pydantic.Tag("image-url")]
-    | Annotated[AudioUrl, pydantic.Tag("audio-url")]
-    | Annotated[DocumentUrl, pydantic.Tag("document-url")]
-    | Annotated[BinaryContent, pydantic.Tag("binary")],
-    pydantic.Discriminator(
+    Annotated[str, PydanticMarker("Tag", "text")]
+    | Annotated[ImageUrl, PydanticMarker("Tag", "image-url")]
+    | Annotated[AudioUrl, PydanticMarker("Tag", "audio-url")]
+    | Annotated[DocumentUrl, PydanticMarker("Tag", "document-url")]
+    | Annotated[BinaryContent, PydanticMarker("Tag", "binary")],
+    PydanticMarker(
+        "Discriminator",
         _content_kind,
         custom_error_type="user_content",
         custom_error_message=(
@@ -268,11 +271,17 @@ _ContentItem = Annotated[
         ),
     ),
 ]
+
+
+def _prompt_content_kind(value: Any) -> str:
+    return "text" if isinstance(value, str) else "items"
+
+
 _PromptContent = Annotated[
-    Annotated[str, pydantic.Tag("text")] | Annotated[Sequence[_ContentItem], pydantic.Tag("items")],
-    pydantic.Discriminator(lambda value: "text" if isinstance(value, str) else "items"),
+    Annotated[str, PydanticMarker("Tag", "text")] | Annotated[Sequence[_ContentItem], PydanticMarker("Tag", "items")],
+    PydanticMarker("Discriminator", _prompt_content_kind),
 ]
-PromptContentSchema = pydantic.GetPydanticSchema(lambda _source, handler: handler(_PromptContent))
+PromptContentSchema = SchemaOf(_PromptContent)
 """Validates `UserPromptPart.content` item by item on each item's `kind`, so an error names the bad item."""
 
 
@@ -290,6 +299,8 @@ def user_prompt_text(content: str | Sequence[UserContent]) -> str:
         if isinstance(item, str):
             lines.append(item)
         elif isinstance(item, BinaryContent):
+            import hashlib  # imported on first use: it loads OpenSSL
+
             digest = hashlib.sha256(item.data).hexdigest()[:8]
             lines.append(f"[binary {item.media_type}, {len(item.data)} bytes, sha256 {digest}]")
         else:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import sys
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -472,12 +471,14 @@ class Agent(AgentRegistry, Generic[AgentDepsT, ResultDataT]):
 
 def _running_event_loop() -> str | None:
     """The name of the event loop running in this thread, if any."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        pass
-    else:
-        return "asyncio"
+    asyncio = sys.modules.get("asyncio")  # not imported: no asyncio loop can be running
+    if asyncio is not None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        else:
+            return "asyncio"
     trio = sys.modules.get("trio")
     if trio is not None:
         try:

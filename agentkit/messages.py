@@ -8,15 +8,14 @@ text with images, audio and documents (`agentkit._user_content`): binary data is
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NotRequired
 
-import pydantic
-import pydantic_core
+from typing_extensions import TypedDict
 
+from agentkit._schema_markers import PydanticMarker
 from agentkit._sources import now
 from agentkit._user_content import (
     AudioFormat,
@@ -75,6 +74,8 @@ __all__ = (
 
 
 def _json_text(value: Any) -> str:
+    import pydantic_core  # imported on first use, as all of pydantic: `import agentkit` stays light
+
     return pydantic_core.to_json(value).decode()
 
 
@@ -112,6 +113,8 @@ class ToolReturnPart:
         """The return as text for a model API."""
         if isinstance(self.content, str):
             return self.content
+        import pydantic_core
+
         try:
             return _json_text(self.content)
         except pydantic_core.PydanticSerializationError as error:
@@ -119,6 +122,8 @@ class ToolReturnPart:
 
     def model_response_object(self) -> dict[str, Any]:
         """The return as a JSON object for a model API: a dict as it is, anything else wrapped as `return_value`."""
+        import pydantic_core
+
         try:
             plain = pydantic_core.to_jsonable_python(self.content)
         except pydantic_core.PydanticSerializationError as error:
@@ -136,8 +141,18 @@ def _unserializable_return(tool_name: str, tool_call_id: str | None, value: Any,
     )
 
 
-ErrorDetails: TypeAlias = pydantic_core.ErrorDetails
-"""One validation error as pydantic reports it (`type`, `loc` tuple, `msg`, `input`, ...)."""
+class ErrorDetails(TypedDict):
+    """One validation error as pydantic reports it: the fields of `pydantic_core.ErrorDetails`.
+
+    Declared here, rather than imported, so that `import agentkit` does not import pydantic.
+    """
+
+    type: str
+    loc: tuple[int | str, ...]
+    msg: str
+    input: Any
+    ctx: NotRequired[dict[str, Any]]
+    url: NotRequired[str]
 
 
 @dataclass
@@ -168,7 +183,7 @@ class RetryPromptPart:
 
 ModelRequestPart = Annotated[
     SystemPromptPart | UserPromptPart | ToolReturnPart | RetryPromptPart,
-    pydantic.Discriminator("part_kind"),
+    PydanticMarker("Discriminator", "part_kind"),
 ]
 
 
@@ -220,7 +235,7 @@ class ToolCallPart:
         return bool(self.args) if isinstance(self.args, dict) else bool(self.args.strip())
 
 
-ModelResponsePart = Annotated[TextPart | ToolCallPart, pydantic.Discriminator("part_kind")]
+ModelResponsePart = Annotated[TextPart | ToolCallPart, PydanticMarker("Discriminator", "part_kind")]
 
 
 @dataclass
@@ -233,18 +248,45 @@ class ModelResponse:
     kind: Literal["response"] = "response"
 
 
-ModelMessage = Annotated[ModelRequest | ModelResponse, pydantic.Discriminator("kind")]
+ModelMessage = Annotated[ModelRequest | ModelResponse, PydanticMarker("Discriminator", "kind")]
 
-ModelMessagesTypeAdapter: pydantic.TypeAdapter[list[ModelMessage]] = pydantic.TypeAdapter(
-    list[ModelMessage], config=pydantic.ConfigDict(defer_build=True, ser_json_bytes="base64")
-)
-"""Validates and serializes a list of messages: `ModelMessagesTypeAdapter.dump_json(messages)`."""
+if TYPE_CHECKING:
+    import pydantic
+
+    ModelMessagesTypeAdapter: pydantic.TypeAdapter[list[ModelMessage]]
+    """Validates and serializes a list of messages: `ModelMessagesTypeAdapter.dump_json(messages)`."""
+else:
+
+    def __getattr__(name: str) -> Any:
+        # `ModelMessagesTypeAdapter` is made at its first use, which is when pydantic is imported.
+        if name == "ModelMessagesTypeAdapter":
+            return messages_type_adapter()
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def messages_type_adapter() -> pydantic.TypeAdapter[list[ModelMessage]]:
+    """`ModelMessagesTypeAdapter`, made on the first call (importing pydantic) and kept as the module attribute."""
+    adapter: pydantic.TypeAdapter[list[ModelMessage]] | None = globals().get("ModelMessagesTypeAdapter")
+    if adapter is None:
+        import pydantic
+
+        adapter = pydantic.TypeAdapter(list[ModelMessage], config=pydantic.ConfigDict(ser_json_bytes="base64"))
+        globals()["ModelMessagesTypeAdapter"] = adapter
+    return adapter
+
+
+def _random_id() -> str:
+    import uuid
+
+    return str(uuid.uuid4())
 
 
 def _exception_as_text(value: Any) -> Any:
     """JSON for what pydantic cannot serialize: an exception (a retry prompt's error `ctx`) becomes its text."""
     if isinstance(value, BaseException):
         return str(value)
+    import pydantic_core
+
     raise pydantic_core.PydanticSerializationError(f"Unable to serialize unknown type: {type(value)}")
 
 
@@ -254,7 +296,7 @@ def messages_to_json(messages: list[ModelMessage]) -> bytes:
     Exceptions held in a retry prompt's pydantic error context (`ctx`) are written as their text;
     any other value JSON cannot carry is an error, as with `ModelMessagesTypeAdapter.dump_json`.
     """
-    return ModelMessagesTypeAdapter.dump_json(messages, fallback=_exception_as_text)
+    return messages_type_adapter().dump_json(messages, fallback=_exception_as_text)
 
 
 # --- streaming -----------------------------------------------------------------------------
@@ -305,7 +347,9 @@ class ToolCallPartDelta:
         return ToolCallPart(self.tool_name_delta, self.args_delta, self.tool_call_id)
 
 
-ModelResponsePartDelta = Annotated[TextPartDelta | ToolCallPartDelta, pydantic.Discriminator("part_delta_kind")]
+ModelResponsePartDelta = Annotated[
+    TextPartDelta | ToolCallPartDelta, PydanticMarker("Discriminator", "part_delta_kind")
+]
 
 
 @dataclass
@@ -326,7 +370,7 @@ class PartDeltaEvent:
     event_kind: Literal["part_delta"] = "part_delta"
 
 
-ModelResponseStreamEvent = Annotated[PartStartEvent | PartDeltaEvent, pydantic.Discriminator("event_kind")]
+ModelResponseStreamEvent = Annotated[PartStartEvent | PartDeltaEvent, PydanticMarker("Discriminator", "event_kind")]
 
 
 @dataclass
@@ -343,7 +387,7 @@ class FunctionToolCallEvent:
     """A function tool is about to be called."""
 
     part: ToolCallPart
-    call_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    call_id: str = field(default_factory=_random_id)
     """The id that the matching `FunctionToolResultEvent` carries as its `tool_call_id`."""
     event_kind: Literal["function_tool_call"] = "function_tool_call"
 
@@ -357,8 +401,10 @@ class FunctionToolResultEvent:
     event_kind: Literal["function_tool_result"] = "function_tool_result"
 
 
-HandleResponseEvent = Annotated[FunctionToolCallEvent | FunctionToolResultEvent, pydantic.Discriminator("event_kind")]
+HandleResponseEvent = Annotated[
+    FunctionToolCallEvent | FunctionToolResultEvent, PydanticMarker("Discriminator", "event_kind")
+]
 AgentStreamEvent = Annotated[
     PartStartEvent | PartDeltaEvent | FinalResultEvent | FunctionToolCallEvent | FunctionToolResultEvent,
-    pydantic.Discriminator("event_kind"),
+    PydanticMarker("Discriminator", "event_kind"),
 ]

@@ -8,9 +8,8 @@ import types
 import typing
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeAlias, Union
+from typing import TYPE_CHECKING, Any, Generic, TypeAlias, Union
 
-import pydantic
 from typing_extensions import TypedDict, TypeVar, is_typeddict
 
 from agentkit._context import RunContext
@@ -18,6 +17,9 @@ from agentkit._function_schema import takes_run_context
 from agentkit.exceptions import ModelRetry, UserError
 from agentkit.messages import ModelResponsePart, RetryPromptPart, ToolCallPart
 from agentkit.tools import ToolDefinition
+
+if TYPE_CHECKING:
+    import pydantic
 
 __all__ = (
     "DEFAULT_RESULT_TOOL_DESCRIPTION",
@@ -66,6 +68,8 @@ def _union_members(tp: Any) -> tuple[Any, ...]:
 
 def _is_model_like(tp: Any) -> bool:
     """Whether `tp` is a JSON object with named fields (so the model's arguments need no wrapping)."""
+    import pydantic
+
     return isinstance(tp, type) and (
         issubclass(tp, pydantic.BaseModel) or dataclasses.is_dataclass(tp) or is_typeddict(tp)
     )
@@ -90,6 +94,8 @@ class ResultTool:
     @classmethod
     def build(cls, result_type: Any, name: str, description: str | None, *, multiple: bool) -> ResultTool:
         """Describe `result_type` as a tool; a type that is not an object is wrapped under `response`."""
+        import pydantic  # only result types other than `str` need it
+
         try:
             if _is_model_like(result_type):
                 adapter: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(result_type)
@@ -119,6 +125,8 @@ class ResultTool:
 
         Raises `ToolRetry` on invalid input, or the pydantic `ValidationError` itself with `wrap_errors=False`.
         """
+        import pydantic
+
         partial: typing.Literal["off", "trailing-strings"] = "trailing-strings" if allow_partial else "off"
         try:
             if isinstance(call.args, str):

@@ -1,11 +1,13 @@
 """Models: the `Model` interface, the test doubles, and model-name resolution.
 
 Provider models (`OpenAIModel`, `AnthropicModel`) are imported on first access, so importing
-this package never imports a provider SDK.
+this package never imports a provider SDK; so are the test doubles (`TestModel`, `FunctionModel`
+and its types), which `import agentkit` does not need.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from agentkit.models._base import Model, ModelRequestParameters, StreamedResponse
@@ -16,19 +18,19 @@ from agentkit.models._guard import (
     override_allow_model_requests,
 )
 from agentkit.models._infer import KnownModelName, infer_model
-from agentkit.models.function import (
-    AgentInfo,
-    DeltaToolCall,
-    DeltaToolCalls,
-    FunctionDef,
-    FunctionModel,
-    StreamFunctionDef,
-)
-from agentkit.models.test import TestModel
 
 if TYPE_CHECKING:
     from agentkit.models.anthropic import AnthropicModel
+    from agentkit.models.function import (
+        AgentInfo,
+        DeltaToolCall,
+        DeltaToolCalls,
+        FunctionDef,
+        FunctionModel,
+        StreamFunctionDef,
+    )
     from agentkit.models.openai import OpenAIModel
+    from agentkit.models.test import TestModel
 
 ALLOW_MODEL_REQUESTS: bool = True
 """Whether models that talk to real services may send requests, for runs no guard block covers.
@@ -63,13 +65,24 @@ __all__ = (
 )
 
 
+_LAZY_MODULES = {
+    "AgentInfo": "agentkit.models.function",
+    "AnthropicModel": "agentkit.models.anthropic",
+    "DeltaToolCall": "agentkit.models.function",
+    "DeltaToolCalls": "agentkit.models.function",
+    "FunctionDef": "agentkit.models.function",
+    "FunctionModel": "agentkit.models.function",
+    "OpenAIModel": "agentkit.models.openai",
+    "StreamFunctionDef": "agentkit.models.function",
+    "TestModel": "agentkit.models.test",
+}
+"""The names imported from their module at first access."""
+
+
 def __getattr__(name: str) -> Any:
-    if name == "OpenAIModel":
-        from agentkit.models.openai import OpenAIModel
-
-        return OpenAIModel
-    if name == "AnthropicModel":
-        from agentkit.models.anthropic import AnthropicModel
-
-        return AnthropicModel
-    raise AttributeError(f"module 'agentkit.models' has no attribute {name!r}")
+    module = _LAZY_MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'agentkit.models' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -8,8 +8,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-import pydantic_core
-
 from agentkit.exceptions import UserError
 from agentkit.messages import (
     ModelMessage,
@@ -234,6 +232,8 @@ def _tool_returns_text(messages: list[ModelMessage]) -> str:
                     returns[part.tool_name] = part.content
     if not returns:
         return "success (no tool calls)"
+    import pydantic_core
+
     return pydantic_core.to_json(returns, fallback=str).decode()
 
 
