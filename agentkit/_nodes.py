@@ -159,7 +159,7 @@ class CallToolsNode:
 
     async def run(self, ctx: GraphRunContext) -> ModelRequestNode | End[Any]:
         if self._result is None:
-            async for _ in self._handle(ctx):
+            async for _ in self._handle(ctx, emit_events=False):
                 pass
         assert self._result is not None
         return self._result
@@ -178,7 +178,9 @@ class CallToolsNode:
         async for _ in events:
             pass  # events left unread: the response must still be handled whole, and only once
 
-    async def _handle(self, ctx: GraphRunContext) -> AsyncGenerator[HandleResponseEvent, None]:
+    async def _handle(
+        self, ctx: GraphRunContext, *, emit_events: bool = True
+    ) -> AsyncGenerator[HandleResponseEvent, None]:
         texts: list[str] = []
         calls: list[ToolCallPart] = []
         for part in self.model_response.parts:
@@ -192,7 +194,7 @@ class CallToolsNode:
             return
         # Tool calls win over text: a text beside them usually only announces the calls.
         if calls:
-            async for event in self._handle_tool_calls(ctx, calls):
+            async for event in self._handle_tool_calls(ctx, calls, emit_events):
                 yield event
         elif texts:
             await self._handle_text(ctx, "\n\n".join(texts))
@@ -230,7 +232,7 @@ class CallToolsNode:
             self._result = End(FinalResult(data, None, None))
 
     async def _handle_tool_calls(
-        self, ctx: GraphRunContext, calls: list[ToolCallPart]
+        self, ctx: GraphRunContext, calls: list[ToolCallPart], emit_events: bool
     ) -> AsyncIterator[HandleResponseEvent]:
         state, deps = ctx.state, ctx.deps
         retry_parts: list[ModelRequestPart] = []
@@ -248,7 +250,7 @@ class CallToolsNode:
                 break
 
         answers: list[ModelRequestPart] = []
-        async for event in process_tool_calls(ctx, calls, final, answers):
+        async for event in process_tool_calls(ctx, calls, final, answers, emit_events=emit_events):
             yield event
 
         if final is not None:

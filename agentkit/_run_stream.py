@@ -185,14 +185,14 @@ class StreamedRunResult(Generic[AgentDepsT, ResultDataT]):
         pieces: list[str] = []
         text = ""
         if debounce_by is None:  # every chunk: no grouping layer in the way
-            async for piece in _TextPieces(self._events()):
+            async for piece in _TextPieces(self._buffered, self._stream):
                 if delta:
                     yield piece
                 else:
                     text += piece
                     yield await self._validate_text(text)
         else:
-            async with aclosing(group_by_time(_TextPieces(self._events()), debounce_by)) as groups:
+            async with aclosing(group_by_time(_TextPieces(self._buffered, self._stream), debounce_by)) as groups:
                 async for group in groups:
                     piece = "".join(group)
                     if delta:
@@ -253,22 +253,31 @@ class _BufferedEvents:
 
 
 class _TextPieces:
-    """The non-empty text pieces among part events."""
+    """The non-empty text pieces among the buffered events, then among the stream's events.
 
-    def __init__(self, events: AsyncIterator[ModelResponseStreamEvent]) -> None:
-        self._events = events
+    One layer rather than a filter over `_BufferedEvents`: it is read at every chunk.
+    """
+
+    def __init__(self, buffered: list[ModelResponseStreamEvent], stream: AgentStream) -> None:
+        self._buffered = buffered
+        self._stream = stream
 
     def __aiter__(self) -> _TextPieces:
         return self
 
     async def __anext__(self) -> str:
+        buffered = self._buffered
+        while buffered:
+            piece = _text_piece(buffered.pop(0))
+            if piece:
+                return piece
         while True:
-            piece = _text_piece(await self._events.__anext__())
+            piece = _text_piece(await self._stream.__anext__())  # a FinalResultEvent has no text
             if piece:
                 return piece
 
 
-def _text_piece(event: ModelResponseStreamEvent) -> str:
+def _text_piece(event: ModelResponseStreamEvent | FinalResultEvent) -> str:
     if isinstance(event, PartStartEvent):
         return event.part.content if isinstance(event.part, TextPart) else ""
     if isinstance(event, PartDeltaEvent) and isinstance(event.delta, TextPartDelta):

@@ -65,7 +65,8 @@ class AgentStream:
         if self._pending is not None:
             pending, self._pending = self._pending, None
             return pending
-        self.raise_deferred()
+        if self._deferred is not None:
+            self.raise_deferred()
         if self.is_complete:
             raise StopAsyncIteration
         try:

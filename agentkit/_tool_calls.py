@@ -43,12 +43,15 @@ async def process_tool_calls(
     calls: list[ToolCallPart],
     final: FinalResult[Any] | None,
     output_parts: list[ModelRequestPart],
+    *,
+    emit_events: bool = True,
 ) -> AsyncIterator[HandleResponseEvent]:
     """Answer every call of a response into `output_parts`, running the function tools that must run.
 
     `final` is the result already taken from one of the calls, if any; with the `'early'` end
     strategy the function tools are then answered without being run. A final result from text
     (`tool_name` None: a streamed run whose text came first) leaves the function tools to run.
+    With `emit_events=False` (nobody reads them: a node run rather than streamed) no event is made.
     """
     deps = ctx.deps
     # A final text (a streamed run's) is no tool call: the function tools beside it still run.
@@ -70,9 +73,10 @@ async def process_tool_calls(
             if skip_function_tools:
                 output_parts.append(ToolReturnPart(call.tool_name, TOOL_NOT_EXECUTED, call.tool_call_id))
             else:
-                event = FunctionToolCallEvent(call, call_id=_event_id(ctx, position, call))
-                yield event
-                event_ids.append(event.call_id)
+                if emit_events:
+                    event = FunctionToolCallEvent(call, call_id=_event_id(ctx, position, call))
+                    yield event
+                    event_ids.append(event.call_id)
                 to_run.append(call)
         elif call.tool_name in deps.result_schema.tools:
             if from_result_tool:  # else a failed validation already sent a retry prompt, or the text won
@@ -86,8 +90,9 @@ async def process_tool_calls(
     errors: dict[int, BaseException] = {}  # by id() of the call: what made a tool ask for a retry
     results = await _run_tools(ctx, to_run, errors)
     _count_tool_retries(ctx, to_run, results, errors)
-    for event_id, result in zip(event_ids, results, strict=True):
-        yield FunctionToolResultEvent(result, tool_call_id=event_id)
+    if emit_events:
+        for event_id, result in zip(event_ids, results, strict=True):
+            yield FunctionToolResultEvent(result, tool_call_id=event_id)
     output_parts.extend(results)
 
 

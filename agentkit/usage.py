@@ -20,13 +20,18 @@ class Usage:
     details: dict[str, int] | None = None
 
     def incr(self, other: Usage, *, requests: int = 0) -> None:
-        """Add `other` (and `requests` more requests) into this usage, in place."""
+        """Add `other` (and `requests` more requests) into this usage, in place.
+
+        A token count stays `None` only when it is `None` on both sides.
+        """
         self.requests += requests + other.requests
-        for name in ("request_tokens", "response_tokens", "total_tokens"):
-            mine: int | None = getattr(self, name)
-            theirs: int | None = getattr(other, name)
-            if mine is not None or theirs is not None:
-                setattr(self, name, (mine or 0) + (theirs or 0))
+        # spelled out field by field: this runs at every chunk of a stream
+        if other.request_tokens is not None:
+            self.request_tokens = (self.request_tokens or 0) + other.request_tokens
+        if other.response_tokens is not None:
+            self.response_tokens = (self.response_tokens or 0) + other.response_tokens
+        if other.total_tokens is not None:
+            self.total_tokens = (self.total_tokens or 0) + other.total_tokens
         if other.details:
             merged = dict(self.details or {})
             for key, value in other.details.items():
@@ -34,7 +39,13 @@ class Usage:
             self.details = merged
 
     def __add__(self, other: Usage) -> Usage:
-        total = Usage(**{**self.__dict__, "details": dict(self.details) if self.details else None})
+        total = Usage(
+            self.requests,
+            self.request_tokens,
+            self.response_tokens,
+            self.total_tokens,
+            dict(self.details) if self.details else None,
+        )
         total.incr(other)
         return total
 

@@ -264,6 +264,14 @@ class TestStreamedResponse(StreamedResponse):
         self._response = response
         self._chunk_size = chunk_size
         self._usage = estimate_usage(messages)
+        self._streamed_tokens = 0
+        """Response tokens of the chunks streamed so far (added to `_usage` when asked, not at every chunk)."""
+
+    def usage(self) -> Usage:
+        """The request's estimate plus the tokens of every chunk streamed so far."""
+        if not self._streamed_tokens:
+            return self._usage
+        return self._usage + Usage(response_tokens=self._streamed_tokens, total_tokens=self._streamed_tokens)
 
     async def _events(self) -> AsyncIterator[ModelResponseStreamEvent]:
         manager = self._parts_manager
@@ -272,14 +280,9 @@ class TestStreamedResponse(StreamedResponse):
                 if self._chunk_size is None:  # the reference release opens each text part empty
                     yield manager.handle_text_delta(vendor_part_id=index, content="")
                 for word in _chunks(part.content, self._chunk_size):
-                    self._usage = self._usage + _response_usage(word)
+                    self._streamed_tokens += estimate_string_tokens(word)
                     yield manager.handle_text_delta(vendor_part_id=index, content=word)
             else:
                 yield manager.handle_tool_call_part(
                     vendor_part_id=index, tool_name=part.tool_name, args=part.args, tool_call_id=part.tool_call_id
                 )
-
-
-def _response_usage(text: str) -> Usage:
-    tokens = estimate_string_tokens(text)
-    return Usage(response_tokens=tokens, total_tokens=tokens)
