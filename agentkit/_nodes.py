@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeAlias
 
+from agentkit._context import RunContext
 from agentkit._graph_context import EndStrategy, GraphAgentDeps, GraphAgentState, GraphRunContext
 from agentkit._streaming import AgentStream
 from agentkit._tool_calls import process_tool_calls
@@ -28,6 +29,7 @@ from agentkit.messages import (
 from agentkit.models._base import ModelRequestParameters, StreamedResponse
 from agentkit.models._guard import check_model_request_allowed, model_requests_allowed
 from agentkit.result import FinalResult, ResultDataT, ToolRetry
+from agentkit.tools import Tool
 from agentkit.usage import Usage
 
 __all__ = (
@@ -125,9 +127,14 @@ class ModelRequestNode:
             check_model_request_allowed(f"{type(deps.model).__name__} {deps.model.model_name!r}")
         state.message_history.append(self.request)
         state.run_step += 1
-        run_context = ctx.run_context()
+        run_context: RunContext[Any] | None = None
         function_tools = []
         for tool in deps.function_tools.values():
+            if tool.prepare is None and _prepares_as_declared(type(tool)):
+                function_tools.append(tool.definition)  # what the hooks would give, without awaiting them
+                continue
+            if run_context is None:
+                run_context = ctx.run_context()
             definition = await tool.prepared_definition(run_context)
             if definition is not None:
                 function_tools.append(definition)
@@ -278,6 +285,14 @@ class UserPromptNode:
 
 
 AgentNode: TypeAlias = ModelRequestNode | CallToolsNode | End[Any]
+
+
+def _prepares_as_declared(tool_class: type[Tool[Any]]) -> bool:
+    """Whether `tool_class` keeps `Tool`'s own preparation (a subclass may override it per step)."""
+    return (
+        tool_class.prepare_tool_def is Tool.prepare_tool_def
+        and tool_class.prepared_definition is Tool.prepared_definition
+    )
 
 
 async def _validate_result(ctx: GraphRunContext, data: Any, call: ToolCallPart | None) -> Any:

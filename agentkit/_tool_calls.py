@@ -175,6 +175,8 @@ async def _run_tools(
 
 
 async def _run_one_tool(ctx: GraphRunContext, call: ToolCallPart, errors: dict[int, BaseException]) -> ToolAnswer:
+    if not ctx.deps.observers:
+        return await _execute_tool(ctx, call, errors)
     execute: Callable[[], Awaitable[ToolAnswer]] = lambda: _execute_tool(ctx, call, errors)  # noqa: E731
     for observer in reversed(ctx.deps.observers):
         execute = _wrap_execute(observer, call, execute)
