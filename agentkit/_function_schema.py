@@ -15,10 +15,12 @@ from typing_extensions import is_typeddict
 from agentkit._context import RunContext
 from agentkit.exceptions import UserError
 
-if TYPE_CHECKING:  # imported where used: pydantic and docstring_parser are loaded by the first tool, not on import
-    import pydantic
-    import pydantic_core
+if TYPE_CHECKING:
+    # Only type names here: pydantic and docstring_parser are imported inside the functions that use
+    # them, at the first tool, so `import agentkit` stays light (a bare `pydantic.` here fails mypy).
+    from pydantic import TypeAdapter
     from pydantic.fields import FieldInfo
+    from pydantic_core import SchemaValidator
 
 __all__ = (
     "DocstringFormat",
@@ -49,14 +51,14 @@ class FunctionSchema:
 
     description: str
     json_schema: dict[str, Any]
-    validator: pydantic_core.SchemaValidator
+    validator: SchemaValidator
     field_names: tuple[str, ...]
     takes_ctx: bool
     is_async: bool
     single_arg_name: str | None = None
     positional_fields: tuple[str, ...] = ()
     var_positional_field: str | None = None
-    var_keyword_validator: pydantic.TypeAdapter[dict[str, Any]] | None = None
+    var_keyword_validator: TypeAdapter[dict[str, Any]] | None = None
 
     def validate(self, args: str | dict[str, Any]) -> dict[str, Any]:
         """Validate arguments (JSON text or a dict) into a name -> value mapping of parameters."""
@@ -149,6 +151,8 @@ def _error(function: Callable[..., Any], details: list[str], tool_name: str | No
 
 def _unsupported_type(parameter: str | None, annotation: Any, error: Exception) -> str:
     """Why a parameter's type cannot be offered to a model, and what to use instead (not pydantic's advice)."""
+    import pydantic
+
     where = f"parameter {parameter!r} " if parameter else "a parameter "
     if isinstance(error, pydantic.PydanticSchemaGenerationError | TypeError):
         shown = getattr(annotation, "__qualname__", None) or repr(annotation)

@@ -251,9 +251,9 @@ class ModelResponse:
 ModelMessage = Annotated[ModelRequest | ModelResponse, PydanticMarker("Discriminator", "kind")]
 
 if TYPE_CHECKING:
-    import pydantic
+    from pydantic import TypeAdapter
 
-    ModelMessagesTypeAdapter: pydantic.TypeAdapter[list[ModelMessage]]
+    ModelMessagesTypeAdapter: TypeAdapter[list[ModelMessage]]
     """Validates and serializes a list of messages: `ModelMessagesTypeAdapter.dump_json(messages)`."""
 else:
 
@@ -264,9 +264,9 @@ else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def messages_type_adapter() -> pydantic.TypeAdapter[list[ModelMessage]]:
+def messages_type_adapter() -> TypeAdapter[list[ModelMessage]]:
     """`ModelMessagesTypeAdapter`, made on the first call (importing pydantic) and kept as the module attribute."""
-    adapter: pydantic.TypeAdapter[list[ModelMessage]] | None = globals().get("ModelMessagesTypeAdapter")
+    adapter: TypeAdapter[list[ModelMessage]] | None = globals().get("ModelMessagesTypeAdapter")
     if adapter is None:
         import pydantic
 

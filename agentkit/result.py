@@ -18,8 +18,8 @@ from agentkit.exceptions import ModelRetry, UserError
 from agentkit.messages import ModelResponsePart, RetryPromptPart, ToolCallPart
 from agentkit.tools import ToolDefinition
 
-if TYPE_CHECKING:
-    import pydantic
+if TYPE_CHECKING:  # pydantic itself is imported where used, by result types other than `str`
+    from pydantic import TypeAdapter
 
 __all__ = (
     "DEFAULT_RESULT_TOOL_DESCRIPTION",
@@ -84,7 +84,7 @@ class ResultTool:
     """One result tool: its definition and the validator for its arguments."""
 
     definition: ToolDefinition
-    adapter: pydantic.TypeAdapter[Any]
+    adapter: TypeAdapter[Any]
 
     @property
     def wrapper_key(self) -> str | None:
@@ -98,7 +98,7 @@ class ResultTool:
 
         try:
             if _is_model_like(result_type):
-                adapter: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(result_type)
+                adapter: TypeAdapter[Any] = pydantic.TypeAdapter(result_type)
                 wrapper_key = None
                 schema = adapter.json_schema()
             else:
