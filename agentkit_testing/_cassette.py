@@ -99,9 +99,10 @@ class Cassette:
         """
         file = Path(path)
         file_format = file_format or file_format_for(file)
-        with open(file, "rb") as handle:  # the signature describes exactly the file read
-            signature = _signature(os.fstat(handle.fileno()))
-            data = handle.read()
+        # Taken before reading: if the file is replaced in between, a merging save sees a
+        # signature that is not the file's and reads it again (the safe side).
+        signature = _signature(file.stat())
+        data = file.read_bytes()
         text = cassette_text(data, file)
         loaded = load_lazily(text, file) if lazy and file_format == "yaml" else None
         if loaded is not None:
