@@ -347,4 +347,6 @@ def cassette(
 
 def _save(session: PydanticAISession) -> None:
     if session.recorded_runs and session.cassette.path is not None:
-        session.cassette.save(merge=session.record_mode != "rewrite")
+        session.cassette.save(
+            merge=session.record_mode != "rewrite", rerecorded=session.record_mode in ("all", "rewrite")
+        )

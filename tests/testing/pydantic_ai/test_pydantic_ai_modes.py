@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 import pytest
 import yaml
@@ -314,3 +315,22 @@ def test_allow_playback_repeats_replays_one_recording_for_every_run(tmp_path: Pa
         outputs = [run_sync(agent, "look it up").output for _ in range(3)]
     assert outputs == ["recorded"] * 3
     assert [run.id for run in session.replayed_runs] == ["run-1"]
+
+
+@pytest.mark.parametrize("mode", ["all", "rewrite"])
+def test_re_recording_an_unchanged_run_leaves_the_file_byte_for_byte(
+    tmp_path: Path, mode: Literal["all", "rewrite"]
+) -> None:
+    agent = Agent(TestModel(), name="steady")
+
+    @agent.tool_plain
+    def look(q: str) -> str:
+        return "x"
+
+    path = tmp_path / "steady.yaml"
+    with cassette(path, agents=[agent], record_mode="all"):
+        run_sync(agent, "hi")
+    first = path.read_bytes()
+    with cassette(path, agents=[agent], record_mode=mode):
+        run_sync(agent, "hi")
+    assert path.read_bytes() == first
