@@ -103,7 +103,8 @@ def test_concurrent_runs_of_one_agent_find_their_own_recordings(tmp_path: Path) 
 
 @pytest.mark.parametrize(
     ("mode", "runs_after"),
-    [("new_episodes", ["first", "second"]), ("all", ["first", "first", "second"]), ("rewrite", ["first", "second"])],
+    # `all` keeps an unchanged re-recorded run once (its text as it was) and adds the new ones after it.
+    [("new_episodes", ["first", "second"]), ("all", ["first", "second"]), ("rewrite", ["first", "second"])],
 )
 def test_record_modes_that_record_write_what_they_should(tmp_path: Path, mode: str, runs_after: list[str]) -> None:
     path = tmp_path / "c.yaml"
