@@ -17,6 +17,7 @@ from agentkit._streaming import AgentStream
 from agentkit._tool_calls import process_tool_calls
 from agentkit.exceptions import AgentRunError, UnexpectedModelBehavior
 from agentkit.messages import (
+    FinalResultEvent,
     HandleResponseEvent,
     ModelRequest,
     ModelRequestPart,
@@ -161,8 +162,10 @@ class CallToolsNode:
 
     model_response: ModelResponse
     _result: ModelRequestNode | End[Any] | None = field(default=None, init=False, repr=False, compare=False)
-    _text_is_final: bool = field(default=False, init=False, repr=False, compare=False)
-    """Set by `run_stream` when the stream's text came first: it is the result, the tools still run."""
+    _streamed_final: FinalResultEvent | None = field(default=None, init=False, repr=False, compare=False)
+    """Set by `run_stream`: where the streamed result came from. Text that came first is the result
+    (the tools after it still run); a result-tool call that does not validate raises pydantic's
+    `ValidationError`, as in the reference release, rather than going back to the model."""
 
     async def run(self, ctx: GraphRunContext) -> ModelRequestNode | End[Any]:
         if self._result is None:
@@ -195,7 +198,7 @@ class CallToolsNode:
                 calls.append(part)
             elif isinstance(part, TextPart) and part.content:  # empty text parts are ignored
                 texts.append(part.content)
-        if self._text_is_final and texts:
+        if self._streamed_final is not None and self._streamed_final.tool_name is None and texts:
             async for event in self._finish_with_text(ctx, "\n\n".join(texts), calls):
                 yield event
             return
@@ -244,10 +247,11 @@ class CallToolsNode:
         state, deps = ctx.state, ctx.deps
         retry_parts: list[ModelRequestPart] = []
         final: FinalResult[Any] | None = None
+        streamed_name = self._streamed_final.tool_name if self._streamed_final is not None else None
         # Result-tool calls are tried in order; the first that validates is the final result.
         for call, result_tool in deps.result_schema.find_calls(calls):
             try:
-                data = result_tool.validate(call)
+                data = result_tool.validate(call, wrap_errors=call.tool_name != streamed_name)
                 data = await _validate_result(ctx, data, call)
             except ToolRetry as retry:
                 state.increment_retries(deps.max_result_retries, retry.__cause__)

@@ -219,15 +219,7 @@ class StreamedRunResult(Generic[AgentDepsT, ResultDataT]):
             pass
         node: Any = await self._agent_run.next(self._node)
         if isinstance(node, CallToolsNode):
-            name = self._final_event.tool_name
-            if name is None:
-                # The text came first, so it is the result: the tools called after it run, the run ends.
-                node._text_is_final = True
-            elif match := self._agent_run.ctx.deps.result_schema.find_named_call(node.model_response.parts, name):
-                # As in the reference release, a streamed result that does not validate is raised
-                # (pydantic's `ValidationError`), not sent back to the model.
-                call, tool = match
-                tool.validate(call, wrap_errors=False)
+            node._streamed_final = self._final_event
         while not isinstance(node, End):
             node = await self._agent_run.next(node)
         self.is_complete = True

@@ -118,12 +118,16 @@ class OpenAIModel(ProviderModel["AsyncOpenAI"]):
         client = openai_client
         self._placeholder_key = base_url is not None
         if provider is not None:
-            given = {"base_url": base_url, "api_key": api_key, "openai_client": openai_client}
-            for name, value in {**given, "http_client": http_client}.items():
+            given = {
+                "base_url": base_url,
+                "api_key": api_key,
+                "openai_client": openai_client,
+                "http_client": http_client,
+            }
+            for name, value in given.items():
                 if value is not None:
                     raise UserError(f"Cannot provide both `provider` and `{name}`: pass {name} to the provider")
-            connection = _provider_connection(provider)
-            base_url, client, self._provider_key = connection
+            base_url, client, self._provider_key = _provider_connection(provider)
         else:
             check_client_alone(openai_client, base_url=base_url, api_key=api_key, http_client=http_client)
             self._provider_key = None
