@@ -14,9 +14,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from agentkit_testing._capture import CapturedRun, CapturedRuns, capture_runs
-from agentkit_testing._cassette import BeforeRecord, Cassette
-from agentkit_testing._cassette_context import CassetteSession, cassette
-from agentkit_testing._cassette_records import (
+from agentkit_testing._cassette._context import CassetteSession, cassette
+from agentkit_testing._cassette._file import BeforeRecord, Cassette
+from agentkit_testing._cassette._records import (
     ForkPoint,
     RecordedError,
     RecordedRequest,
@@ -37,11 +37,17 @@ from agentkit_testing._exceptions import (
     UnrecordedRequest,
 )
 from agentkit_testing._fork import ForkResult, fork, fork_sync
+from agentkit_testing._hypothesis._scripted import (
+    ScriptedModel,
+    ScriptedRun,
+    probe_agent_info,
+    replay_example,
+    run_scripted,
+)
 from agentkit_testing._matching import Matching, Normalizer, normalize_datetimes, normalize_uuids, replace_pattern
 from agentkit_testing._recorder import RecordingModel
 from agentkit_testing._replay import ReplayModel
 from agentkit_testing._run_text import serialize_run
-from agentkit_testing._scripted import ScriptedModel, ScriptedRun, probe_agent_info, replay_example, run_scripted
 from agentkit_testing._secrets import DEFAULT_SECRET_PATTERNS, Scrubber
 from agentkit_testing._vcr import vcr_config
 

@@ -16,8 +16,8 @@ import anyio
 import click
 
 from agentkit import AgentkitError
-from agentkit_testing._cassette import Cassette
-from agentkit_testing._cassette_show import diff_cassettes, render_cassette, summarize
+from agentkit_testing._cassette._file import Cassette
+from agentkit_testing._cassette._show import diff_cassettes, render_cassette, summarize
 from agentkit_testing._exceptions import CassetteError
 
 __all__ = ("main",)
@@ -258,7 +258,7 @@ def _declares_agentkit_format(path: Path) -> bool:
 
 def _write_page(cassettes: list[Cassette], target: Path) -> None:
     try:
-        viewer = importlib.import_module("agentkit_testing._viewer")
+        viewer = importlib.import_module("agentkit_testing._viewer._page")
         page = viewer.pages_for(cassettes)
     except ModuleNotFoundError as error:
         raise click.ClickException(

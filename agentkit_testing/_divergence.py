@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from agentkit_testing._cassette_io import to_yaml_text
-from agentkit_testing._cassette_records import RecordedRun
+from agentkit_testing._cassette._io import to_yaml_text
+from agentkit_testing._cassette._records import RecordedRun
 from agentkit_testing._exceptions import CassetteDivergence, UnrecordedRequest
 from agentkit_testing._matching import FIELD_LABELS, Mismatch
 from agentkit_testing._secrets import Scrubber

@@ -42,8 +42,8 @@ from agentkit import (
     intercept_runs,
 )
 from agentkit.models import Model, ModelRequestParameters, StreamedResponse
-from agentkit_testing._cassette import Cassette
-from agentkit_testing._cassette_records import ForkPoint, RecordedRun, model_id
+from agentkit_testing._cassette._file import Cassette
+from agentkit_testing._cassette._records import ForkPoint, RecordedRun, model_id
 from agentkit_testing._exceptions import CassetteDivergence, ForkError, RuntimeMismatch
 from agentkit_testing._matching import Comparator, Matching
 from agentkit_testing._recorder import RunRecorder
@@ -292,7 +292,7 @@ class _ForkSession:
 
     @property
     def takes_runs_from_cassettes(self) -> bool:
-        """A `cassette()` block around the fork leaves it the forked run (see `_cassette_context`), not others."""
+        """A `cassette()` block around the fork leaves it the forked run (see `_cassette/context.py`), not others."""
         return self.observer is None
 
     def start_run(self, info: RunInfo) -> RunObserver | None:

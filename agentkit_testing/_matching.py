@@ -21,8 +21,8 @@ from typing import Any, NamedTuple, TypeAlias
 
 from agentkit import ModelRequest, ModelResponse, RetryPromptPart, ToolDefinition
 from agentkit.models import ModelRequestParameters
-from agentkit_testing._cassette_codec import encode_messages, to_plain
-from agentkit_testing._cassette_records import RecordedRequest
+from agentkit_testing._cassette._codec import encode_messages, to_plain
+from agentkit_testing._cassette._records import RecordedRequest
 from agentkit_testing._deps_identity import deps_identity
 from agentkit_testing._secrets import Scrubber
 

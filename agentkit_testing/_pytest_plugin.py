@@ -44,7 +44,7 @@ import pytest
 
 if TYPE_CHECKING:
     from agentkit_testing._capture import CapturedRuns
-    from agentkit_testing._cassette_context import CassetteSession
+    from agentkit_testing._cassette._context import CassetteSession
     from agentkit_testing._secrets import Scrubber
     from agentkit_testing._stale_watch import StaleFindings
 
@@ -232,7 +232,7 @@ def _agentkit_request_guard(request: pytest.FixtureRequest) -> Iterator[None]:
 @pytest.fixture
 def agentkit_cassette(request: pytest.FixtureRequest) -> Iterator[CassetteSession]:
     """A cassette for this test: every agent run inside the test is recorded or replayed with it."""
-    from agentkit_testing._cassette_context import cassette
+    from agentkit_testing._cassette._context import cassette
     from agentkit_testing._divergence import RecordAdvice, advising
 
     marker = request.node.get_closest_marker(MARKER)
@@ -332,7 +332,7 @@ def pytest_runtest_makereport(
 
 def _point_to_divergence_page(item: pytest.Item, report: pytest.TestReport, error: BaseException) -> None:
     """`--agentkit-html`: write the page of the cassette the test's replay diverged from; name it in the report."""
-    from agentkit_testing._divergence_page import report_divergence_page
+    from agentkit_testing._viewer._divergence_page import report_divergence_page
 
     directory = Path(str(item.config.invocation_params.dir)) / str(item.config.getoption("--agentkit-html"))
     text = report_divergence_page(error, directory, item.nodeid)

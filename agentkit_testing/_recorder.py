@@ -33,9 +33,9 @@ from agentkit import (
 )
 from agentkit.messages import user_prompt_text
 from agentkit.models import Model, ModelRequestParameters, StreamedResponse
-from agentkit_testing._cassette import Cassette
-from agentkit_testing._cassette_codec import to_plain
-from agentkit_testing._cassette_records import (
+from agentkit_testing._cassette._codec import to_plain
+from agentkit_testing._cassette._file import Cassette
+from agentkit_testing._cassette._records import (
     NodeKind,
     RecordedError,
     RecordedRequest,

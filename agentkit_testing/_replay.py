@@ -35,11 +35,11 @@ from agentkit import (
     UserPromptPart,
 )
 from agentkit.models import Model, ModelRequestParameters, StreamedResponse
-from agentkit_testing._cassette import Cassette
-from agentkit_testing._cassette_codec import encode_tool_result, to_plain
-from agentkit_testing._cassette_records import RecordedRequest, RecordedRun, RecordedToolCall, split_model_id
-from agentkit_testing._cassette_selection import RunSelector
-from agentkit_testing._cassette_stream import ReplayStreamedResponse
+from agentkit_testing._cassette._codec import encode_tool_result, to_plain
+from agentkit_testing._cassette._file import Cassette
+from agentkit_testing._cassette._records import RecordedRequest, RecordedRun, RecordedToolCall, split_model_id
+from agentkit_testing._cassette._selection import RunSelector
+from agentkit_testing._cassette._stream import ReplayStreamedResponse
 from agentkit_testing._divergence import IN_CODE, RecordAdvice, describe_run, divergence, unrecorded
 from agentkit_testing._exceptions import CassetteError
 from agentkit_testing._matching import Comparator, Matching, Mismatch, same_json

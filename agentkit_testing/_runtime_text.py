@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from agentkit_testing._cassette_records import RecordedRun, RuntimeRequest
+from agentkit_testing._cassette._records import RecordedRun, RuntimeRequest
 
 __all__ = ("runtime_node_details", "serialize_runtime_messages")
 

@@ -18,10 +18,10 @@ from typing import Any, Literal, TypeAlias
 
 from agentkit import Agent, ModelMessage, ModelRequest, SystemPromptPart, ToolDefinition
 from agentkit.models import Model
-from agentkit_testing._cassette import Cassette
-from agentkit_testing._cassette_records import RecordedRun, model_id
+from agentkit_testing._cassette._file import Cassette
+from agentkit_testing._cassette._records import RecordedRun, model_id
 from agentkit_testing._divergence import unified_diff
-from agentkit_testing._scripted import probe_first_request
+from agentkit_testing._hypothesis._scripted import probe_first_request
 
 __all__ = (
     "AgentDefinition",

@@ -17,7 +17,7 @@ from typing import Any
 
 from agentkit import ModelMessage, ModelResponse, ModelSettings, RunInfo, RunObserver, Usage
 from agentkit.models import Model, ModelRequestParameters, StreamedResponse
-from agentkit_testing._cassette_records import RecordedRun, model_id
+from agentkit_testing._cassette._records import RecordedRun, model_id
 from agentkit_testing._replay import ReplayModel
 from agentkit_testing._stale import CassetteCheck, RunCheck, check_run, request_definition
 

@@ -15,9 +15,15 @@
 
 from __future__ import annotations
 
-from agentkit_testing._json_schema_strategy import from_json_schema
-from agentkit_testing._scripted import ScriptedModel, ScriptedRun, probe_agent_info, replay_example, run_scripted
-from agentkit_testing._strategies import AgentFlowMachine, ResponseKind, model_responses, tool_arguments
+from agentkit_testing._hypothesis._json_schema_strategy import from_json_schema
+from agentkit_testing._hypothesis._scripted import (
+    ScriptedModel,
+    ScriptedRun,
+    probe_agent_info,
+    replay_example,
+    run_scripted,
+)
+from agentkit_testing._hypothesis._strategies import AgentFlowMachine, ResponseKind, model_responses, tool_arguments
 
 __all__ = (
     "AgentFlowMachine",

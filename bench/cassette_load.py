@@ -25,7 +25,7 @@ from pathlib import Path
 import yaml
 
 from agentkit_testing import Cassette
-from agentkit_testing._cassette_io import file_format_for, parse_document
+from agentkit_testing._cassette._io import file_format_for, parse_document
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 LOAD_RUNS = 1000

@@ -30,7 +30,7 @@ from agentkit import (
     override_sources,
 )
 from agentkit.models import AgentInfo, FunctionModel
-from agentkit_testing._cassette_context import cassette  # noqa: TID251 - a harness script, not the core
+from agentkit_testing._cassette._context import cassette  # noqa: TID251 - a harness script, not the core
 
 ROOT = Path(__file__).resolve().parent.parent
 HONEST = (

@@ -11,7 +11,7 @@ from pydantic_ai.messages import ModelMessage, ModelResponse, ModelResponseStrea
 from pydantic_ai.models import ModelRequestParameters
 from pydantic_ai.settings import ModelSettings
 
-from agentkit_testing._cassette_records import RecordedRun, RuntimeRequest, RuntimeToolCall
+from agentkit_testing._cassette._records import RecordedRun, RuntimeRequest, RuntimeToolCall
 from agentkit_testing._divergence import divergence, unrecorded
 from agentkit_testing._matching import Comparator, Mismatch
 from agentkit_testing.pydantic_ai._messages import dump_events, dump_messages, load_events, load_response, to_json_data

@@ -34,9 +34,9 @@ from pydantic_ai.exceptions import UserError
 from pydantic_ai.messages import ModelMessage
 from pydantic_ai.models import Model, infer_model
 
-from agentkit_testing._cassette import BeforeRecord, Cassette
-from agentkit_testing._cassette_records import RecordedRun, RecordMode
-from agentkit_testing._cassette_selection import RunSelector
+from agentkit_testing._cassette._file import BeforeRecord, Cassette
+from agentkit_testing._cassette._records import RecordedRun, RecordMode
+from agentkit_testing._cassette._selection import RunSelector
 from agentkit_testing._divergence import divergence, unrecorded
 from agentkit_testing._exceptions import CassetteError, RuntimeMismatch
 from agentkit_testing._matching import Comparator, Matching, Mismatch, RunKey

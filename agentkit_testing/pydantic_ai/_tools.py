@@ -14,7 +14,7 @@ from pydantic_ai import Agent, Tool
 from pydantic_ai.toolsets import FunctionToolset
 
 from agentkit import ToolDefinition, UserError
-from agentkit_testing._tool_resolution import ResolvedTool
+from agentkit_testing._hypothesis._tool_resolution import ResolvedTool
 
 __all__ = ("resolve_pydantic_ai_tool", "tools_registered_as")
 

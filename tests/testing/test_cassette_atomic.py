@@ -14,9 +14,9 @@ from typing import Any
 import anyio
 import pytest
 
-from agentkit_testing._cassette import Cassette
-from agentkit_testing._cassette_context import cassette
-from agentkit_testing._cassette_write import atomic_write
+from agentkit_testing._cassette._context import cassette
+from agentkit_testing._cassette._file import Cassette
+from agentkit_testing._cassette._write import atomic_write
 
 DiceGame = Any  # tests/testing/conftest.py
 
@@ -210,7 +210,7 @@ def test_temp_file_locked_by_a_live_writer_is_kept(previous: Path) -> None:
 WRITER = """
 import os, sys, time
 from pathlib import Path
-from agentkit_testing._cassette_write import atomic_write
+from agentkit_testing._cassette._write import atomic_write
 
 def stall(descriptor):
     print("writing", flush=True)

@@ -12,9 +12,9 @@ import yaml
 
 from agentkit import ModelMessage, ModelResponse, TextPart, ToolCallPart
 from agentkit.models import AgentInfo, FunctionModel
-from agentkit_testing._cassette import Cassette
-from agentkit_testing._cassette_context import cassette
-from agentkit_testing._cassette_records import CASSETTE_VERSION
+from agentkit_testing._cassette._context import cassette
+from agentkit_testing._cassette._file import Cassette
+from agentkit_testing._cassette._records import CASSETTE_VERSION
 
 DiceGame = Any  # tests/testing/conftest.py: an agent with two tools, and its tools' call counts
 

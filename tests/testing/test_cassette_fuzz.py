@@ -18,7 +18,7 @@ from cassette_mutations import MUTATIONS, check_outcome, mutate, seeds
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agentkit_testing._cassette import Cassette
+from agentkit_testing._cassette._file import Cassette
 from agentkit_testing._exceptions import CassetteFormatError
 
 CORPUS = Path(__file__).parent / "cassette_corpus"

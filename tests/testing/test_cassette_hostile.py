@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from agentkit_testing._cassette import Cassette
-from agentkit_testing._cassette_limits import MAX_DEPTH, MAX_INTEGER_DIGITS
+from agentkit_testing._cassette._file import Cassette
+from agentkit_testing._cassette._limits import MAX_DEPTH, MAX_INTEGER_DIGITS
 from agentkit_testing._cli import main
 from agentkit_testing._exceptions import CassetteFormatError
 
@@ -115,7 +115,7 @@ def test_every_alias_is_refused_at_its_line(tmp_path: Path, dice_text: str, anch
 def test_aliases_are_refused_before_anything_is_built(
     tmp_path: Path, dice_text: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from agentkit_testing import _cassette_yaml_loader
+    from agentkit_testing._cassette import _yaml_loader as _cassette_yaml_loader
 
     def never(self: object, node: object) -> object:
         raise AssertionError("construction started before the node graph was checked")
@@ -240,7 +240,7 @@ def test_largest_integer_loads_and_saves(tmp_path: Path, dice_text: str) -> None
 
 
 def test_file_over_the_size_limit_is_refused(tmp_path: Path, dice_text: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from agentkit_testing import _cassette_io
+    from agentkit_testing._cassette import _io as _cassette_io
 
     monkeypatch.setattr(_cassette_io, "MAX_CASSETTE_BYTES", 1000)
     path = write(tmp_path, dice_text)

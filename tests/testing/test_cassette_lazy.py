@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from agentkit import Agent
 from agentkit.models import TestModel
 from agentkit_testing import Cassette, CassetteFormatError, cassette
-from agentkit_testing._cassette_lazy import LoadedRun
+from agentkit_testing._cassette._lazy import LoadedRun
 
 
 def recorded(tmp_path: Path, prompts: tuple[str, ...] = ("one", "two", "three")) -> Path:

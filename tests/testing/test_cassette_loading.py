@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from agentkit import AgentkitError
-from agentkit_testing._cassette import Cassette
+from agentkit_testing._cassette._file import Cassette
 from agentkit_testing._exceptions import CassetteError, CassetteFormatError
 
 

@@ -10,9 +10,9 @@ from openai import AsyncOpenAI
 
 from agentkit import Agent, AgentkitError, ModelMessage, ModelRequestsBlocked, ModelResponse, TextPart
 from agentkit.models import AgentInfo, FunctionModel, Model, OpenAIModel, TestModel, override_allow_model_requests
-from agentkit_testing._cassette import Cassette
-from agentkit_testing._cassette_context import cassette
-from agentkit_testing._cassette_records import RecordedError, RecordedRun, model_id
+from agentkit_testing._cassette._context import cassette
+from agentkit_testing._cassette._file import Cassette
+from agentkit_testing._cassette._records import RecordedError, RecordedRun, model_id
 from agentkit_testing._exceptions import CassetteDivergence, CassetteError, UnrecordedRequest
 from agentkit_testing._recorder import RecordingModel
 from agentkit_testing._replay import ReplayModel

@@ -21,8 +21,8 @@ from agentkit import (
 )
 from agentkit.models import TestModel
 from agentkit_testing import CassetteDivergence, CassetteFormatError, serialize_run
-from agentkit_testing._cassette import Cassette
-from agentkit_testing._cassette_context import cassette
+from agentkit_testing._cassette._context import cassette
+from agentkit_testing._cassette._file import Cassette
 from agentkit_testing._cli import main
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\xff\xfe\x80"

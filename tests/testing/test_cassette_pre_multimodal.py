@@ -8,8 +8,8 @@ import pytest
 
 from agentkit import Agent, UserPromptPart
 from agentkit.models import TestModel
-from agentkit_testing._cassette import Cassette
-from agentkit_testing._cassette_context import cassette
+from agentkit_testing._cassette._context import cassette
+from agentkit_testing._cassette._file import Cassette
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

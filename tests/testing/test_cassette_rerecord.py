@@ -15,9 +15,9 @@ import pytest
 from agentkit import Agent, ModelResponse, RunContext, TextPart
 from agentkit.models import AgentInfo, FunctionModel, TestModel
 from agentkit_testing import Cassette, RecordMode, cassette
-from agentkit_testing._cassette_codec import encode_document
-from agentkit_testing._cassette_io import dump_document
-from agentkit_testing._cassette_splice import without_volatile_values
+from agentkit_testing._cassette._codec import encode_document
+from agentkit_testing._cassette._io import dump_document
+from agentkit_testing._cassette._splice import without_volatile_values
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
@@ -144,7 +144,7 @@ def test_spliced_file_equals_a_whole_dump_of_the_same_runs(tmp_path: Path) -> No
 
 
 def _comment() -> str:
-    from agentkit_testing._cassette import DEFAULT_COMMENT
+    from agentkit_testing._cassette._file import DEFAULT_COMMENT
 
     return DEFAULT_COMMENT
 

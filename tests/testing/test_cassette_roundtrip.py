@@ -21,8 +21,8 @@ from agentkit import (
     ToolReturnPart,
     UserPromptPart,
 )
-from agentkit_testing._cassette import Cassette
-from agentkit_testing._cassette_records import RecordedRequest, RecordedResult, RecordedRun
+from agentkit_testing._cassette._file import Cassette
+from agentkit_testing._cassette._records import RecordedRequest, RecordedResult, RecordedRun
 from agentkit_testing._secrets import Scrubber
 
 WHEN = datetime(2025, 3, 15, 12, 0, tzinfo=UTC)

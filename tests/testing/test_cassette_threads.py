@@ -18,8 +18,8 @@ import pytest
 from agentkit import Agent, ModelMessage, ModelRequestsBlocked, ModelResponse, RunResult, TextPart, UserError
 from agentkit.models import AgentInfo, FunctionModel, OpenAIModel, override_allow_model_requests
 from agentkit_testing._capture import capture_runs
-from agentkit_testing._cassette import Cassette
-from agentkit_testing._cassette_context import cassette
+from agentkit_testing._cassette._context import cassette
+from agentkit_testing._cassette._file import Cassette
 
 T = TypeVar("T")
 CANARY_KEY = "sk-agentkit-canary-never-valid"

@@ -12,7 +12,7 @@ import pytest
 
 from agentkit import Agent, AgentkitError, ModelRetry, RunContext, ToolDefinition
 from agentkit.models import TestModel
-from agentkit_testing._cassette_context import cassette
+from agentkit_testing._cassette._context import cassette
 from agentkit_testing._exceptions import CassetteDivergence, CassetteError
 from agentkit_testing._matching import Matching, normalize_datetimes, normalize_uuids, replace_pattern
 

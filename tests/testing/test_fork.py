@@ -32,8 +32,8 @@ from agentkit_testing import (
     fork,
     fork_sync,
 )
-from agentkit_testing._cassette_show import render_run
-from agentkit_testing._viewer import render_cassette_page
+from agentkit_testing._cassette._show import render_run
+from agentkit_testing._viewer._page import render_cassette_page
 
 
 class Script:

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from agentkit import UserError
 from agentkit.models._schema_values import SchemaValueGenerator
-from agentkit_testing._json_schema_check import json_schema_accepts
+from agentkit_testing._hypothesis._json_schema_check import json_schema_accepts
 from agentkit_testing.strategies import from_json_schema
 
 FAST = settings(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from agentkit_testing import CassetteDivergence
-from agentkit_testing._divergence_page import find_divergence, page_file_name
+from agentkit_testing._viewer._divergence_page import find_divergence, page_file_name
 
 pytest_plugins = ["pytester"]
 

@@ -17,8 +17,8 @@ from agentkit import (
     UnexpectedModelBehavior,
 )
 from agentkit.models import FunctionModel, TestModel, override_allow_model_requests
-from agentkit_testing._cassette import Cassette
-from agentkit_testing._cassette_context import cassette
+from agentkit_testing._cassette._context import cassette
+from agentkit_testing._cassette._file import Cassette
 from agentkit_testing._exceptions import CassetteDivergence, UnrecordedRequest
 from agentkit_testing._recorder import RecordingModel
 from agentkit_testing._replay import ReplayModel

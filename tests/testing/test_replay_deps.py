@@ -11,8 +11,8 @@ import pytest
 
 from agentkit import Agent, ModelResponse, RunContext, TextPart
 from agentkit.models import FunctionModel, TestModel
-from agentkit_testing._cassette import Cassette
-from agentkit_testing._cassette_context import cassette
+from agentkit_testing._cassette._context import cassette
+from agentkit_testing._cassette._file import Cassette
 from agentkit_testing._exceptions import AmbiguousRecording, CassetteDivergence
 from agentkit_testing._matching import Matching
 

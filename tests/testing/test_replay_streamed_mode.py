@@ -8,7 +8,7 @@ import pytest
 
 from agentkit import Agent
 from agentkit.models import TestModel
-from agentkit_testing._cassette_context import cassette
+from agentkit_testing._cassette._context import cassette
 from agentkit_testing._exceptions import CassetteDivergence
 from agentkit_testing._matching import Matching
 

@@ -10,8 +10,8 @@ import pytest
 
 from agentkit import Agent, ModelMessage, ModelRequestNode, PartDeltaEvent, PartStartEvent
 from agentkit.models import AgentInfo, FunctionModel, TestModel
-from agentkit_testing._cassette import Cassette
-from agentkit_testing._cassette_context import cassette
+from agentkit_testing._cassette._context import cassette
+from agentkit_testing._cassette._file import Cassette
 from agentkit_testing._matching import Matching
 
 pytestmark = pytest.mark.anyio

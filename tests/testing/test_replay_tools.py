@@ -11,8 +11,8 @@ import pytest
 
 from agentkit import Agent, ModelRetry, RetryPromptPart
 from agentkit.models import TestModel
-from agentkit_testing._cassette import Cassette
-from agentkit_testing._cassette_context import cassette
+from agentkit_testing._cassette._context import cassette
+from agentkit_testing._cassette._file import Cassette
 from agentkit_testing._exceptions import CassetteDivergence, UnrecordedRequest
 from agentkit_testing._matching import Matching
 

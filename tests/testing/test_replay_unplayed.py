@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from agentkit.models import TestModel
-from agentkit_testing._cassette import Cassette
-from agentkit_testing._cassette_context import cassette
+from agentkit_testing._cassette._context import cassette
+from agentkit_testing._cassette._file import Cassette
 from agentkit_testing._exceptions import CassetteError, UnplayedRuns
 from agentkit_testing._matching import Matching
 from agentkit_testing._recorder import RecordingModel

@@ -10,9 +10,9 @@ import pytest
 
 from agentkit import Agent
 from agentkit.models import TestModel
-from agentkit_testing._cassette import Cassette
-from agentkit_testing._cassette_context import cassette
-from agentkit_testing._cassette_records import RecordedRun
+from agentkit_testing._cassette._context import cassette
+from agentkit_testing._cassette._file import Cassette
+from agentkit_testing._cassette._records import RecordedRun
 from agentkit_testing._secrets import Scrubber
 
 pytestmark = pytest.mark.anyio

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from agentkit import Agent, ModelMessage, PartDeltaEvent, PartStartEvent, TextPart, TextPartDelta
 from agentkit.models import AgentInfo, DeltaToolCall, FunctionModel, TestModel
-from agentkit_testing._cassette import Cassette
-from agentkit_testing._cassette_context import cassette
+from agentkit_testing._cassette._context import cassette
+from agentkit_testing._cassette._file import Cassette
 from agentkit_testing._secrets import Scrubber
 
 pytestmark = pytest.mark.anyio

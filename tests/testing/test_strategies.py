@@ -43,7 +43,7 @@ from agentkit import (
     UserError,
 )
 from agentkit_testing import Cassette
-from agentkit_testing._strategies import signature_arguments
+from agentkit_testing._hypothesis._strategies import signature_arguments
 from agentkit_testing.strategies import (
     AgentFlowMachine,
     ResponseKind,

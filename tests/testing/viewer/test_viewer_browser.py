@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from agentkit_testing import fork_sync
-from agentkit_testing._cassette import Cassette
-from agentkit_testing._viewer import render_cassette_page, render_diff_page
+from agentkit_testing._cassette._file import Cassette
+from agentkit_testing._viewer._page import render_cassette_page, render_diff_page
 
 from .conftest import HOSTILE, _agent
 

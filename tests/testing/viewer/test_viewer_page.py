@@ -6,9 +6,9 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from agentkit_testing._cassette import Cassette
-from agentkit_testing._viewer import render_cassette_page, render_diff_page
-from agentkit_testing._viewer_model import FOLD_AT, build_run_views
+from agentkit_testing._cassette._file import Cassette
+from agentkit_testing._viewer._model import FOLD_AT, build_run_views
+from agentkit_testing._viewer._page import render_cassette_page, render_diff_page
 
 from .conftest import HOSTILE
 

@@ -9,7 +9,7 @@ The document is described in docs/cassette-format.md. What keeps it readable:
   response, the return in the next request) is not written a second time;
 - fields at their default (`None`, empty) are left out; usage and stream chunks take one line.
 
-`_cassette_decode` reads it back.
+`_decode` reads it back.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ from agentkit import (
     ToolReturnPart,
     Usage,
 )
-from agentkit_testing._cassette_io import FlowDict, FlowList
-from agentkit_testing._cassette_records import (
+from agentkit_testing._cassette._io import FlowDict, FlowList
+from agentkit_testing._cassette._records import (
     CASSETTE_FORMAT,
     CASSETTE_VERSION,
     RecordedRequest,

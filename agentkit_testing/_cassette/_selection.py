@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from agentkit import ModelMessage
-from agentkit_testing._cassette_codec import encode_run
-from agentkit_testing._cassette_records import RecordedRun
+from agentkit_testing._cassette._codec import encode_run
+from agentkit_testing._cassette._records import RecordedRun
 from agentkit_testing._divergence import UNKNOWN_CONTEXT, RecordAdvice, describe_run
 from agentkit_testing._exceptions import AmbiguousRecording, UnplayedRuns
 from agentkit_testing._matching import Comparator, RunKey, same_json

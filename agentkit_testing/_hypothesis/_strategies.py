@@ -29,10 +29,10 @@ from agentkit import (
     UsageLimits,
     UserError,
 )
-from agentkit_testing._cassette import Cassette
-from agentkit_testing._json_schema_strategy import from_json_schema
-from agentkit_testing._scripted import SCRIPT_TIME, ScriptedRun, probe_agent_info, run_scripted
-from agentkit_testing._tool_arguments import signature_arguments, tool_arguments
+from agentkit_testing._cassette._file import Cassette
+from agentkit_testing._hypothesis._json_schema_strategy import from_json_schema
+from agentkit_testing._hypothesis._scripted import SCRIPT_TIME, ScriptedRun, probe_agent_info, run_scripted
+from agentkit_testing._hypothesis._tool_arguments import signature_arguments, tool_arguments
 
 __all__ = ("AgentFlowMachine", "ResponseKind", "model_responses", "signature_arguments", "tool_arguments")
 # `signature_arguments` and `tool_arguments` live in `_tool_arguments`; re-exported for existing imports.

@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from agentkit import ToolDefinition
-from agentkit_testing._cassette_codec import ToolCatalog, encode_run
-from agentkit_testing._cassette_io import dump_header, to_yaml_text
-from agentkit_testing._cassette_layout import END_MARKER
-from agentkit_testing._cassette_lazy import LoadedRun, RunSource
-from agentkit_testing._cassette_limits import check_savable
-from agentkit_testing._cassette_records import CASSETTE_FORMAT, CASSETTE_VERSION, RecordedRun
-from agentkit_testing._cassette_stream import scrub_document
+from agentkit_testing._cassette._codec import ToolCatalog, encode_run
+from agentkit_testing._cassette._io import dump_header, to_yaml_text
+from agentkit_testing._cassette._layout import END_MARKER
+from agentkit_testing._cassette._lazy import LoadedRun, RunSource
+from agentkit_testing._cassette._limits import check_savable
+from agentkit_testing._cassette._records import CASSETTE_FORMAT, CASSETTE_VERSION, RecordedRun
+from agentkit_testing._cassette._stream import scrub_document
 from agentkit_testing._exceptions import CassetteFormatError
 from agentkit_testing._secrets import Scrubber
 

@@ -21,7 +21,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from agentkit import UserError
-from agentkit_testing._json_schema_check import (
+from agentkit_testing._hypothesis._json_schema_check import (
     ARRAY_KEYWORDS,
     TYPES,
     SchemaChecker,

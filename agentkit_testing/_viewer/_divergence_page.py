@@ -10,8 +10,8 @@ import hashlib
 import re
 from pathlib import Path
 
-from agentkit_testing._cassette import Cassette
-from agentkit_testing._cassette_write import atomic_write
+from agentkit_testing._cassette._file import Cassette
+from agentkit_testing._cassette._write import atomic_write
 from agentkit_testing._exceptions import CassetteDivergence, CassetteError
 
 __all__ = ("find_divergence", "page_file_name", "report_divergence_page", "write_divergence_page")
@@ -53,7 +53,7 @@ def write_divergence_page(error: CassetteDivergence, directory: Path, test_id: s
     """
     if error.path is None:
         raise ValueError("the replay diverged from an in-memory cassette: there is no file to show")
-    from agentkit_testing._viewer import render_cassette_page  # Jinja2, only when a page is asked for
+    from agentkit_testing._viewer._page import render_cassette_page  # Jinja2, only when a page is asked for
 
     cassette = Cassette.load(error.path)
     notice = f"{test_id}\n\n{error}"

@@ -9,7 +9,7 @@ from typing import Any
 from agentkit import ModelResponseStreamEvent, PartDeltaEvent, PartStartEvent, Usage
 from agentkit.messages import ToolCallPartDelta
 from agentkit.models import StreamedResponse
-from agentkit_testing._cassette_records import RecordedRequest
+from agentkit_testing._cassette._records import RecordedRequest
 from agentkit_testing._secrets import Scrubber
 
 __all__ = ("ReplayStreamedResponse", "scrub_document", "scrub_stream")

@@ -1,8 +1,8 @@
-"""Cassette file text: safe YAML (or JSON) parsing and readable dumping (atomic writes: `_cassette_write`).
+"""Cassette file text: safe YAML (or JSON) parsing and readable dumping (atomic writes: `_write`).
 
-Cassettes are untrusted input: the loaders (`_cassette_yaml_loader`, `_cassette_json_loader`)
+Cassettes are untrusted input: the loaders (`_yaml_loader`, `_json_loader`)
 build only plain data and refuse tags, aliases, merge keys, duplicate keys and whatever exceeds
-the limits of `_cassette_limits`. With the YAML loader, this is the only module of the harness
+the limits of `_limits`. With the YAML loader, this is the only module of the harness
 that imports `yaml`.
 """
 
@@ -16,9 +16,9 @@ from typing import Any, Literal, TypeAlias
 
 import yaml
 
-from agentkit_testing._cassette_json_loader import load_json
-from agentkit_testing._cassette_limits import MAX_CASSETTE_BYTES
-from agentkit_testing._cassette_yaml_loader import SAFE_LOADER, load_yaml
+from agentkit_testing._cassette._json_loader import load_json
+from agentkit_testing._cassette._limits import MAX_CASSETTE_BYTES
+from agentkit_testing._cassette._yaml_loader import SAFE_LOADER, load_yaml
 from agentkit_testing._exceptions import CassetteFormatError
 
 __all__ = (
@@ -119,7 +119,7 @@ def parse_document(data: bytes, path: Path, file_format: FileFormat) -> tuple[di
     """The top-level mapping of a cassette file, and its header comment.
 
     `CassetteFormatError` naming the file, and the line and field where known, for anything a
-    cassette may not hold (see `_cassette_yaml_loader`, `_cassette_json_loader`, `_cassette_limits`).
+    cassette may not hold (see `_yaml_loader`, `_json_loader`, `_limits`).
     """
     text = cassette_text(data, path)
     comment: str | None

@@ -25,8 +25,8 @@ from agentkit import (
     ToolReturnPart,
     UserPromptPart,
 )
-from agentkit_testing._cassette_codec import to_plain
-from agentkit_testing._cassette_records import RecordedRequest, RecordedRun
+from agentkit_testing._cassette._codec import to_plain
+from agentkit_testing._cassette._records import RecordedRequest, RecordedRun
 
 __all__ = ("NodeView", "Row", "RowKind", "RunView", "build_run_views", "pair_runs")
 

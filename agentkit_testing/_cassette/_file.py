@@ -10,15 +10,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol, TypeAlias
 
-from agentkit_testing._cassette_codec import encode_document
-from agentkit_testing._cassette_decode import decode_document
-from agentkit_testing._cassette_io import FileFormat, cassette_text, dump_document, file_format_for, parse_document
-from agentkit_testing._cassette_lazy import RunSource, answered, keep_texts, load_lazily
-from agentkit_testing._cassette_limits import check_savable
-from agentkit_testing._cassette_records import RecordedRun
-from agentkit_testing._cassette_splice import pair_rerecorded, splice_yaml
-from agentkit_testing._cassette_stream import scrub_document
-from agentkit_testing._cassette_write import atomic_write
+from agentkit_testing._cassette._codec import encode_document
+from agentkit_testing._cassette._decode import decode_document
+from agentkit_testing._cassette._io import FileFormat, cassette_text, dump_document, file_format_for, parse_document
+from agentkit_testing._cassette._lazy import RunSource, answered, keep_texts, load_lazily
+from agentkit_testing._cassette._limits import check_savable
+from agentkit_testing._cassette._records import RecordedRun
+from agentkit_testing._cassette._splice import pair_rerecorded, splice_yaml
+from agentkit_testing._cassette._stream import scrub_document
+from agentkit_testing._cassette._write import atomic_write
 from agentkit_testing._exceptions import CassetteError
 from agentkit_testing._secrets import Scrubber
 
@@ -75,7 +75,7 @@ class Cassette:
         """The runs this cassette started with (e.g. loaded from its file); the others are new."""
         self._lock = threading.Lock()
         self._source: RunSource | None = None
-        """The loaded file's text, run by run, when it follows the writer's layout (see `_cassette_lazy`)."""
+        """The loaded file's text, run by run, when it follows the writer's layout (see `_lazy`)."""
         self._loaded: tuple[RecordedRun, ...] = ()
         self._loaded_signature: tuple[int, ...] | None = None
         """What the file held when loaded: a save that merges with the file reads it again only if it changed."""
@@ -177,7 +177,7 @@ class Cassette:
         up with them plus this cassette's new runs (renumbered on an id clash), so parallel test
         workers recording into one cassette lose nothing. With `rerecorded` (record modes `all`
         and `rewrite`), a new run that records what a run of the file holds, volatile values
-        aside (see `_cassette_splice`), leaves that run as it is in the file instead of being
+        aside (see `_splice`), leaves that run as it is in the file instead of being
         added (with `merge`) or taking its place (without).
 
         Runs loaded from the file and not changed keep their text byte for byte: a YAML file in

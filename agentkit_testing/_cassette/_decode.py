@@ -13,10 +13,10 @@ from typing import Any, NoReturn
 import pydantic
 
 from agentkit import ToolDefinition
-from agentkit_testing._cassette_codec import JSON_STYLES
-from agentkit_testing._cassette_io import find_line
-from agentkit_testing._cassette_limits import format_field
-from agentkit_testing._cassette_records import (
+from agentkit_testing._cassette._codec import JSON_STYLES
+from agentkit_testing._cassette._io import find_line
+from agentkit_testing._cassette._limits import format_field
+from agentkit_testing._cassette._records import (
     CASSETTE_FORMAT,
     CASSETTE_VERSION,
     RecordedRun,

@@ -26,8 +26,8 @@ from hypothesis import strategies as st
 from pydantic.fields import FieldInfo
 
 from agentkit import Tool, UserError
-from agentkit_testing._json_schema_strategy import JSON_VALUES, from_json_schema, from_pattern
-from agentkit_testing._tool_resolution import ResolvedTool, resolve_tool
+from agentkit_testing._hypothesis._json_schema_strategy import JSON_VALUES, from_json_schema, from_pattern
+from agentkit_testing._hypothesis._tool_resolution import ResolvedTool, resolve_tool
 
 __all__ = ("json_arguments", "signature_arguments", "tool_arguments")
 

@@ -38,8 +38,8 @@ from agentkit import (
     override_sources,
 )
 from agentkit.models import AgentInfo, FunctionModel, ModelRequestParameters, TestModel
-from agentkit_testing._cassette import Cassette
-from agentkit_testing._cassette_context import cassette
+from agentkit_testing._cassette._context import cassette
+from agentkit_testing._cassette._file import Cassette
 
 __all__ = ("SCRIPT_TIME", "ScriptedModel", "ScriptedRun", "probe_agent_info", "replay_example", "run_scripted")
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from agentkit_testing._cassette import Cassette
-from agentkit_testing._cassette_show import summarize
-from agentkit_testing._viewer_model import RunView, build_run_views, pair_runs
+from agentkit_testing._cassette._file import Cassette
+from agentkit_testing._cassette._show import summarize
+from agentkit_testing._viewer._model import RunView, build_run_views, pair_runs
 
 if TYPE_CHECKING:
     import jinja2

@@ -15,10 +15,10 @@ from agentkit import (
     UserPromptPart,
 )
 from agentkit.messages import user_prompt_text
-from agentkit_testing._cassette import Cassette
-from agentkit_testing._cassette_codec import ToolCatalog, encode_run, to_plain
-from agentkit_testing._cassette_io import to_yaml_text
-from agentkit_testing._cassette_records import CASSETTE_VERSION, RecordedRequest, RecordedRun
+from agentkit_testing._cassette._codec import ToolCatalog, encode_run, to_plain
+from agentkit_testing._cassette._file import Cassette
+from agentkit_testing._cassette._io import to_yaml_text
+from agentkit_testing._cassette._records import CASSETTE_VERSION, RecordedRequest, RecordedRun
 from agentkit_testing._divergence import unified_diff
 from agentkit_testing._runtime_text import runtime_node_details
 

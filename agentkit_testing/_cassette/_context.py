@@ -38,10 +38,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from agentkit import RunInfo, RunObserver, intercept_runs
-from agentkit_testing._cassette import BeforeRecord, Cassette
-from agentkit_testing._cassette_codec import encode_messages
-from agentkit_testing._cassette_records import RecordedRun, RecordMode, model_id
-from agentkit_testing._cassette_selection import RunSelector
+from agentkit_testing._cassette._codec import encode_messages
+from agentkit_testing._cassette._file import BeforeRecord, Cassette
+from agentkit_testing._cassette._records import RecordedRun, RecordMode, model_id
+from agentkit_testing._cassette._selection import RunSelector
 from agentkit_testing._divergence import current_advice, divergence, unrecorded
 from agentkit_testing._exceptions import RuntimeMismatch
 from agentkit_testing._matching import Comparator, Matching, Mismatch, RunKey

@@ -1,7 +1,7 @@
 """What a cassette holds: recorded runs, their requests, tool calls and nodes, as frozen data.
 
 These are the in-memory form of the format described in docs/cassette-format.md; the codec
-(`_cassette_codec`) turns them into the file's document and back.
+(`_codec`) turns them into the file's document and back.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Loading YAML cassettes run by run: runs indexed by identity at load, the rest of each decoded on first use.
 
-A cassette in the writer's layout (`_cassette_layout`) is loaded without parsing its runs
+A cassette in the writer's layout (`_layout`) is loaded without parsing its runs
 whole: the header (format, version, tool catalog) is parsed and checked, and the identity lines
 of every run (`id`, `agent`, `model`, `user_prompt`, ...) are parsed together in one small
 document. Each run becomes a `LoadedRun`: a `RecordedRun` whose identity is known and whose
@@ -24,11 +24,11 @@ from typing import Any
 import pydantic
 
 from agentkit import ToolDefinition
-from agentkit_testing._cassette_decode import check_header, decode_catalog, decode_one_run
-from agentkit_testing._cassette_io import header_comment
-from agentkit_testing._cassette_layout import END_MARKER, IDENTITY_KEYS, RUNS_LINE, Layout, RunText, split_layout
-from agentkit_testing._cassette_records import RecordedRun
-from agentkit_testing._cassette_yaml_loader import load_yaml
+from agentkit_testing._cassette._decode import check_header, decode_catalog, decode_one_run
+from agentkit_testing._cassette._io import header_comment
+from agentkit_testing._cassette._layout import END_MARKER, IDENTITY_KEYS, RUNS_LINE, Layout, RunText, split_layout
+from agentkit_testing._cassette._records import RecordedRun
+from agentkit_testing._cassette._yaml_loader import load_yaml
 from agentkit_testing._exceptions import CassetteFormatError
 
 __all__ = ("LoadedRun", "RunSource", "answered", "keep_texts", "load_lazily")
