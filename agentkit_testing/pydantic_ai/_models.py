@@ -29,7 +29,7 @@ from pydantic_ai.settings import ModelSettings
 from pydantic_ai.toolsets import AbstractToolset, WrapperToolset
 from pydantic_ai.toolsets.abstract import ToolsetTool
 
-from agentkit_testing._exceptions import UnrecordedRequest
+from agentkit_testing._exceptions import CassetteError, UnrecordedRequest
 from agentkit_testing.pydantic_ai._runs import RunReplay
 
 if TYPE_CHECKING:
@@ -84,6 +84,8 @@ class CassetteModel(WrapperModel):
         model_settings: ModelSettings | None,
         model_request_parameters: ModelRequestParameters,
     ) -> ModelResponse:
+        if self._after_the_block(messages):
+            return await self.wrapped.request(messages, model_settings, model_request_parameters)
         live = self.session.run_for(self, messages, streamed=False)
         if isinstance(live, RunReplay):
             return live.answer(messages, model_settings, model_request_parameters)
@@ -100,6 +102,12 @@ class CassetteModel(WrapperModel):
         model_request_parameters: ModelRequestParameters,
         run_context: RunContext[Any] | None = None,
     ) -> AsyncIterator[StreamedResponse]:
+        if self._after_the_block(messages):
+            async with self.wrapped.request_stream(
+                messages, model_settings, model_request_parameters, run_context
+            ) as passed_through:
+                yield passed_through
+            return
         live = self.session.run_for(self, messages, streamed=True)
         if isinstance(live, RunReplay):
             response, events = live.answer_stream(messages, model_settings, model_request_parameters)
@@ -118,6 +126,24 @@ class CassetteModel(WrapperModel):
         live.finish(index, sent, response, model_settings, model_request_parameters, streamed=True, events=events)
         yield CompletedStreamedResponse(
             response, model_request_parameters=model_request_parameters, replay_events=events
+        )
+
+    def _after_the_block(self, messages: Sequence[ModelMessage]) -> bool:
+        """Whether the block has ended, so a new run is the agent's own; an error for a run begun inside it.
+
+        Only a run whose context was copied inside the block (or that was still going when it ended)
+        reaches this model after the block.
+        """
+        if not self.session.closed:
+            return False
+        if self.session.live_run(messages[-1].run_id if messages else None) is None:
+            return True
+        path = self.session.cassette.path or "the in-memory cassette"
+        raise CassetteError(
+            f"{path}: a run of pydantic-ai agent {self.agent_name!r} begun inside the cassette block sent a model "
+            "request after the block ended, so it can be neither recorded nor replayed. Let runs started in threads "
+            "finish inside the block (join the thread, or end the ThreadPoolExecutor's with-block first).",
+            path=self.session.cassette.path,
         )
 
 

@@ -44,6 +44,7 @@ from agentkit_testing._secrets import Scrubber
 from agentkit_testing.pydantic_ai._messages import dump_messages, prompt_text
 from agentkit_testing.pydantic_ai._models import CassetteModel, RecordedModel, wrap_toolsets
 from agentkit_testing.pydantic_ai._runs import LiveRun, RunRecording, RunReplay
+from agentkit_testing.pydantic_ai._thread_routing import agent_toolsets, route_other_contexts
 
 __all__ = ("RUNTIME", "PydanticAISession", "cassette")
 
@@ -96,6 +97,8 @@ class PydanticAISession:
         self._environment: dict[str, str] | None = None
         self.check_unplayed_runs = True
         """Whether the end of the block checks that every recorded pydantic-ai run was played."""
+        self.closed = False
+        """The block has ended: runs that still reach its wrappers (a context copied inside it) pass through."""
 
     def __repr__(self) -> str:
         return f"<PydanticAISession {self.cassette.path} record_mode={self.record_mode!r}>"
@@ -109,6 +112,10 @@ class PydanticAISession:
     def recorded_runs(self) -> list[RecordedRun]:
         """Runs recorded in this block (those a model answered)."""
         return [run for run in (recording.snapshot() for recording in self._recordings) if run is not None]
+
+    def close(self) -> None:
+        """The block ends: from now on its model and toolsets are the agent's own (see `closed`)."""
+        self.closed = True
 
     def live_run(self, run_id: str | None) -> LiveRun | None:
         """The live run with pydantic-ai's `run_id`, once its first model request was seen."""
@@ -328,12 +335,14 @@ def cassette(
         allow_playback_repeats=allow_playback_repeats,
     )
     with ExitStack() as overrides:
+        overrides.callback(session.close)
         for agent in agents:
             model = CassetteModel(_base_model(agent, session), session, agent.name)
             # The agent's own function toolset comes first in `agent.toolsets`; `tools=[]` keeps it from
             # also running unwrapped.
-            toolsets = wrap_toolsets(agent.toolsets, session)
+            toolsets = wrap_toolsets(agent_toolsets(agent), session)
             overrides.enter_context(agent.override(model=model, tools=[], toolsets=toolsets))
+            overrides.enter_context(route_other_contexts(agent, str(store.path or "an in-memory cassette")))
         try:
             yield session
         except Exception:
