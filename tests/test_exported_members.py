@@ -19,6 +19,7 @@ PUBLIC_MODULES = [
     "agentkit.models.function",
     "agentkit.models.openai",
     "agentkit.models.test",
+    "agentkit.models.wrapper",
     "agentkit.result",
     "agentkit.settings",
     "agentkit.tools",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -29,3 +30,15 @@ def test_the_property_test_example_runs_as_written() -> None:
     assert len(tests) == 2
     for test in tests:
         quick(test)()
+
+
+def test_the_wrapper_model_example_counts_requests() -> None:
+    from agentkit import Agent
+    from agentkit.models import TestModel
+
+    (block,) = python_blocks("Coming from pydantic-ai 0.0.39")
+    namespace: dict[str, Any] = {"__name__": "readme_example"}
+    exec(compile(textwrap.dedent(block), "README.md (WrapperModel)", "exec"), namespace)
+    model = namespace["CountingModel"](TestModel())
+    assert Agent(model).run_sync("hi").data == "success (no tool calls)"
+    assert model.requests == 1

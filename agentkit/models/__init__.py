@@ -1,8 +1,8 @@
-"""Models: the `Model` interface, the test doubles, and model-name resolution.
+"""Models: the `Model` interface, the test doubles, `WrapperModel`, and model-name resolution.
 
 Provider models (`OpenAIModel`, `AnthropicModel`) are imported on first access, so importing
 this package never imports a provider SDK; so are the test doubles (`TestModel`, `FunctionModel`
-and its types), which `import agentkit` does not need.
+and its types) and `WrapperModel`, which `import agentkit` does not need.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     )
     from agentkit.models.openai import OpenAIModel
     from agentkit.models.test import TestModel
+    from agentkit.models.wrapper import WrapperModel
 
 ALLOW_MODEL_REQUESTS: bool = True
 """Whether models that talk to real services may send requests, for runs no guard block covers.
@@ -57,6 +58,7 @@ __all__ = (
     "StreamFunctionDef",
     "StreamedResponse",
     "TestModel",
+    "WrapperModel",
     "check_allow_model_requests",
     "check_model_request_allowed",
     "infer_model",
@@ -75,6 +77,7 @@ _LAZY_MODULES = {
     "OpenAIModel": "agentkit.models.openai",
     "StreamFunctionDef": "agentkit.models.function",
     "TestModel": "agentkit.models.test",
+    "WrapperModel": "agentkit.models.wrapper",
 }
 """The names imported from their module at first access."""
 
