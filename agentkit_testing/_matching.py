@@ -179,6 +179,16 @@ class Comparator:
             self._texts[value] = normalized
         return normalized
 
+    def only_itself_normalizes_to(self, compared: str) -> bool:
+        """Whether no text but `compared` itself has `compared` as its compared form (`text`).
+
+        So when there are no normalizers (they may map many texts to one) and the scrubber did not
+        put a redaction marker in `compared`: then recorded runs can be looked up by their text.
+        """
+        if self.matching.normalizers:
+            return False
+        return self._scrubber is None or self._scrubber.only_itself_scrubs_to(compared)
+
     def normalize(self, value: Any) -> Any:
         """Plain data as compared: scrubbed, ignored keys and part kinds dropped, strings normalized."""
         if self._scrubber is not None:

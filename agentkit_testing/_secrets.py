@@ -64,6 +64,7 @@ _SECRET_NAME = re.compile(_NAME, re.IGNORECASE)
 _ENV_SUFFIXES = ("_KEY", "_APIKEY", "_TOKEN", "_SECRET", "_PASSWORD", "_PASSWD", "_CREDENTIALS", "_PAT")
 _ENV_NAMES = frozenset({"API_KEY", "APIKEY", "TOKEN", "SECRET", "PASSWORD", "CREDENTIALS"})
 _MARKER = re.compile(r"<redacted:[^<>]*>")
+_MARKER_START = "<redacted:"
 _URL_PASSWORD = r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/?#@\"'<>]*:(?P<secret>[^\s/?#\"'<>]+)@"
 
 
@@ -220,6 +221,11 @@ class Scrubber:
     def scrub_text(self, text: str) -> str:
         """`text` with every secret replaced by `<redacted:NAME>`."""
         return self._rule_set.apply(text)
+
+    def only_itself_scrubs_to(self, text: str) -> bool:
+        """Whether no other text scrubs to `text`: it holds no redaction marker, and every secret
+        scrubbed out of a text leaves one. `False` for a subclass that scrubs text its own way."""
+        return type(self).scrub_text is Scrubber.scrub_text and _MARKER_START not in text
 
     def scrub(self, value: Any) -> Any:
         """A copy of plain data with every string scrubbed, and values under secret-named fields redacted."""

@@ -10,13 +10,19 @@ figure is measured in a fresh process so that peak memory is the figure's own:
 - `load_whole_s`: `Cassette.load(path)`, which reads and checks every run now;
 - `append_s`: `cassette(path, 'new_episodes')` around one new run: load, record it, save;
 - `replay_one_s`: `cassette(path)` around one replayed run (the last run of the file): load, replay;
+- `append_warm_s`, `replay_one_warm_s`: the same, in a process that has already run the agent once
+  without a cassette, so the figure leaves out what any first run costs (importing the event loop,
+  building the tools' schemas: ~0.2 s here, the same for every cassette size);
+- `append_over_load`, `replay_one_over_load` (and `_warm_`): those figures divided by `load_s`;
 - `replay_model_ms_per_run`: a bare `ReplayModel` over the loaded file serving 100 runs spread
   over it, per run (constant in the file's size when runs are indexed, not scanned).
 
 The script runs on versions without lazy loading too (then `load_s` is the whole load), so it can
-time the main branch and a change in the same invocation.
+time the main branch and a change in the same invocation: with `--compare CHECKOUT` each figure is
+measured for this code and for that checkout in turn, `--repeat` times, and the medians are given
+(the checkout's under `compare`), so both see the same load on a shared machine.
 
-Usage: `python bench/scale.py [--sizes 1000,10000]`.
+Usage: `python bench/scale.py [--sizes 1000,10000] [--compare CHECKOUT] [--repeat 3]`.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import os
 import platform
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -79,6 +86,10 @@ def with_prompt(run: RecordedRun, run_id: str, prompt: str) -> RecordedRun:
 
 def measure(figure: str, path: Path, size: int) -> dict[str, float]:
     """One figure, in this (fresh) process."""
+    warm = figure.endswith("_warm")
+    figure = figure.removesuffix("_warm")
+    if warm:  # what the first agent run of any process costs, paid before the clock starts
+        two_tool_agent(TestModel()).run_sync("A warm-up question", deps="x")
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
     if figure == "load":
@@ -139,28 +150,50 @@ def in_fresh_process(figure: str, path: Path, size: int, code: str | None = None
     return result
 
 
-def figures(path: Path, size: int, code: str | None) -> dict[str, float]:
-    load = in_fresh_process("load", path, size, code)
-    return {
-        "load_s": load["seconds"],
-        "peak_rss_growth_mb": load["peak_rss_growth_mb"],
-        "load_whole_s": in_fresh_process("load_whole", path, size, code)["seconds"],
-        "append_s": in_fresh_process("append", path, size, code)["seconds"],
-        "replay_one_s": in_fresh_process("replay_one", path, size, code)["seconds"],
-        "replay_model_ms_per_run": in_fresh_process("replay_model", path, size, code)["ms_per_run"],
+FIGURES = ("load", "load_whole", "append", "append_warm", "replay_one", "replay_one_warm", "replay_model")
+
+
+def figures(path: Path, size: int, codes: list[str | None], repeat: int) -> list[dict[str, float]]:
+    """Each figure for each checkout in `codes` (`None`: this one), measured in turn, `repeat` times: the medians."""
+    samples: list[dict[str, list[dict[str, float]]]] = [{figure: [] for figure in FIGURES} for _ in codes]
+    for _ in range(repeat):
+        for figure in FIGURES:
+            for code, sample in zip(codes, samples, strict=True):
+                sample[figure].append(in_fresh_process(figure, path, size, code))
+    return [_summary(sample) for sample in samples]
+
+
+def _summary(sample: dict[str, list[dict[str, float]]]) -> dict[str, float]:
+    def median(figure: str, key: str = "seconds") -> float:
+        return round(statistics.median(result[key] for result in sample[figure]), 3)
+
+    summary = {
+        "load_s": median("load"),
+        "peak_rss_growth_mb": median("load", "peak_rss_growth_mb"),
+        "load_whole_s": median("load_whole"),
+        "append_s": median("append"),
+        "append_warm_s": median("append_warm"),
+        "replay_one_s": median("replay_one"),
+        "replay_one_warm_s": median("replay_one_warm"),
+        "replay_model_ms_per_run": median("replay_model", "ms_per_run"),
     }
+    for figure in ("append", "append_warm", "replay_one", "replay_one_warm"):
+        summary[f"{figure}_over_load"] = round(summary[f"{figure}_s"] / summary["load_s"], 2)
+    return summary
 
 
-def main(sizes: list[int], compare: str | None) -> dict[str, object]:
-    report: dict[str, object] = {"benchmark": "scale", "python": platform.python_version()}
+def main(sizes: list[int], compare: str | None, repeat: int) -> dict[str, object]:
+    report: dict[str, object] = {"benchmark": "scale", "python": platform.python_version(), "repeat": repeat}
     with tempfile.TemporaryDirectory() as name:
         for size in sizes:
             path = Path(name) / f"runs-{size}.yaml"
             build(path, size)
+            codes: list[str | None] = [None] if compare is None else [None, compare]
             entry: dict[str, object] = {"file_mb": round(path.stat().st_size / 1e6, 2)}
-            entry.update(figures(path, size, None))
-            if compare is not None:
-                entry["compare"] = figures(path, size, compare)
+            ours, *theirs = figures(path, size, codes, repeat)
+            entry.update(ours)
+            if theirs:
+                entry["compare"] = theirs[0]
             report[str(size)] = entry
     return report
 
@@ -169,10 +202,12 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,10000", help="comma-separated run counts")
     parser.add_argument("--compare", metavar="CHECKOUT", help="also time the code of another checkout (PYTHONPATH)")
+    parser.add_argument("--repeat", type=int, default=1, help="measurements of each figure (medians are given)")
     parser.add_argument("--measure", nargs=3, metavar=("FIGURE", "PATH", "SIZE"), help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.measure:
         figure, file, count = arguments.measure
         print(json.dumps(measure(figure, Path(file), int(count))))
     else:
-        print(json.dumps(main([int(size) for size in arguments.sizes.split(",")], arguments.compare)))
+        sizes = [int(size) for size in arguments.sizes.split(",")]
+        print(json.dumps(main(sizes, arguments.compare, arguments.repeat)))

@@ -31,13 +31,21 @@ class RunSelector:
     means nothing, so unless their recordings are the same (and the choice does not matter) the
     claim raises `AmbiguousRecording` rather than guess.
 
+    Identities are computed when first needed, not at the start: normalizing the prompt of every
+    run of a 10,000-run cassette costs a sizeable part of loading it, and a block often replays a
+    few of its runs. A live run's prompt as compared (`Comparator.text`) that no other text
+    normalizes to (no normalizers, no redaction marker in it) can only be the compared prompt of
+    runs recorded with that very text: only those are looked at. Any other prompt (normalizers in
+    use, a secret scrubbed out of it) indexes every run by its identity once, as before.
+
     Args:
         runs: the recorded runs.
         comparator: normalizes prompts and histories the way requests are compared.
         repeats: let a recorded run be played any number of times (vcrpy's `allow_playback_repeats`).
         path: the cassette file, for messages.
         identity: the identity of a recorded run, where the default (its agentkit fields) does not fit
-            (runs of another runtime, whose history is in that runtime's shape).
+            (runs of another runtime, whose history is in that runtime's shape). It must keep the
+            run's agent and model as they are and give its prompt as `comparator.text` does.
         advice: how its errors tell the user to record again.
     """
 
@@ -56,39 +64,74 @@ class RunSelector:
         self._comparator = comparator
         self._repeats = repeats
         self._path = path
+        self._identity = identity
         self._played: set[str] = set()
         self._lock = threading.Lock()
         self._keys: dict[str, RunKey] = {}
-        self._by_key: dict[RunKey, list[RecordedRun]] = {}
-        self._by_prompt: dict[tuple[str, str | None], list[RecordedRun]] = {}
+        """Identities as matched, computed when first needed: normalizing every prompt of a big
+        cassette costs more than loading it, and a block usually replays few of its runs."""
+        self._by_text: dict[tuple[str | None, str, str], list[RecordedRun]] = {}
         for run in self._runs:
-            key = (
-                identity(run)
-                if identity is not None
-                else comparator.run_key(
-                    run.agent, run.model, run.user_prompt, run.message_history, streamed=run.streamed, deps=run.deps
-                )
-            )
-            self._keys[run.id] = key
-            self._by_key.setdefault(_without_deps(key), []).append(run)
-            self._by_prompt.setdefault((key.user_prompt, key.history), []).append(run)
+            self._by_text.setdefault((run.agent, run.model, run.user_prompt), []).append(run)
+        self._by_prompt_text: dict[str, list[RecordedRun]] | None = None
+        self._by_key: dict[RunKey, list[RecordedRun]] | None = None
+        self._by_prompt: dict[tuple[str, str | None], list[RecordedRun]] | None = None
 
     def key_of(self, run: RecordedRun) -> RunKey:
         """The identity of a recorded run, as matched."""
-        return self._keys[run.id]
+        key = self._keys.get(run.id)
+        if key is None:
+            if self._identity is not None:
+                key = self._identity(run)
+            else:
+                key = self._comparator.run_key(
+                    run.agent, run.model, run.user_prompt, run.message_history, streamed=run.streamed, deps=run.deps
+                )
+            self._keys[run.id] = key
+        return key
 
     def claim(self, key: RunKey) -> RecordedRun | None:
         """The recorded run to replay for a live run with `key`, marked as played; `None` if there is none."""
+        wanted = _without_deps(key)
         with self._lock:
-            group = self._by_key.get(_without_deps(key), ())
-            return self._first_unplayed([run for run in group if _same_deps(self._keys[run.id].deps, key.deps)])
+            if self._comparator.only_itself_normalizes_to(key.user_prompt):
+                # Only runs recorded with this very prompt can have it as their compared prompt.
+                group = self._by_text.get((key.agent, key.model, key.user_prompt), ())
+                group = [run for run in group if _without_deps(self.key_of(run)) == wanted]
+            else:
+                group = self._index()[0].get(wanted, [])
+            return self._first_unplayed([run for run in group if _same_deps(self.key_of(run).deps, key.deps)])
 
     def claim_by_prompt(self, user_prompt: str, history: Sequence[ModelMessage]) -> RecordedRun | None:
         """Like `claim`, for callers that know neither the agent, the model nor the deps (a bare `ReplayModel`)."""
         prompt = self._comparator.text(user_prompt)
         fingerprint = self._comparator.fingerprint(history)
         with self._lock:
-            return self._first_unplayed(self._by_prompt.get((prompt, fingerprint), ()))
+            if self._comparator.only_itself_normalizes_to(prompt):
+                if self._by_prompt_text is None:
+                    self._by_prompt_text = {}
+                    for run in self._runs:
+                        self._by_prompt_text.setdefault(run.user_prompt, []).append(run)
+                candidates = [
+                    run
+                    for run in self._by_prompt_text.get(prompt, ())
+                    if self.key_of(run).user_prompt == prompt and self.key_of(run).history == fingerprint
+                ]
+            else:
+                candidates = self._index()[1].get((prompt, fingerprint), [])
+            return self._first_unplayed(candidates)
+
+    def _index(
+        self,
+    ) -> tuple[dict[RunKey, list[RecordedRun]], dict[tuple[str, str | None], list[RecordedRun]]]:
+        """Every recorded run by its identity without deps, and by its prompt and history (made once, when needed)."""
+        if self._by_key is None or self._by_prompt is None:
+            self._by_key, self._by_prompt = {}, {}
+            for run in self._runs:
+                key = self.key_of(run)
+                self._by_key.setdefault(_without_deps(key), []).append(run)
+                self._by_prompt.setdefault((key.user_prompt, key.history), []).append(run)
+        return self._by_key, self._by_prompt
 
     def _first_unplayed(self, candidates: Sequence[RecordedRun]) -> RecordedRun | None:
         unplayed = [run for run in candidates if self._repeats or run.id not in self._played]
@@ -171,7 +214,7 @@ class RunSelector:
         best: RecordedRun | None = None
         best_score = -1
         for run in self.unplayed():
-            recorded = self._keys[run.id]
+            recorded = self.key_of(run)
             score = sum(
                 (
                     4 * (recorded.agent == key.agent),
