@@ -11,7 +11,8 @@ the run by pydantic-ai's `CompletedStreamedResponse(replay_events=...)`, the way
 execution replays a stream; so the run gets the model's events, chunk boundaries kept, once the
 model has finished. Replay hands over the recorded events the same way. Only public API is used:
 `WrapperModel`, `WrapperToolset`, `CompletedStreamedResponse`, `Agent.override`, `Agent.toolsets`,
-the messages' `run_id`, and `RunContext.run_id` / `tool_call_id`.
+the messages' `run_id`, and `RunContext.run_id` / `tool_call_id` (`_thread_routing`, which hands
+these wrappers to runs in other threads, is the adapter's one private hook).
 """
 
 from __future__ import annotations

@@ -9,10 +9,14 @@ message history, streamed or not) picks the recorded run that replays it, so con
 agent find their own recordings whatever order they start in. Record modes, saving, scrubbing,
 unplayed-run checks and divergence reports are agentkit_testing's own (see `agentkit_testing.cassette`).
 
-`Agent.override` is context-local (a context variable): runs started in this context and in
-tasks or `asyncio.to_thread` calls that copy it are covered; a run started in a plain
-`threading.Thread` does not see the override and talks to the agent's own model, unless the
-thread runs in a copy of the block's context (`Thread(target=contextvars.copy_context().run, ...)`).
+`Agent.override` is context-local: it covers runs in this context and in tasks or `to_thread`
+calls that copy it. A run started in a context with none of its own (a plain `threading.Thread`,
+a `ThreadPoolExecutor` worker, a web framework's handler thread) is routed by `_thread_routing`,
+through private override variables of pydantic-ai's `Agent` (named there, tested), to the block
+naming the agent that is active in the process (the innermost of nested ones), tools included;
+with several unrelated blocks open at once it raises `UserError`, and after the last block ends
+the agent is the one the user wrote. A run that is still going when its block ends fails with
+`CassetteError` at its next request rather than leave the cassette.
 Runs with one identity recorded at the same time are marked `concurrent` (a run ends when
 pydantic-ai exits its toolsets); replaying them raises `AmbiguousRecording` if their recordings
 differ, since which live run gets which recording would be a guess.
