@@ -32,7 +32,7 @@ from agentkit import (
     UserPromptPart,
 )
 from agentkit.messages import user_prompt_text
-from agentkit.models import Model, ModelRequestParameters, StreamedResponse
+from agentkit.models import Model, ModelRequestParameters, StreamedResponse, WrapperModel
 from agentkit_testing._cassette._codec import to_plain
 from agentkit_testing._cassette._file import Cassette
 from agentkit_testing._cassette._records import (
@@ -225,7 +225,7 @@ def prompt_of(messages: Sequence[ModelMessage]) -> str:
     return ""
 
 
-class RecordingModel(Model):
+class RecordingModel(WrapperModel):
     """Wraps `inner` and records every request it serves, with its response, into `cassette`.
 
     It sends real requests exactly when `inner` does, so the request guard treats it like `inner`.
@@ -234,20 +234,15 @@ class RecordingModel(Model):
     """
 
     def __init__(self, inner: Model, cassette: Cassette, *, recorder: RunRecorder | None = None) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.cassette = cassette
         self._recorder = recorder
         self._conversations: dict[int, tuple[list[ModelMessage], RunRecorder]] = {}
-        # `sends_real_requests` is a class attribute of models; this instance mirrors its inner model.
-        vars(self)["sends_real_requests"] = inner.sends_real_requests
 
     @property
-    def model_name(self) -> str:
-        return self.inner.model_name
-
-    @property
-    def system(self) -> str | None:
-        return self.inner.system
+    def inner(self) -> Model:
+        """The model being recorded (`wrapped`, under the name the constructor gives it)."""
+        return self.wrapped
 
     def _recorder_for(self, messages: list[ModelMessage]) -> RunRecorder:
         if self._recorder is not None:
@@ -259,7 +254,7 @@ class RecordingModel(Model):
         recorder = RunRecorder(
             self.cassette,
             agent=None,
-            model=model_id(self.inner),
+            model=model_id(self.wrapped),
             user_prompt=prompt_of(messages),
             message_history=messages[:-1] or None,
             requires_end=False,
@@ -275,7 +270,7 @@ class RecordingModel(Model):
     ) -> tuple[ModelResponse, Usage]:
         recorder = self._recorder_for(messages)
         sent, new = len(messages), recorder.new_messages(messages)
-        response, usage = await self.inner.request(messages, model_settings, model_request_parameters)
+        response, usage = await self.wrapped.request(messages, model_settings, model_request_parameters)
         recorder.add_request(messages, sent, new, model_settings, model_request_parameters, response, usage)
         return response, usage
 
@@ -288,7 +283,7 @@ class RecordingModel(Model):
     ) -> AsyncIterator[StreamedResponse]:
         recorder = self._recorder_for(messages)
         sent, new = len(messages), recorder.new_messages(messages)
-        async with self.inner.request_stream(messages, model_settings, model_request_parameters) as streamed:
+        async with self.wrapped.request_stream(messages, model_settings, model_request_parameters) as streamed:
             recording = _RecordingStream(streamed)
             yield recording
         recorder.add_request(
