@@ -41,7 +41,7 @@ from agentkit import (
     UserPromptPart,
     intercept_runs,
 )
-from agentkit.models import Model, ModelRequestParameters, StreamedResponse
+from agentkit.models import Model, ModelRequestParameters, StreamedResponse, WrapperModel
 from agentkit_testing._cassette._file import Cassette
 from agentkit_testing._cassette._records import ForkPoint, RecordedRun, model_id
 from agentkit_testing._exceptions import CassetteDivergence, ForkError, RuntimeMismatch
@@ -354,28 +354,19 @@ class _ForkObserver(RunObserver):
         self.recorder.on_end(result, error)
 
 
-class _ForkModel(Model):
-    """Answers from the recording before the fork point, from the live model from it on."""
+class _ForkModel(WrapperModel):
+    """Answers from the recording before the fork point, from the live model (`wrapped`) from it on."""
 
     def __init__(self, observer: _ForkObserver, replay: ReplayModel, live: Model) -> None:
+        super().__init__(live)
         self._observer = observer
         self._replay = replay
-        self.live = live
-        vars(self)["sends_real_requests"] = live.sends_real_requests
-
-    @property
-    def model_name(self) -> str:
-        return self.live.model_name
-
-    @property
-    def system(self) -> str | None:
-        return self.live.system
 
     def _current(self) -> Model:
         if self._observer.replaying:
             return self._replay
         self._observer.live_requests += 1
-        return self.live
+        return self.wrapped
 
     async def request(
         self,
