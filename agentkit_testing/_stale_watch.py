@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentkit import ModelMessage, ModelResponse, ModelSettings, RunInfo, RunObserver, Usage
-from agentkit.models import Model, ModelRequestParameters, StreamedResponse
+from agentkit.models import Model, ModelRequestParameters, StreamedResponse, WrapperModel
 from agentkit_testing._cassette._records import RecordedRun, model_id
 from agentkit_testing._replay import ReplayModel
 from agentkit_testing._stale import CassetteCheck, RunCheck, check_run, request_definition
@@ -73,22 +73,12 @@ class _WatchObserver(RunObserver):
             self._watch.checks.append(RunCheck(self._run.id, "unknown", (_NO_REQUEST,)))
 
 
-class _FirstRequestWatch(Model):
+class _FirstRequestWatch(WrapperModel):
     """Passes every request to the `ReplayModel` it wraps, showing the first one to the watch on the way."""
 
-    def __init__(self, inner: ReplayModel, observer: _WatchObserver) -> None:
-        self.inner = inner
+    def __init__(self, replay: ReplayModel, observer: _WatchObserver) -> None:
+        super().__init__(replay)
         self._observer = observer
-
-    sends_real_requests = False
-
-    @property
-    def model_name(self) -> str:
-        return self.inner.model_name
-
-    @property
-    def system(self) -> str:
-        return self.inner.system
 
     async def request(
         self,
@@ -97,7 +87,7 @@ class _FirstRequestWatch(Model):
         model_request_parameters: ModelRequestParameters,
     ) -> tuple[ModelResponse, Usage]:
         self._observer.check(messages, model_settings, model_request_parameters)
-        return await self.inner.request(messages, model_settings, model_request_parameters)
+        return await super().request(messages, model_settings, model_request_parameters)
 
     @asynccontextmanager
     async def request_stream(
@@ -107,7 +97,7 @@ class _FirstRequestWatch(Model):
         model_request_parameters: ModelRequestParameters,
     ) -> AsyncIterator[StreamedResponse]:
         self._observer.check(messages, model_settings, model_request_parameters)
-        async with self.inner.request_stream(messages, model_settings, model_request_parameters) as streamed:
+        async with super().request_stream(messages, model_settings, model_request_parameters) as streamed:
             yield streamed
 
 
