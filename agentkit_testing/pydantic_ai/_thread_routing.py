@@ -29,6 +29,7 @@ rather than leave its thread runs unguarded.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
@@ -49,6 +50,11 @@ OVERRIDE_VARIABLES = ("_override_model", "_override_tools", "_override_toolsets"
 
 _lock = threading.Lock()
 _reading_own: ContextVar[bool] = ContextVar("agentkit_testing_pydantic_ai_reading_own", default=False)
+_installed: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
+"""id -> each value any block's override installed, while something (a context copied inside it) holds it.
+
+Such a value met in a context whose block has ended is not the user's own override; it outlives the
+agent's fallbacks (a later block installs new ones), so it is kept here, not per agent."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,8 +75,6 @@ class _AgentRouting:
         self.originals = originals
         self.blocks: BlockScopedStack[BlockOverride] = BlockScopedStack("agentkit_testing_pydantic_ai_blocks")
         self.users = 0
-        self.installed: dict[int, BlockOverride] = {}
-        """id of each value a block installed -> that block (the block keeps the value alive)."""
 
     def ambiguous(self, candidates: Sequence[Sequence[BlockOverride]]) -> UserError:
         blocks = "; ".join(stack[-1].where for stack in candidates)
@@ -99,7 +103,7 @@ class OverrideFallback:
         resolution = self.routing.blocks.resolve()
         if resolution.source == "context":
             return own
-        if own is not None and id(own) not in self.routing.installed:
+        if own is not None and id(own) not in _installed:
             return own  # the user's own override in this context
         if resolution.source == "ambiguous":
             raise self.routing.ambiguous(resolution.candidates)
@@ -136,7 +140,7 @@ def route_other_contexts(agent: Agent[Any, Any], where: str) -> Iterator[None]:
         block = BlockOverride(where, {name: routing.originals[name].get() for name in OVERRIDE_VARIABLES})
         with _lock:
             for value in block.values.values():
-                routing.installed[id(value)] = block
+                _installed[id(value)] = value
         with routing.blocks.push(block):
             yield
     finally:

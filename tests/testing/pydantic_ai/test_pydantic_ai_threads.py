@@ -337,3 +337,12 @@ def test_a_run_still_going_when_the_block_ends_fails_instead_of_leaving_the_cass
     (error,) = errors
     assert "'threaded' begun inside the cassette block sent a model request after the block ended" in str(error)
     assert counted.model_calls == 1
+
+
+def test_a_context_copied_inside_an_ended_block_goes_to_the_block_active_now(tmp_path: Path) -> None:
+    counted = Counted()
+    with cassette(tmp_path / "ended.yaml", agents=[counted.agent], record_mode="once"):
+        copied = contextvars.copy_context()
+    with cassette(tmp_path / "now.yaml", agents=[counted.agent], record_mode="once") as session:
+        in_pool(lambda: copied.run(with_asyncio_run, counted.agent, "copied earlier"))
+    assert [run.user_prompt for run in session.recorded_runs] == ["copied earlier"]
