@@ -7,9 +7,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import anyio
-
 from agentkit._context import RunContext
+from agentkit._threads import run_in_worker_thread
 
 __all__ = ("SystemPromptFunc", "SystemPromptRunner")
 
@@ -40,5 +39,5 @@ class SystemPromptRunner:
         if self._is_async:
             value: Any = await self.function(*args)  # type: ignore[misc]
         else:
-            value = await anyio.to_thread.run_sync(lambda: self.function(*args))
+            value = await run_in_worker_thread(lambda: self.function(*args))
         return str(value)

@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-import anyio
-
 from agentkit._graph_context import GraphRunContext
 from agentkit._hooks import RunObserver
+from agentkit._threads import gather_in_order, run_in_worker_thread
 from agentkit.exceptions import ModelRetry, UnexpectedModelBehavior
 from agentkit.messages import (
     FunctionToolCallEvent,
@@ -151,18 +150,19 @@ async def _run_tools(
     """Run the calls concurrently; the returns keep call order."""
     if len(calls) == 1:
         return [await _run_one_tool(ctx, calls[0], errors)]
-    results: list[ToolAnswer | None] = [None] * len(calls)
     failures: list[Exception | None] = [None] * len(calls)
 
-    async def run_at(index: int, call: ToolCallPart) -> None:
-        try:
-            results[index] = await _run_one_tool(ctx, call, errors)
-        except Exception as error:  # raised below, once every call has finished
-            failures[index] = error
+    def operation(index: int, call: ToolCallPart) -> Callable[[], Awaitable[ToolAnswer | None]]:
+        async def run() -> ToolAnswer | None:
+            try:
+                return await _run_one_tool(ctx, call, errors)
+            except Exception as error:  # raised below, once every call has finished
+                failures[index] = error
+                return None
 
-    async with anyio.create_task_group() as group:
-        for index, call in enumerate(calls):
-            group.start_soon(run_at, index, call)
+        return run
+
+    results = await gather_in_order([operation(index, call) for index, call in enumerate(calls)])
     raised = [error for error in failures if error is not None]
     if raised:
         # A tool's own exception escapes as it is, as with a single call (not in an ExceptionGroup);
@@ -217,7 +217,7 @@ async def _execute_tool(ctx: GraphRunContext, call: ToolCallPart, errors: dict[i
         if schema.is_async:
             value = await tool.function(*args, **kwargs)
         else:
-            value = await anyio.to_thread.run_sync(lambda: tool.function(*args, **kwargs))
+            value = await run_in_worker_thread(lambda: tool.function(*args, **kwargs))
     except ModelRetry as retry:
         errors[id(call)] = retry
         return RetryPromptPart(retry.message, tool_name=call.tool_name, tool_call_id=call.tool_call_id)

@@ -8,9 +8,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import ClassVar, TypeAlias
 
-import anyio
-
 from agentkit._sources import now
+from agentkit._threads import run_in_worker_thread
 from agentkit.exceptions import UnexpectedModelBehavior, UserError
 from agentkit.messages import ModelMessage, ModelResponse, ModelResponseStreamEvent
 from agentkit.models._base import Model, ModelRequestParameters, StreamedResponse
@@ -111,7 +110,7 @@ class FunctionModel(Model):
             response = await self.function(messages, info)
         else:
             function = self.function
-            response = await anyio.to_thread.run_sync(lambda: function(messages, info))
+            response = await run_in_worker_thread(lambda: function(messages, info))
             if inspect.isawaitable(response):
                 response = await response
         if not isinstance(response, ModelResponse):

@@ -1,0 +1,219 @@
+"""Running sync functions in worker threads, and awaitables side by side, cheaply under asyncio.
+
+anyio's `to_thread.run_sync` and task groups work under every backend but cost several event
+loop turns each (checkpoints, a capacity limiter, cancel scopes). Under asyncio this module uses
+native tasks and its own worker threads instead, with the same guarantees: the function never
+runs on the event loop thread, it sees the caller's context variables, it holds one token of
+anyio's default thread limiter while it runs (so `current_default_thread_limiter().total_tokens`
+still bounds it), and a cancelled caller waits for a function already running to finish (a
+function still queued is not started). Under trio (or anything else) anyio does the work.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Awaitable, Callable, Sequence
+from contextvars import Context, copy_context
+from queue import Empty, SimpleQueue
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import anyio
+import anyio.to_thread
+
+if TYPE_CHECKING:
+    import asyncio
+
+__all__ = ("gather_in_order", "run_in_worker_thread")
+
+T = TypeVar("T")
+
+
+def _running_asyncio_loop() -> asyncio.AbstractEventLoop | None:
+    """The asyncio loop running in this thread, if any; asyncio is not imported to find out."""
+    asyncio_module = sys.modules.get("asyncio")
+    if asyncio_module is None:
+        return None
+    try:
+        loop: asyncio.AbstractEventLoop = asyncio_module.get_running_loop()
+    except RuntimeError:
+        return None
+    return loop
+
+
+async def run_in_worker_thread(function: Callable[[], T]) -> T:
+    """Call `function` in a worker thread, in a copy of the caller's context, and return its value."""
+    loop = _running_asyncio_loop()
+    if loop is None:
+        return await anyio.to_thread.run_sync(function)
+    return await _POOL.run(loop, function)
+
+
+async def gather_in_order(operations: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
+    """Run the operations concurrently and return their values in their order.
+
+    The first failure (in completion order) cancels the others and is raised, as a task group does;
+    callers that want every outcome catch their operations' own errors.
+    """
+    if _running_asyncio_loop() is None:
+        results: list[Any] = [None] * len(operations)
+
+        async def run_at(index: int) -> None:
+            results[index] = await operations[index]()
+
+        async with anyio.create_task_group() as group:
+            for index in range(len(operations)):
+                group.start_soon(run_at, index)
+        return results
+    import asyncio
+
+    async with asyncio.TaskGroup() as task_group:
+        tasks = [task_group.create_task(_awaited(operation)) for operation in operations]
+    return [task.result() for task in tasks]
+
+
+async def _awaited(operation: Callable[[], Awaitable[T]]) -> T:
+    return await operation()
+
+
+def _worker_context() -> Context:
+    """A copy of the caller's context in which sniffio finds no async library, as in anyio's workers."""
+    context = copy_context()
+    sniffio = sys.modules.get("sniffio")
+    if sniffio is not None and context.get(sniffio.current_async_library_cvar) is not None:
+        context.run(sniffio.current_async_library_cvar.set, None)
+    return context
+
+
+class _Job:
+    """One call handed to a worker: what to run, and (once it ran) its outcome."""
+
+    __slots__ = ("abandoned", "context", "error", "finished", "function", "loop", "value", "wakeup")
+
+    def __init__(self, function: Callable[[], Any], loop: asyncio.AbstractEventLoop) -> None:
+        self.function = function
+        self.context: Context = _worker_context()
+        self.loop = loop
+        self.wakeup: asyncio.Future[None] = loop.create_future()
+        self.abandoned = False
+        self.finished = False
+        self.value: Any = None
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        """In the worker: run the function unless the caller gave up on it first, then wake the caller."""
+        if not self.abandoned:
+            try:
+                self.value = self.context.run(self.function)
+            except BaseException as error:  # handed to the caller, which raises it
+                self.error = error
+        try:
+            self.loop.call_soon_threadsafe(self._finish)
+        except RuntimeError:  # the loop is closed: nobody waits any more
+            if not self.loop.is_closed():
+                raise
+
+    def _finish(self) -> None:
+        self.finished = True
+        if not self.wakeup.done():
+            self.wakeup.set_result(None)
+
+
+class _WorkerPool:
+    """Worker threads shared by every asyncio loop of the process; idle ones end after a while.
+
+    Each job submitted promises itself to an idle worker or starts a new one, so every job has a
+    thread of its own and a job that blocks never holds up another (jobs are not batched). The
+    jobs share one queue, so a worker that is already awake may take the next job first.
+    """
+
+    def __init__(self, idle_seconds: float = 10.0) -> None:
+        self.idle_seconds = idle_seconds
+        """How long an idle worker waits for a job before it ends (anyio's workers wait as long)."""
+        self.workers = 0
+        """Worker threads alive."""
+        self._reset()
+
+    def _reset(self) -> None:
+        """Forget every worker: in a forked child the parent's threads do not exist."""
+        self._jobs: SimpleQueue[_Job] = SimpleQueue()
+        self._lock = threading.Lock()
+        self._idle = 0
+        """Workers waiting for a job and not yet promised one."""
+        self.workers = 0
+
+    async def run(self, loop: asyncio.AbstractEventLoop, function: Callable[[], T]) -> T:
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        try:
+            limiter.acquire_nowait()
+        except anyio.WouldBlock:
+            await limiter.acquire()
+        try:
+            job = _Job(function, loop)
+            self._submit(job)
+            try:
+                await job.wakeup
+            except BaseException:
+                await self._outlive_cancellation(job)
+                if job.error is None:
+                    raise
+            if job.error is not None:
+                error, job.error = job.error, None
+                raise error
+            value: T = job.value
+            return value
+        finally:
+            limiter.release()
+
+    async def _outlive_cancellation(self, job: _Job) -> None:
+        """The caller was cancelled: a job not started yet is dropped; a running one is waited for."""
+        job.abandoned = True
+        if job.finished:
+            return
+        job.wakeup = job.loop.create_future()
+        with anyio.CancelScope(shield=True):  # anyio would deliver the cancellation again and again
+            while not job.finished:
+                try:
+                    await job.wakeup
+                except BaseException:  # a second plain-asyncio cancellation: still wait for the thread
+                    job.wakeup = job.loop.create_future()
+
+    def _submit(self, job: _Job) -> None:
+        with self._lock:
+            start = self._idle == 0
+            if start:
+                self.workers += 1
+            else:
+                self._idle -= 1
+        if start:
+            # Daemon threads: an idle worker must not hold up the interpreter's exit; a running job
+            # always has a caller waiting for it, so no job is cut short at exit by this.
+            worker = threading.Thread(target=self._work, name="agentkit worker thread", daemon=True)
+            try:
+                worker.start()
+            except BaseException:
+                with self._lock:
+                    self.workers -= 1
+                raise
+        self._jobs.put(job)
+
+    def _work(self) -> None:
+        while True:
+            try:
+                job = self._jobs.get(timeout=self.idle_seconds)
+            except Empty:
+                with self._lock:
+                    if self._idle:  # no job is promised to this many idle workers: one of them ends
+                        self._idle -= 1
+                        self.workers -= 1
+                        return
+                continue
+            job.run()
+            del job
+            with self._lock:
+                self._idle += 1
+
+
+_POOL = _WorkerPool()
+os.register_at_fork(after_in_child=_POOL._reset)
