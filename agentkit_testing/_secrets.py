@@ -231,6 +231,11 @@ class Scrubber:
         """A copy of plain data with every string scrubbed, and values under secret-named fields redacted."""
         return self._scrub(value, self._rule_set)
 
+    @property
+    def has_context_rules(self) -> bool:
+        """Whether `find_context_secrets` can find anything (there are secret variables, or your patterns)."""
+        return bool(self._context_rule_set.rules)
+
     def find_context_secrets(self, text: str) -> list[tuple[int, int]]:
         """Where `text` holds the value of a secret environment variable or a match of your patterns.
 

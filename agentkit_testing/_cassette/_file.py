@@ -13,7 +13,7 @@ from typing import Protocol, TypeAlias
 from agentkit_testing._cassette._codec import encode_document
 from agentkit_testing._cassette._decode import decode_document
 from agentkit_testing._cassette._io import FileFormat, cassette_text, dump_document, file_format_for, parse_document
-from agentkit_testing._cassette._lazy import RunSource, answered, keep_texts, load_lazily
+from agentkit_testing._cassette._lazy import RunSource, answered_runs, keep_texts, load_lazily
 from agentkit_testing._cassette._limits import check_savable
 from agentkit_testing._cassette._records import RecordedRun
 from agentkit_testing._cassette._splice import pair_rerecorded, splice_yaml
@@ -120,6 +120,8 @@ class Cassette:
             before_record=before_record,
             file_format=file_format,
         )
+        if source is not None and len(data) == len(text):
+            source.data = data
         cassette._source = source
         cassette._loaded = tuple(runs)
         cassette._loaded_signature = signature
@@ -203,10 +205,11 @@ class Cassette:
         with exclusive_directory_lock(target.parent):
             if merge and target.exists():
                 on_disk, source = self._on_disk(target, file_format)
-                runs = self._merged_with(on_disk, runs, rerecorded=rerecorded)
+                runs = self._merged_with(on_disk, source, runs, rerecorded=rerecorded)
             elif rerecorded and target.exists():
                 runs, source = self._rerecorded_over(target, file_format, runs)
             comment = self.scrubber.scrub_text(self.comment if self.comment is not None else DEFAULT_COMMENT)
+            data: bytes | list[bytes | memoryview]
             if file_format == "yaml" and runs:
                 data = splice_yaml(runs, source, comment, self.scrubber, target)
             else:
@@ -254,7 +257,12 @@ class Cassette:
         return written, source
 
     def _merged_with(
-        self, on_disk: tuple[RecordedRun, ...], runs: list[RecordedRun], *, rerecorded: bool = False
+        self,
+        on_disk: tuple[RecordedRun, ...],
+        source: RunSource | None,
+        runs: list[RecordedRun],
+        *,
+        rerecorded: bool = False,
     ) -> list[RecordedRun]:
         """The runs on disk, then this cassette's new runs, with fresh ids where they clash.
 
@@ -263,7 +271,7 @@ class Cassette:
         place they would be picked for the live runs re-recorded now. With `rerecorded`, new runs
         that record a run on disk unchanged are not added: that run stays.
         """
-        merged = [run for run in on_disk if answered(run)]
+        merged = answered_runs(on_disk, source)
         used = {run.id for run in merged}
         fresh = [run for run in runs if run.id not in self._initial_ids]  # runs loaded from the file are never edited
         if rerecorded:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from agentkit_testing._cassette._records import RecordedRun
 from agentkit_testing._cassette._yaml_loader import load_yaml
 from agentkit_testing._exceptions import CassetteFormatError
 
-__all__ = ("LoadedRun", "RunSource", "answered", "keep_texts", "load_lazily")
+__all__ = ("LoadedRun", "RunSource", "answered", "answered_runs", "keep_texts", "load_lazily")
 
 _FIELDS = tuple(field.name for field in dataclasses.fields(RecordedRun))
 _DECODED_FIELDS = tuple(name for name in _FIELDS if name not in IDENTITY_KEYS and name != "message_history")
@@ -71,6 +72,20 @@ class RunSource:
         self.catalog = catalog
         self.comment = comment
         self.lock = threading.RLock()
+        self.runs: tuple[RecordedRun, ...] = ()
+        """The runs loaded from the file, in its order."""
+        self.data: bytes | None = None
+        """The file's bytes, when they are its text character for character (ASCII): a save writes the
+        runs it keeps straight from them."""
+
+    def kept_prefix(self, runs: Sequence[RecordedRun]) -> int:
+        """How many of `runs`, from the first, are the file's own runs in the file's order (not replaced)."""
+        count = 0
+        for run, own in zip(runs, self.runs, strict=False):
+            if run is not own:
+                break
+            count += 1
+        return count
 
     def decode(self, index: int) -> RecordedRun:
         """Run `index`, parsed and validated from its text; errors name the file's line and `runs[index]`."""
@@ -186,6 +201,21 @@ def answered(run: RecordedRun) -> bool:
     return bool(run.requests) or run.error is None
 
 
+def answered_runs(runs: Sequence[RecordedRun], source: RunSource | None) -> list[RecordedRun]:
+    """The runs that are `answered`, in order: the file's own runs whose text has no `error` key, without a look."""
+    kept = source.kept_prefix(runs) if source is not None else 0
+    found: list[RecordedRun] = []
+    if source is not None:
+        texts = source.layout.runs[:kept]
+        found = [
+            run
+            for run, text in zip(runs[:kept], texts, strict=True)
+            if (text.complete and not text.has_error) or answered(run)
+        ]
+    found.extend(run for run in runs[kept:] if answered(run))
+    return found
+
+
 def load_lazily(text: str, path: Path) -> tuple[list[RecordedRun], str | None, RunSource] | None:
     """The runs, header comment and source of a YAML cassette in the writer's layout; `None` if it is not.
 
@@ -224,6 +254,7 @@ def load_lazily(text: str, path: Path) -> tuple[list[RecordedRun], str | None, R
         run = LoadedRun.__new__(LoadedRun)
         run.__dict__.update(state, _source=source, _index=index)
         runs.append(run)
+    source.runs = tuple(runs)
     return runs, source.comment, source
 
 
@@ -245,6 +276,7 @@ def keep_texts(
         copy = LoadedRun.__new__(LoadedRun)
         copy.__dict__.update({name: getattr(run, name) for name in _FIELDS}, _source=source, _index=index)
         loaded.append(copy)
+    source.runs = tuple(loaded)
     return loaded, source
 
 

@@ -11,6 +11,7 @@ kept run exactly as loaded, the YAML of each new or changed run, the end marker.
 from __future__ import annotations
 
 import bisect
+import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -101,15 +102,19 @@ def _identity(run: RecordedRun) -> tuple[Any, ...]:
 
 def splice_yaml(
     runs: Sequence[RecordedRun], source: RunSource | None, comment: str | None, scrubber: Scrubber, path: Path
-) -> bytes:
-    """The YAML file for `runs`: runs loaded from `source` (and not changed) as their text, the others dumped.
+) -> list[bytes | memoryview]:
+    """The YAML file for `runs` in pieces: runs loaded from `source` (not changed) as their text, others dumped.
 
     The result is byte for byte what a whole-document dump gives for runs written by this harness.
     A kept run is written as it is, unless the scrubber now finds a secret in it (a secret variable
     set, or a pattern added, since it was written): then it is written from its data, scrubbed.
+    The file's own runs at the head of `runs` are one piece, a view of the bytes it was loaded from
+    when it has them (`RunSource.data`): appending to a big file copies none of its text.
     """
-    texts = [run.text_in(source) if source is not None and isinstance(run, LoadedRun) else None for run in runs]
+    texts, kept = _kept_texts(runs, source)
     _drop_texts_with_secrets(texts, scrubber)
+    with contextlib.suppress(ValueError):
+        kept = texts.index(None, 0, kept)  # a kept run holding a secret now ends the piece before it
     catalog = ToolCatalog()
     if source is not None:
         catalog.seed(_catalog_kept_runs_name(source, runs, texts))
@@ -127,9 +132,31 @@ def splice_yaml(
         header = source.layout.header
     else:
         header = dump_header(header_fields, comment)
+    pieces: list[bytes | memoryview] = [header.encode()]
+    if source is not None and source.data is not None and kept:
+        start = len(source.layout.header)  # the file's text is ASCII: a character is a byte
+        pieces.append(memoryview(source.data)[start : start + sum(map(len, texts[:kept]))])  # type: ignore[arg-type]
+    else:
+        kept = 0
     fresh = iter(document["runs"])
-    body = [text if text is not None else to_yaml_text([next(fresh)]) for text in texts]
-    return (header + "".join(body) + END_MARKER).encode()
+    body = [text if text is not None else to_yaml_text([next(fresh)]) for text in texts[kept:]]
+    pieces.append(("".join(body) + END_MARKER).encode())
+    return pieces
+
+
+def _kept_texts(runs: Sequence[RecordedRun], source: RunSource | None) -> tuple[list[str | None], int]:
+    """The text in `source` of each run loaded from it and not replaced since (`None` for the others),
+    and how many runs at the head of `runs` are the file's own, in its order.
+
+    Those (all the file's runs, when runs were only added) are taken in one slice of its layout,
+    without a look at each.
+    """
+    if source is None:
+        return [None] * len(runs), 0
+    kept = source.kept_prefix(runs)
+    texts: list[str | None] = [text.text for text in source.layout.runs[:kept]]
+    texts.extend(run.text_in(source) if isinstance(run, LoadedRun) else None for run in runs[kept:])
+    return texts, kept
 
 
 def _catalog_kept_runs_name(
@@ -156,6 +183,8 @@ def _catalog_kept_runs_name(
 
 def _drop_texts_with_secrets(texts: list[str | None], scrubber: Scrubber) -> None:
     """Forget the kept texts in which the scrubber finds a secret now, so those runs are written scrubbed."""
+    if not scrubber.refresh().has_context_rules:
+        return  # only secret variables and your patterns find what the scrubber did not find when writing
     kept = [index for index, text in enumerate(texts) if text is not None]
     if not kept:
         return
@@ -165,5 +194,5 @@ def _drop_texts_with_secrets(texts: list[str | None], scrubber: Scrubber) -> Non
         starts.append(offset)
         offset += len(texts[index] or "")
     joined = "".join(texts[index] or "" for index in kept)
-    for start, _ in scrubber.refresh().find_context_secrets(joined):
+    for start, _ in scrubber.find_context_secrets(joined):
         texts[kept[bisect.bisect_right(starts, start) - 1]] = None

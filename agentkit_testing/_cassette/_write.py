@@ -15,6 +15,7 @@ import re
 import secrets
 import stat
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
@@ -42,8 +43,9 @@ def temp_name_pattern(name: str) -> re.Pattern[str]:
     return re.compile(rf"\.{re.escape(name)}\.(?:[0-9a-f]{{16}}|[a-z0-9_]{{8}})\.tmp")
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so that readers see the old file or the new one, never a mix.
+def atomic_write(path: Path, data: bytes | Sequence[bytes | memoryview]) -> None:
+    """Write `data` (bytes, or pieces written one after the other) to `path` so that readers see the old
+    file or the new one, never a mix.
 
     The bytes go to a temp file in the same directory (mode 0o600, locked while written), which
     is flushed, fsynced and renamed over `path`; an interruption at any point leaves the previous
@@ -144,11 +146,12 @@ def _create_temp_file(path: Path) -> tuple[int, Path]:
     raise FileExistsError(f"{path.parent}: could not create a temp file for {path.name}")  # pragma: no cover
 
 
-def _write_all(descriptor: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(descriptor, view)
-        view = view[written:]
+def _write_all(descriptor: int, data: bytes | Sequence[bytes | memoryview]) -> None:
+    for piece in (data,) if isinstance(data, bytes) else data:
+        view = memoryview(piece)
+        while view:
+            written = os.write(descriptor, view)
+            view = view[written:]
 
 
 def _new_file_mode() -> int:
