@@ -1,0 +1,157 @@
+"""The plugin's fixtures: the request guards, the test's cassette, its captured runs and its node snapshot."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from agentkit_testing._pytest._options import ALLOW_MARKER, MARKER, RECORDING_MODES, default_cassette_path, record_mode
+from agentkit_testing._pytest._stats import scrubber_key, stale_key, stats_key, test_failed_key
+
+if TYPE_CHECKING:
+    from agentkit_testing._capture import CapturedRuns
+    from agentkit_testing._cassette._context import CassetteSession
+
+
+@pytest.fixture
+def agentkit_record_mode(request: pytest.FixtureRequest) -> str:
+    """The record mode in force for this test."""
+    return record_mode(request.config, request.node.get_closest_marker(MARKER))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _agentkit_session_request_guard(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Block real model requests for the whole session unless its record mode records.
+
+    Each test's own guard nests inside this one. It is what still holds for runs outside any test:
+    session fixtures, and threads that outlive the test that started them (a test's blocks end with
+    the test, and runs in such threads would otherwise fall through to `ALLOW_MODEL_REQUESTS`).
+    """
+    from agentkit.models import override_allow_model_requests
+
+    with override_allow_model_requests(record_mode(request.config) in RECORDING_MODES):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _agentkit_request_guard(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Block real model requests unless recording; open the cassette when the test is marked.
+
+    `override_allow_model_requests` is context-local and, while the test runs, also in force for
+    threads the test starts (they begin with an empty context), so both see the same decision.
+    """
+    from agentkit.models import override_allow_model_requests
+
+    marker = request.node.get_closest_marker(MARKER)
+    allowed = record_mode(request.config, marker) in RECORDING_MODES
+    allowed = allowed or request.node.get_closest_marker(ALLOW_MARKER) is not None
+    with override_allow_model_requests(allowed):
+        if marker is not None and "agentkit_cassette" not in request.fixturenames:
+            request.getfixturevalue("agentkit_cassette")
+        yield
+
+
+@pytest.fixture
+def agentkit_cassette(request: pytest.FixtureRequest) -> Iterator[CassetteSession]:
+    """A cassette for this test: every agent run inside the test is recorded or replayed with it."""
+    from agentkit_testing._cassette._context import cassette
+    from agentkit_testing._divergence import RecordAdvice, advising
+
+    marker = request.node.get_closest_marker(MARKER)
+    options = dict(marker.kwargs) if marker is not None else {}
+    fixed_by_marker = options.pop("record_mode", None) is not None
+    path = Path(options.pop("path", None) or default_cassette_path(request.node))
+    if not path.is_absolute():
+        path = Path(str(request.config.rootpath)) / path
+    mode = record_mode(request.config, marker)
+    if mode in RECORDING_MODES:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    options.setdefault("label", request.node.nodeid)
+    stats = request.config.stash[stats_key]
+    stats.used.add(str(path))
+    pydantic_ai_agents = options.pop("pydantic_ai_agents", ())
+    # Errors of this cassette say how to record again with the option (or the marker); only its start
+    # is advised so, as `cassette()` blocks the test opens itself take `record_mode=`, not the option.
+    advice = RecordAdvice("marker" if fixed_by_marker else "pytest")
+    with contextlib.ExitStack() as blocks:
+        with advising(advice):
+            session = blocks.enter_context(cassette(path, mode, **options))  # type: ignore[arg-type]
+            request.node.stash[scrubber_key] = session.cassette.scrubber
+            others = blocks.enter_context(_pydantic_ai_block(session, pydantic_ai_agents, options))
+        blocks.enter_context(_definition_watch(request.config, str(path)))
+        yield session
+        failed = request.node.stash.get(test_failed_key, False)
+        for block in (session, *others):
+            block.check_unplayed_runs = not failed  # the test's own failure is the one to report
+    for block in (session, *others):
+        diverged = len(getattr(block, "diverged_runs", ()))
+        failed = getattr(block, "failed_replays", 0)
+        for counts, number in (
+            (stats.recorded, len(block.recorded_runs)),
+            (stats.replayed, len(block.replayed_runs) - diverged),
+            (stats.failed, failed),
+        ):
+            counts[str(path)] = counts.get(str(path), 0) + number
+
+
+@contextmanager
+def _definition_watch(config: pytest.Config, path: str) -> Iterator[None]:
+    """Check each run this cassette replays against its recording's agent definition, for the stale summary."""
+    from agentkit import intercept_runs
+    from agentkit_testing._stale_watch import DefinitionWatch, StaleFindings
+
+    watch = DefinitionWatch()
+    try:
+        with intercept_runs(watch):  # inside the cassette's block, so it sees the replaying model
+            yield
+    finally:
+        config.stash.setdefault(stale_key, StaleFindings()).add(path, watch.checks)
+
+
+@contextmanager
+def _pydantic_ai_block(session: CassetteSession, agents: Any, options: dict[str, Any]) -> Iterator[list[Any]]:
+    """Also record / replay the runs of the pydantic-ai `agents` the marker names, in the same cassette.
+
+    The adapter (and pydantic_ai) is imported only for a test that names such agents. The agentkit
+    block saves the shared cassette when it recorded runs of its own (its file then holds both);
+    otherwise this block saves it, so nothing is written twice.
+    """
+    if not agents:
+        yield []
+        return
+    from agentkit_testing.pydantic_ai import cassette as pydantic_ai_cassette
+
+    keep = {key: options[key] for key in ("matching", "external_tools", "label") if key in options}
+    store = session.cassette
+    with pydantic_ai_cassette(store, agents, session.record_mode, save=False, **keep) as block:
+        yield [block]
+    if block.recorded_runs and not session.recorded_runs and session.record_mode != "rewrite" and store.path:
+        store.save(merge=True)
+
+
+@pytest.fixture
+def agent_runs() -> Iterator[CapturedRuns]:
+    """The agent runs made during this test, each with its messages, result or error."""
+    from agentkit_testing._capture import capture_runs
+
+    with capture_runs() as runs:
+        yield runs
+
+
+@pytest.fixture
+def agent_snapshot(request: pytest.FixtureRequest) -> Any:
+    """syrupy's `snapshot`, storing agent runs as readable node sequences: `assert run == agent_snapshot`."""
+    try:
+        snapshot = request.getfixturevalue("snapshot")
+    except pytest.FixtureLookupError:
+        raise pytest.UsageError(
+            "agent_snapshot needs syrupy: install it with `pip install 'agentkit[testing]'`"
+        ) from None
+    from agentkit_testing._snapshot import AgentRunSnapshotExtension
+
+    return snapshot.use_extension(AgentRunSnapshotExtension)

@@ -1,0 +1,73 @@
+"""The plugin's command-line options and markers' names, and the record mode and cassette path of a test."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
+RECORDING_MODES = frozenset({"once", "new_episodes", "all", "rewrite"})
+ENV_RECORD_MODE = "AGENTKIT_RECORD_MODE"
+MARKER = "agentkit_cassette"
+ALLOW_MARKER = "agentkit_allow_model_requests"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("agentkit", "agentkit: record and replay agent runs")
+    group.addoption(
+        "--agentkit-record-mode",
+        action="store",
+        default=None,
+        choices=RECORD_MODES,
+        help=f"cassette record mode (default: ${ENV_RECORD_MODE} or 'none', which replays only and blocks "
+        "real model requests)",
+    )
+    group.addoption(
+        "--agentkit-html",
+        action="store",
+        default=None,
+        metavar="DIR",
+        help="when a test's replay diverges, write the cassette's page with the diverging node highlighted "
+        "to DIR/<test id>.html, and name it in the failure report",
+    )
+    group.addoption(
+        "--agentkit-delete-unused-cassettes",
+        action="store_true",
+        default=False,
+        help="delete agentkit cassette files that no test of their module uses, after a complete, passing "
+        "session (nothing is deleted when only part of the suite ran or a test failed)",
+    )
+
+
+def record_mode(config: pytest.Config, marker: pytest.Mark | None = None) -> str:
+    """The record mode in force: the marker's, else the option's, else the environment's, else `none`."""
+    mode = marker.kwargs.get("record_mode") if marker is not None else None
+    mode = mode or config.getoption("--agentkit-record-mode") or os.environ.get(ENV_RECORD_MODE) or "none"
+    if mode not in RECORD_MODES:
+        raise pytest.UsageError(
+            f"agentkit record mode must be one of {', '.join(RECORD_MODES)}; got {mode!r} "
+            f"(from the {MARKER} marker, --agentkit-record-mode or ${ENV_RECORD_MODE})"
+        )
+    return str(mode)
+
+
+def default_cassette_path(item: pytest.Item) -> Path:
+    """`<rootdir>/cassettes/<test module>/<test name>.yaml`, the module as its path from the rootdir.
+
+    Rooted apart from pytest-recording's `<test dir>/cassettes/`, so HTTP cassettes and agent
+    cassettes never share a file name.
+    """
+    root = Path(str(item.config.rootpath))
+    module = Path(str(item.path))
+    try:
+        relative = module.relative_to(root).with_suffix("")
+    except ValueError:
+        relative = Path(module.stem)
+    return root / "cassettes" / relative / f"{_file_name(item.name)}.yaml"
+
+
+def _file_name(test_name: str) -> str:
+    return re.sub(r"[^\w.\-\[\]]+", "_", test_name).strip("_") or "test"
