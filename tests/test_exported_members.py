@@ -26,6 +26,7 @@ PUBLIC_MODULES = [
     "agentkit.usage",
     "agentkit_testing",
     "agentkit_testing.pydantic_ai",
+    "agentkit_testing.pydantic_ai.strategies",
     "agentkit_testing.strategies",
 ]
 

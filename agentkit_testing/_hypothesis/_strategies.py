@@ -11,8 +11,8 @@ import contextlib
 import json
 import os
 import typing
-from collections.abc import Collection, Iterator, Sequence
-from typing import Any, Literal, TypeAlias
+from collections.abc import Callable, Collection, Iterator, Sequence
+from typing import Any, Literal, TypeAlias, TypeVar
 
 import anyio
 from hypothesis import strategies as st
@@ -33,8 +33,18 @@ from agentkit_testing._cassette._file import Cassette
 from agentkit_testing._hypothesis._json_schema_strategy import from_json_schema
 from agentkit_testing._hypothesis._scripted import SCRIPT_TIME, ScriptedRun, probe_agent_info, run_scripted
 from agentkit_testing._hypothesis._tool_arguments import signature_arguments, tool_arguments
+from agentkit_testing._hypothesis._tool_resolution import resolve_tool
 
-__all__ = ("AgentFlowMachine", "ResponseKind", "model_responses", "signature_arguments", "tool_arguments")
+__all__ = (
+    "ALL_KINDS",
+    "AgentFlowMachine",
+    "ResponseKind",
+    "Script",
+    "model_responses",
+    "response_scripts",
+    "signature_arguments",
+    "tool_arguments",
+)
 # `signature_arguments` and `tool_arguments` live in `_tool_arguments`; re-exported for existing imports.
 
 ResponseKind: TypeAlias = Literal[
@@ -42,18 +52,25 @@ ResponseKind: TypeAlias = Literal[
 ]
 """What a scripted response part does: see `model_responses`."""
 
-_ALL_KINDS: tuple[ResponseKind, ...] = typing.get_args(ResponseKind)
+ALL_KINDS: tuple[ResponseKind, ...] = typing.get_args(ResponseKind)
 _MALFORMED_ARGS = ('{"unterminated": ', "not json at all", "[1, 2]", '"a string"', "null", '{"a": 1,}', "{'single': 1}")
 
 
 # --- scripted model responses ----------------------------------------------------------------
 
 
+Script: TypeAlias = list[list[tuple[str, Any]]]
+"""A drawn script before it becomes messages: per response, its parts as `(tool name, arguments)` for a
+tool call or `('', text)` for text. Each runtime builds its own message classes from it."""
+
+_Built = TypeVar("_Built")
+
+
 def model_responses(
     tools: Sequence[Tool[Any] | ToolDefinition] = (),
     result_tool: ToolDefinition | None = None,
     *,
-    kinds: Collection[ResponseKind] = _ALL_KINDS,
+    kinds: Collection[ResponseKind] = ALL_KINDS,
     min_size: int = 0,
     max_size: int = 5,
     max_parts: int = 3,
@@ -66,9 +83,29 @@ def model_responses(
     response with no parts at all (`empty`). Tool-call ids are `scripted_1`, `scripted_2`, ... in
     order, and timestamps fixed, so scripts are reproducible.
     """
-    unknown = sorted(set(kinds) - set(_ALL_KINDS))
+    return response_scripts(
+        tools, result_tool, _build_responses, kinds=kinds, min_size=min_size, max_size=max_size, max_parts=max_parts
+    )
+
+
+def response_scripts(
+    tools: Sequence[object],
+    result_tool: object | None,
+    build: Callable[[Script], _Built],
+    *,
+    kinds: Collection[ResponseKind] = ALL_KINDS,
+    min_size: int = 0,
+    max_size: int = 5,
+    max_parts: int = 3,
+) -> st.SearchStrategy[_Built]:
+    """Drawn `Script`s turned into one runtime's messages by `build`: the drawing both runtimes share.
+
+    `tools` and `result_tool` are anything `tool_arguments` accepts (agentkit's or pydantic-ai's
+    `Tool`, a `ToolDefinition`); see `model_responses` for the kinds.
+    """
+    unknown = sorted(set(kinds) - set(ALL_KINDS))
     if unknown:
-        raise UserError(f"model_responses: unknown kind {unknown[0]!r}; expected some of {', '.join(_ALL_KINDS)}")
+        raise UserError(f"model_responses: unknown kind {unknown[0]!r}; expected some of {', '.join(ALL_KINDS)}")
     parts = _part_strategies(tools, result_tool, kinds)
     if not parts and "empty" not in kinds:
         raise UserError(f"model_responses: no response can be made from kinds={sorted(kinds)} with these tools")
@@ -79,28 +116,28 @@ def model_responses(
         response = response | st.just([])
     # flatmap to `just` rather than map: a failing example prints as `[ModelResponse(parts=[...]), ...]`,
     # public constructors a user can paste into a regression test, not a call of a private helper.
-    return st.lists(response, min_size=min_size, max_size=max_size).flatmap(
-        lambda script: st.just(_build_responses(script))
-    )
+    return st.lists(response, min_size=min_size, max_size=max_size).flatmap(lambda script: st.just(build(script)))
 
 
 def _part_strategies(
-    tools: Sequence[Tool[Any] | ToolDefinition], result_tool: ToolDefinition | None, kinds: Collection[ResponseKind]
+    tools: Sequence[object], result_tool: object | None, kinds: Collection[ResponseKind]
 ) -> list[st.SearchStrategy[tuple[str, Any]]]:
     """Strategies of `(tool name or '', args or text)` pairs, one for each usable kind."""
     parts: list[st.SearchStrategy[tuple[str, Any]]] = []
-    names = {tool.name for tool in tools} | ({result_tool.name} if result_tool else set())
-    callables: list[tuple[str, Tool[Any] | ToolDefinition]] = [(tool.name, tool) for tool in tools]
-    for name, tool in callables:
+    definitions = [(tool, resolve_tool(tool).definition) for tool in tools]
+    result = (result_tool, resolve_tool(result_tool).definition) if result_tool is not None else None
+    names = {definition.name for _, definition in definitions} | ({result[1].name} if result else set())
+    for tool, definition in definitions:
         if "tool_call" in kinds:
-            parts.append(st.tuples(st.just(name), _as_sent(tool_arguments(tool, mode="json"))))
-        if "invalid_tool_call" in kinds and _has_invalid(tool):
-            parts.append(st.tuples(st.just(name), _as_sent(tool_arguments(tool, valid=False))))
-    if result_tool is not None:
+            parts.append(st.tuples(st.just(definition.name), _as_sent(tool_arguments(tool, mode="json"))))
+        if "invalid_tool_call" in kinds and _has_invalid(definition):
+            parts.append(st.tuples(st.just(definition.name), _as_sent(tool_arguments(tool, valid=False))))
+    if result is not None:
+        tool, definition = result
         if "result" in kinds:
-            parts.append(st.tuples(st.just(result_tool.name), _as_sent(tool_arguments(result_tool, mode="json"))))
-        if "invalid_result" in kinds and _has_invalid(result_tool):
-            parts.append(st.tuples(st.just(result_tool.name), _as_sent(tool_arguments(result_tool, valid=False))))
+            parts.append(st.tuples(st.just(definition.name), _as_sent(tool_arguments(tool, mode="json"))))
+        if "invalid_result" in kinds and _has_invalid(definition):
+            parts.append(st.tuples(st.just(definition.name), _as_sent(tool_arguments(tool, valid=False))))
     if "malformed_args" in kinds and names:
         parts.append(st.tuples(st.sampled_from(sorted(names)), st.sampled_from(_MALFORMED_ARGS)))
     if "unknown_tool" in kinds:
@@ -111,10 +148,9 @@ def _part_strategies(
     return parts
 
 
-def _has_invalid(tool: Tool[Any] | ToolDefinition) -> bool:
-    schema = tool.schema.json_schema if isinstance(tool, Tool) else tool.parameters_json_schema
+def _has_invalid(definition: ToolDefinition) -> bool:
     try:
-        from_json_schema(schema, valid=False)
+        from_json_schema(definition.parameters_json_schema, valid=False)
     except UserError:
         return False
     return True
@@ -125,7 +161,7 @@ def _as_sent(arguments: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[
     return st.tuples(arguments, st.booleans()).map(lambda pair: json.dumps(pair[0]) if pair[1] else pair[0])
 
 
-def _build_responses(script: list[list[tuple[str, Any]]]) -> list[ModelResponse]:
+def _build_responses(script: Script) -> list[ModelResponse]:
     responses: list[ModelResponse] = []
     calls = 0
     for parts in script:
