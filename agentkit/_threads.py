@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from contextvars import Context, copy_context
 from queue import Empty, SimpleQueue
@@ -102,12 +103,16 @@ class _Job:
         self.error: BaseException | None = None
 
     def run(self) -> None:
-        """In the worker: run the function unless the caller gave up on it first, then wake the caller."""
-        if not self.abandoned:
-            try:
-                self.value = self.context.run(self.function)
-            except BaseException as error:  # handed to the caller, which raises it
-                self.error = error
+        """In the worker: run the function, unless the caller gave up on it before it started."""
+        if self.abandoned:
+            return
+        try:
+            self.value = self.context.run(self.function)
+        except BaseException as error:  # handed to the caller, which raises it
+            self.error = error
+
+    def wake_caller(self) -> None:
+        """In the worker, once it is ready for its next job: tell the caller's loop that this one is done."""
         try:
             self.loop.call_soon_threadsafe(self._finish)
         except RuntimeError:  # the loop is closed: nobody waits any more
@@ -142,15 +147,25 @@ class _WorkerPool:
         self._idle = 0
         """Workers waiting for a job and not yet promised one."""
         self.workers = 0
+        self._last_limiter: tuple[weakref.ref[asyncio.AbstractEventLoop], anyio.CapacityLimiter] | None = None
+
+    def _limiter(self, loop: asyncio.AbstractEventLoop) -> anyio.CapacityLimiter:
+        """anyio's default thread limiter of `loop`: one per loop, kept for the loop's life, so it is cached."""
+        last = self._last_limiter  # one read: another thread's loop may replace it meanwhile
+        if last is not None and last[0]() is loop:
+            return last[1]
+        limiter = anyio.to_thread.current_default_thread_limiter()  # tens of µs: a lookup through sniffio
+        self._last_limiter = (weakref.ref(loop), limiter)
+        return limiter
 
     async def run(self, loop: asyncio.AbstractEventLoop, function: Callable[[], T]) -> T:
-        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter = self._limiter(loop)
+        job = _Job(function, loop)
         try:
-            limiter.acquire_nowait()
+            limiter.acquire_on_behalf_of_nowait(job)
         except anyio.WouldBlock:
-            await limiter.acquire()
+            await limiter.acquire_on_behalf_of(job)
         try:
-            job = _Job(function, loop)
             self._submit(job)
             try:
                 await job.wakeup
@@ -164,7 +179,7 @@ class _WorkerPool:
             value: T = job.value
             return value
         finally:
-            limiter.release()
+            limiter.release_on_behalf_of(job)
 
     async def _outlive_cancellation(self, job: _Job) -> None:
         """The caller was cancelled: a job not started yet is dropped; a running one is waited for."""
@@ -210,9 +225,12 @@ class _WorkerPool:
                         return
                 continue
             job.run()
-            del job
+            # Counted idle before the caller is woken: its next job then finds this worker rather
+            # than starting a thread, and this worker needs the GIL no more before it waits again.
             with self._lock:
                 self._idle += 1
+            job.wake_caller()
+            del job
 
 
 _POOL = _WorkerPool()
