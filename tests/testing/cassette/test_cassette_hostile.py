@@ -355,7 +355,7 @@ def test_pure_python_loader_gives_the_same_refusals(tmp_path: Path, dice_text: s
     import sys
 
     files = {
-        "bomb.yaml": (repository / "tests/testing/cassette_corpus/refused/merge_key_bomb.yaml").read_text(),
+        "bomb.yaml": (repository / "tests/testing/cassette/cassette_corpus/refused/merge_key_bomb.yaml").read_text(),
         "code.yaml": dice_text.replace("user_prompt: My guess is 4", "user_prompt: !!python/name:os.system ''"),
         "deep.yaml": with_data(dice_text, nested(3000)),
         "control.yaml": dice_text.replace("user_prompt: My guess is 4", "user_prompt: a\x01b"),

@@ -1,10 +1,10 @@
 """Fuzzing the cassette loader: mutated committed cassettes, and the corpus of inputs that once escaped.
 
 Every input must be refused with a `CassetteFormatError` naming the file (and, for the corpus,
-the line), or load, save and load back to equal runs. The corpus (tests/testing/cassette_corpus/,
+the line), or load, save and load back to equal runs. The corpus (tests/testing/cassette/cassette_corpus/,
 see its README) holds inputs that escaped on 2026-12-02 as bare ValueError, TypeError,
 RecursionError..., or loaded without being savable. The standalone runner
-(`python tests/testing/fuzz_cassettes.py --cases 3000`) runs many more cases in a sandboxed process.
+(`python tests/testing/cassette/fuzz_cassettes.py --cases 3000`) runs many more cases in a sandboxed process.
 """
 
 from __future__ import annotations

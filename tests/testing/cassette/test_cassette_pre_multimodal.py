@@ -15,7 +15,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def fixture_agent() -> Agent[None, str]:
-    """The agent the fixtures were recorded with (tests/testing/fixtures/pre_multimodal_cassette.*)."""
+    """The agent the fixtures were recorded with (tests/testing/cassette/fixtures/pre_multimodal_cassette.*)."""
     agent: Agent[None, str] = Agent(TestModel(), system_prompt="Be brief.", name="fixture_agent")
 
     @agent.tool_plain

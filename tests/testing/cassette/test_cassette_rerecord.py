@@ -19,7 +19,7 @@ from agentkit_testing._cassette._codec import encode_document
 from agentkit_testing._cassette._io import dump_document
 from agentkit_testing._cassette._splice import without_volatile_values
 
-REPOSITORY = Path(__file__).resolve().parents[2]
+REPOSITORY = Path(__file__).resolve().parents[3]
 
 
 def travel_agent(model: TestModel | FunctionModel | None = None) -> Agent[str, str]:

@@ -1,11 +1,11 @@
 """Mutation fuzzer of the cassette loader: runs thousands of mutated cassettes, prints one JSON line.
 
 Each case is a committed cassette (YAML, or JSON) with one to three mutations
-(tests/testing/cassette_mutations.py). A case passes when loading it is refused with a
+(tests/testing/cassette/cassette_mutations.py). A case passes when loading it is refused with a
 `CassetteFormatError` naming the file, or when it loads, saves and loads back to equal runs;
 anything else (another exception, a hang, running out of memory) is an escape. Cases run in a
 worker process with a memory cap and a time limit per case, restarted after a hang or a crash.
-Usage: `python tests/testing/fuzz_cassettes.py [--cases 3000] [--seed 1] [--escapes DIR]`;
+Usage: `python tests/testing/cassette/fuzz_cassettes.py [--cases 3000] [--seed 1] [--escapes DIR]`;
 `--escapes` writes each escaping input there, for the regression corpus.
 """
 

@@ -5,7 +5,8 @@ load, save and load back to equal runs. Mutations are byte-level (flips, cuts, i
 line-level (deletions, copies, swaps, re-indentation), token-level (a value replaced by a
 hostile one) and format-aware (duplicate keys, anchors and aliases, merge keys, tags, dates in
 `args_json`, deep nesting; NaN, huge numbers and surrogates in JSON). Used by the hypothesis test
-(tests/testing/test_cassette_fuzz.py) and the standalone runner (tests/testing/fuzz_cassettes.py).
+(tests/testing/cassette/test_cassette_fuzz.py) and the standalone runner
+(tests/testing/cassette/fuzz_cassettes.py).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import yaml
 from agentkit_testing import Cassette, CassetteFormatError
 from agentkit_testing._secrets import Scrubber
 
-REPOSITORY = Path(__file__).resolve().parents[2]
+REPOSITORY = Path(__file__).resolve().parents[3]
 
 YAML_VALUES = [
     "9" * 5000,
@@ -138,7 +139,7 @@ def seeds() -> dict[str, bytes]:
     """The committed agentkit cassettes, and each as JSON too: name -> bytes (the suffix gives the format)."""
     found: dict[str, bytes] = {}
     committed = sorted((REPOSITORY / "cassettes").rglob("*.yaml"))
-    paths = [*committed, *sorted((REPOSITORY / "tests/testing/fixtures").glob("*"))]
+    paths = [*committed, *sorted((Path(__file__).parent / "fixtures").glob("*"))]
     for path in paths:
         data = path.read_bytes()
         found[path.name] = data
