@@ -17,8 +17,9 @@ import threading
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from contextvars import Context, copy_context
+from dataclasses import dataclass
 from queue import Empty, SimpleQueue
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -26,7 +27,7 @@ import anyio.to_thread
 if TYPE_CHECKING:
     import asyncio
 
-__all__ = ("gather_in_order", "run_in_worker_thread")
+__all__ = ("Outcome", "gather_in_order", "run_each_in_worker_thread", "run_in_worker_thread")
 
 T = TypeVar("T")
 
@@ -49,6 +50,29 @@ async def run_in_worker_thread(function: Callable[[], T]) -> T:
     if loop is None:
         return await anyio.to_thread.run_sync(function)
     return await _POOL.run(loop, function)
+
+
+async def run_each_in_worker_thread(functions: Sequence[Callable[[], T]]) -> list[Outcome[T]]:
+    """Run every function in a worker thread of its own, all at once; what each gave, in their order.
+
+    No task is made for them under asyncio: the caller waits for the threads itself. Cancelled, it
+    still waits for the functions running (the ones not started are dropped), then is cancelled.
+    """
+    loop = _running_asyncio_loop()
+    if loop is not None:
+        return await _POOL.run_each(loop, functions)
+    outcomes: list[Outcome[T]] = [Outcome() for _ in functions]
+
+    async def run_at(index: int) -> None:
+        try:
+            outcomes[index] = Outcome(await anyio.to_thread.run_sync(functions[index]))
+        except Exception as error:
+            outcomes[index] = Outcome(error=error)
+
+    async with anyio.create_task_group() as group:
+        for index in range(len(functions)):
+            group.start_soon(run_at, index)
+    return outcomes
 
 
 async def gather_in_order(operations: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
@@ -87,15 +111,32 @@ def _worker_context() -> Context:
     return context
 
 
+@dataclass(frozen=True)
+class Outcome(Generic[T]):
+    """What a function run in a worker thread gave: its value, or the exception it raised."""
+
+    value: T | None = None
+    error: BaseException | None = None
+
+    def unwrap(self) -> T:
+        """The value; the exception if the function raised one."""
+        if self.error is not None:
+            raise self.error
+        return self.value  # type: ignore[return-value]
+
+
 class _Job:
     """One call handed to a worker: what to run, and (once it ran) its outcome."""
 
-    __slots__ = ("abandoned", "context", "error", "finished", "function", "loop", "value", "wakeup")
+    __slots__ = ("abandoned", "context", "error", "finished", "function", "limiter", "loop", "value", "wakeup")
 
-    def __init__(self, function: Callable[[], Any], loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self, function: Callable[[], Any], loop: asyncio.AbstractEventLoop, limiter: anyio.CapacityLimiter
+    ) -> None:
         self.function = function
         self.context: Context = _worker_context()
         self.loop = loop
+        self.limiter = limiter
         self.wakeup: asyncio.Future[None] = loop.create_future()
         self.abandoned = False
         self.finished = False
@@ -120,9 +161,15 @@ class _Job:
                 raise
 
     def _finish(self) -> None:
+        """On the loop: the job is over; its limiter token goes back at once, whoever waits for it."""
         self.finished = True
+        self.limiter.release_on_behalf_of(self)
         if not self.wakeup.done():
             self.wakeup.set_result(None)
+
+    def outcome(self) -> Outcome[Any]:
+        error, self.error = self.error, None  # no reference cycle through the traceback
+        return Outcome(self.value, error)
 
 
 class _WorkerPool:
@@ -159,40 +206,44 @@ class _WorkerPool:
         return limiter
 
     async def run(self, loop: asyncio.AbstractEventLoop, function: Callable[[], T]) -> T:
-        limiter = self._limiter(loop)
-        job = _Job(function, loop)
+        """Run `function` in a worker; if cancelled meanwhile, its own exception still wins."""
+        job = await self._start(loop, function)
         try:
-            limiter.acquire_on_behalf_of_nowait(job)
+            await job.wakeup
+        except BaseException:
+            await _outlive_cancellation([job])
+            if job.error is None:
+                raise
+        value: T = job.outcome().unwrap()
+        return value
+
+    async def run_each(self, loop: asyncio.AbstractEventLoop, functions: Sequence[Callable[[], T]]) -> list[Outcome[T]]:
+        """Run every function in a worker of its own, all at once, and wait for them all."""
+        jobs: list[_Job] = []
+        try:
+            for function in functions:
+                jobs.append(await self._start(loop, function))
+            for job in jobs:
+                if not job.finished:
+                    await job.wakeup
+        except BaseException:
+            await _outlive_cancellation(jobs)
+            raise
+        return [job.outcome() for job in jobs]
+
+    async def _start(self, loop: asyncio.AbstractEventLoop, function: Callable[[], Any]) -> _Job:
+        """Hand `function` to a worker once the loop's thread limiter has a token for it."""
+        job = _Job(function, loop, self._limiter(loop))
+        try:
+            job.limiter.acquire_on_behalf_of_nowait(job)
         except anyio.WouldBlock:
-            await limiter.acquire_on_behalf_of(job)
+            await job.limiter.acquire_on_behalf_of(job)
         try:
             self._submit(job)
-            try:
-                await job.wakeup
-            except BaseException:
-                await self._outlive_cancellation(job)
-                if job.error is None:
-                    raise
-            if job.error is not None:
-                error, job.error = job.error, None
-                raise error
-            value: T = job.value
-            return value
-        finally:
-            limiter.release_on_behalf_of(job)
-
-    async def _outlive_cancellation(self, job: _Job) -> None:
-        """The caller was cancelled: a job not started yet is dropped; a running one is waited for."""
-        job.abandoned = True
-        if job.finished:
-            return
-        job.wakeup = job.loop.create_future()
-        with anyio.CancelScope(shield=True):  # anyio would deliver the cancellation again and again
-            while not job.finished:
-                try:
-                    await job.wakeup
-                except BaseException:  # a second plain-asyncio cancellation: still wait for the thread
-                    job.wakeup = job.loop.create_future()
+        except BaseException:
+            job.limiter.release_on_behalf_of(job)
+            raise
+        return job
 
     def _submit(self, job: _Job) -> None:
         with self._lock:
@@ -231,6 +282,20 @@ class _WorkerPool:
                 self._idle += 1
             job.wake_caller()
             del job
+
+
+async def _outlive_cancellation(jobs: list[_Job]) -> None:
+    """The caller was cancelled: jobs not started yet are dropped; running ones are waited for."""
+    for job in jobs:
+        job.abandoned = True
+    with anyio.CancelScope(shield=True):  # anyio would deliver the cancellation again and again
+        for job in jobs:
+            while not job.finished:
+                job.wakeup = job.loop.create_future()
+                try:
+                    await job.wakeup
+                except BaseException:  # a second plain-asyncio cancellation: still wait for the thread
+                    continue
 
 
 _POOL = _WorkerPool()

@@ -7,12 +7,13 @@ first, in call order; then the returns of the function tools that ran, in call o
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from agentkit._graph_context import GraphRunContext
 from agentkit._hooks import RunObserver
-from agentkit._threads import gather_in_order, run_in_worker_thread
+from agentkit._threads import gather_in_order, run_each_in_worker_thread, run_in_worker_thread
 from agentkit.exceptions import ModelRetry, UnexpectedModelBehavior
 from agentkit.messages import (
     FunctionToolCallEvent,
@@ -150,6 +151,9 @@ async def _run_tools(
     """Run the calls concurrently; the returns keep call order."""
     if len(calls) == 1:
         return [await _run_one_tool(ctx, calls[0], errors)]
+    tools = ctx.deps.function_tools
+    if not ctx.deps.observers and not any(tools[call.tool_name].schema.is_async for call in calls):
+        return await _run_sync_tools(ctx, calls, errors)
     failures: list[Exception | None] = [None] * len(calls)
 
     def operation(index: int, call: ToolCallPart) -> Callable[[], Awaitable[ToolAnswer | None]]:
@@ -163,15 +167,47 @@ async def _run_tools(
         return run
 
     results = await gather_in_order([operation(index, call) for index, call in enumerate(calls)])
+    _raise_first(failures)
+    return [result for result in results if result is not None]
+
+
+async def _run_sync_tools(
+    ctx: GraphRunContext, calls: list[ToolCallPart], errors: dict[int, BaseException]
+) -> list[ToolAnswer]:
+    """Sync tools only, and no observer to wrap each call: no task per call, a worker thread each.
+
+    The same as running each call as in `_execute_tool`, concurrently: arguments validated first,
+    every bound call started in a thread of its own, the answers made in call order once all ended.
+    """
+    bound = [_bind(ctx, call, errors) for call in calls]
+    outcomes = iter(await run_each_in_worker_thread([call for call in bound if not isinstance(call, RetryPromptPart)]))
+    results: list[ToolAnswer] = []
+    failures: list[Exception | None] = []
+    for call, bound_call in zip(calls, bound, strict=True):
+        if isinstance(bound_call, RetryPromptPart):
+            results.append(bound_call)
+            continue
+        outcome = next(outcomes)
+        try:
+            if isinstance(outcome.error, Exception):
+                results.append(_answer_error(ctx, call, errors, outcome.error))
+            else:
+                results.append(_answer_value(call, outcome.unwrap()))  # a BaseException is raised at once
+        except Exception as error:  # raised below, as from concurrent tasks
+            failures.append(error)
+    _raise_first(failures)
+    return results
+
+
+def _raise_first(failures: list[Exception | None]) -> None:
+    """A tool's own exception escapes as it is, as with a single call (not in an ExceptionGroup);
+    with several, the first in call order, naming the others."""
     raised = [error for error in failures if error is not None]
     if raised:
-        # A tool's own exception escapes as it is, as with a single call (not in an ExceptionGroup);
-        # with several, the first in call order, naming the others.
         first, *others = raised
         if others:
             first.add_note(f"{len(others)} other tool call(s) in this response also raised: {others!r}")
         raise first
-    return [result for result in results if result is not None]
 
 
 async def _run_one_tool(ctx: GraphRunContext, call: ToolCallPart, errors: dict[int, BaseException]) -> ToolAnswer:
@@ -190,6 +226,23 @@ def _wrap_execute(
 
 
 async def _execute_tool(ctx: GraphRunContext, call: ToolCallPart, errors: dict[int, BaseException]) -> ToolAnswer:
+    bound = _bind(ctx, call, errors)
+    if isinstance(bound, RetryPromptPart):
+        return bound
+    try:
+        if ctx.deps.function_tools[call.tool_name].schema.is_async:
+            value = await bound()
+        else:
+            value = await run_in_worker_thread(bound)
+    except Exception as error:
+        return _answer_error(ctx, call, errors, error)
+    return _answer_value(call, value)
+
+
+def _bind(
+    ctx: GraphRunContext, call: ToolCallPart, errors: dict[int, BaseException]
+) -> RetryPromptPart | Callable[[], Any]:
+    """The tool's function bound to the call's validated arguments, or the retry prompt they earn."""
     import pydantic  # loaded already: building the tool's schema imported it
 
     tool = ctx.deps.function_tools[call.tool_name]
@@ -213,19 +266,23 @@ async def _execute_tool(ctx: GraphRunContext, call: ToolCallPart, errors: dict[i
             ),
             *args,
         )
-    try:
-        if schema.is_async:
-            value = await tool.function(*args, **kwargs)
-        else:
-            value = await run_in_worker_thread(lambda: tool.function(*args, **kwargs))
-    except ModelRetry as retry:
-        errors[id(call)] = retry
-        return RetryPromptPart(retry.message, tool_name=call.tool_name, tool_call_id=call.tool_call_id)
-    except Exception as error:
-        error.add_note(
-            f"raised by tool {call.tool_name!r} (tool_call_id={call.tool_call_id!r}, run step {ctx.state.run_step})"
-        )
-        raise
+    return functools.partial(tool.function, *args, **kwargs)
+
+
+def _answer_error(
+    ctx: GraphRunContext, call: ToolCallPart, errors: dict[int, BaseException], error: Exception
+) -> RetryPromptPart:
+    """A `ModelRetry` from the tool is a retry prompt; any other exception is raised, with a note naming the tool."""
+    if isinstance(error, ModelRetry):
+        errors[id(call)] = error
+        return RetryPromptPart(error.message, tool_name=call.tool_name, tool_call_id=call.tool_call_id)
+    error.add_note(
+        f"raised by tool {call.tool_name!r} (tool_call_id={call.tool_call_id!r}, run step {ctx.state.run_step})"
+    )
+    raise error
+
+
+def _answer_value(call: ToolCallPart, value: Any) -> ToolReturnPart:
     part = ToolReturnPart(call.tool_name, value, call.tool_call_id)
     if type(value) not in _CHECKED_LATER:
         part.model_response_str()  # a return no model could be sent is a UserError naming the tool, now

@@ -20,7 +20,16 @@ import anyio.to_thread
 import pytest
 import sniffio
 
-from agentkit import Agent, ModelResponse, RunContext, TextPart, ToolCallPart, ToolReturnPart
+from agentkit import (
+    Agent,
+    ModelResponse,
+    ModelRetry,
+    RetryPromptPart,
+    RunContext,
+    TextPart,
+    ToolCallPart,
+    ToolReturnPart,
+)
 from agentkit._threads import _WorkerPool, gather_in_order, run_in_worker_thread
 from agentkit.messages import ModelMessage
 from agentkit.models import AgentInfo, FunctionModel, TestModel
@@ -76,6 +85,63 @@ async def test_sync_tools_of_one_response_run_at_once_and_answer_in_call_order()
 
     result = await agent.run("go")
     assert tool_returns(result.all_messages()) == [("1", "a"), ("2", "b")]
+
+
+async def test_sync_tools_answer_in_call_order_when_one_call_has_invalid_arguments() -> None:
+    def respond(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        if len(messages) == 1:
+            return ModelResponse(
+                parts=[
+                    ToolCallPart("echo", {"wrong": 1}, "1"),
+                    ToolCallPart("echo", {"tag": "b"}, "2"),
+                    ToolCallPart("echo", {"tag": "c"}, "3"),
+                ]
+            )
+        return ModelResponse(parts=[TextPart("done")])
+
+    agent = Agent(FunctionModel(respond))
+
+    @agent.tool_plain
+    def echo(tag: str) -> str:
+        return tag
+
+    result = await agent.run("go")
+    answers = result.all_messages()[2].parts
+    assert [type(part).__name__ for part in answers] == ["RetryPromptPart", "ToolReturnPart", "ToolReturnPart"]
+    assert [getattr(part, "content", None) for part in answers[1:]] == ["b", "c"]
+
+
+async def test_model_retry_from_one_of_several_sync_tools_is_its_own_retry_prompt() -> None:
+    agent = Agent(two_calls_then_text("picky"))
+
+    @agent.tool_plain
+    def picky(tag: str) -> str:
+        if tag == "a":
+            raise ModelRetry("not a")
+        return tag
+
+    result = await agent.run("go")
+    first, second = result.all_messages()[2].parts
+    assert isinstance(first, RetryPromptPart)
+    assert (first.content, first.tool_call_id) == ("not a", "1")
+    assert isinstance(second, ToolReturnPart)
+    assert second.content == "b"
+
+
+async def test_the_first_failing_sync_tool_in_call_order_is_raised_naming_the_others() -> None:
+    agent = Agent(two_calls_then_text("broken"))
+
+    @agent.tool_plain
+    def broken(tag: str) -> str:
+        if tag == "a":
+            time.sleep(0.05)  # ends last, and is still the one raised
+        raise LookupError(f"no {tag}")
+
+    with pytest.raises(LookupError, match="no a") as info:
+        await agent.run("go")
+    notes = info.value.__notes__
+    assert any("raised by tool 'broken' (tool_call_id='1'" in note for note in notes)
+    assert any("1 other tool call(s) in this response also raised" in note for note in notes)
 
 
 async def test_a_sync_tool_sees_the_runs_context_variables() -> None:
@@ -229,6 +295,24 @@ def test_under_plain_asyncio_a_cancelled_run_waits_for_its_running_sync_tool() -
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(agent.run("go"), 0.05)
         assert finished.is_set()
+
+    asyncio.run(main())
+
+
+def test_under_plain_asyncio_a_cancelled_run_waits_for_all_its_running_sync_tools() -> None:
+    finished: list[str] = []
+    agent = Agent(two_calls_then_text("slow"))
+
+    @agent.tool_plain
+    def slow(tag: str) -> str:
+        time.sleep(0.2 if tag == "a" else 0.3)
+        finished.append(tag)
+        return tag
+
+    async def main() -> None:
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(agent.run("go"), 0.05)
+        assert sorted(finished) == ["a", "b"]
 
     asyncio.run(main())
 
