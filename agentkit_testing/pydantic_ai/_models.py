@@ -30,6 +30,7 @@ from pydantic_ai.settings import ModelSettings
 from pydantic_ai.toolsets import AbstractToolset, WrapperToolset
 from pydantic_ai.toolsets.abstract import ToolsetTool
 
+from agentkit_testing._divergence import UNKNOWN_CONTEXT, RecordAdvice
 from agentkit_testing._exceptions import CassetteError, UnrecordedRequest
 from agentkit_testing.pydantic_ai._runs import RunReplay
 
@@ -46,10 +47,11 @@ class RecordedModel(Model):
     means the cassette lacks a run.
     """
 
-    def __init__(self, system: str, model_name: str) -> None:
+    def __init__(self, system: str, model_name: str, *, advice: RecordAdvice = UNKNOWN_CONTEXT) -> None:
         super().__init__()
         self._system = system
         self._model_name = model_name
+        self._advice = advice
 
     @property
     def system(self) -> str:
@@ -67,7 +69,7 @@ class RecordedModel(Model):
     ) -> ModelResponse:
         raise UnrecordedRequest(
             f"model {self._system}:{self._model_name} was asked a request while replaying a cassette offline: "
-            "record the run first (pytest: --agentkit-record-mode=once)"
+            f"record the run first: {self._advice.record_again('once')}"
         )
 
 

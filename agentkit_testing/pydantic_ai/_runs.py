@@ -12,7 +12,7 @@ from pydantic_ai.models import ModelRequestParameters
 from pydantic_ai.settings import ModelSettings
 
 from agentkit_testing._cassette._records import RecordedRun, RuntimeRequest, RuntimeToolCall
-from agentkit_testing._divergence import divergence, unrecorded
+from agentkit_testing._divergence import UNKNOWN_CONTEXT, RecordAdvice, divergence, unrecorded
 from agentkit_testing._matching import Comparator, Mismatch
 from agentkit_testing.pydantic_ai._messages import dump_events, dump_messages, load_events, load_response, to_json_data
 
@@ -182,9 +182,11 @@ class RunReplay(LiveRun):
         comparator: Comparator,
         external_tools: frozenset[str],
         path: Path | None,
+        advice: RecordAdvice = UNKNOWN_CONTEXT,
     ) -> None:
         super().__init__(run_id, agent=recorded.agent, model=recorded.model, path=path)
         self.recorded = recorded
+        self.advice = advice
         self.comparator = comparator
         self.external_tools = external_tools
         self._unused_calls = list(recorded.runtime_tool_calls)
@@ -214,8 +216,7 @@ class RunReplay(LiveRun):
         if index >= len(requests):
             raise unrecorded(
                 f"{self.path}: the live run asked the model a request {index}, but {where.split(',')[0]} made only "
-                f"{len(requests)} request(s). Record it again (pytest: --agentkit-record-mode=rewrite; "
-                "cassette(): record_mode='rewrite').",
+                f"{len(requests)} request(s). Record it again: {self.advice.record_again('rewrite')}.",
                 path=self.path,
                 scrubber=self.comparator.scrubber,
             )
@@ -231,6 +232,7 @@ class RunReplay(LiveRun):
                 where=f"model request {index}",
                 mismatch=mismatch,
                 scrubber=self.comparator.scrubber,
+                advice=self.advice,
             )
         return recorded
 
@@ -273,7 +275,7 @@ class RunReplay(LiveRun):
             if recorded is None:
                 raise unrecorded(
                     f"{self.path}: external tool {name!r} (call id {call_id!r}) of {describe(self.recorded)} has no "
-                    "recorded return to serve. Record the cassette again (pytest: --agentkit-record-mode=rewrite).",
+                    f"recorded return to serve. Record the cassette again: {self.advice.record_again('rewrite')}.",
                     path=self.path,
                     scrubber=self.comparator.scrubber,
                 )
@@ -289,6 +291,7 @@ class RunReplay(LiveRun):
                     where=f"tool call {name!r}",
                     mismatch=Mismatch("tool_return", recorded.result, live, subject=name),
                     scrubber=self.comparator.scrubber,
+                    advice=self.advice,
                 )
         return result
 

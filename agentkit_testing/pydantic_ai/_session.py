@@ -41,7 +41,7 @@ from pydantic_ai.models import Model, infer_model
 from agentkit_testing._cassette._file import BeforeRecord, Cassette
 from agentkit_testing._cassette._records import RecordedRun, RecordMode
 from agentkit_testing._cassette._selection import RunSelector
-from agentkit_testing._divergence import divergence, unrecorded
+from agentkit_testing._divergence import current_advice, divergence, unrecorded
 from agentkit_testing._exceptions import CassetteError, RuntimeMismatch
 from agentkit_testing._matching import Comparator, Matching, Mismatch, RunKey
 from agentkit_testing._secrets import Scrubber
@@ -78,6 +78,8 @@ class PydanticAISession:
         self.cassette = cassette
         self.record_mode = record_mode
         self.label = label
+        self.advice = current_advice()
+        """How this block's errors say to record again: the pytest option under the plugin, else `record_mode=`."""
         self._existed = existed
         self._external_tools = external_tools
         self._comparator = Comparator(matching, cassette.scrubber)
@@ -90,6 +92,7 @@ class PydanticAISession:
                 path=cassette.path,
                 identity=self._recorded_key,
                 repeats=allow_playback_repeats,
+                advice=self.advice,
             )
             if self.replays
             else None
@@ -156,6 +159,7 @@ class PydanticAISession:
                     comparator=self._comparator,
                     external_tools=self._external_tools,
                     path=self.cassette.path,
+                    advice=self.advice,
                 )
                 return self._register(run_id, live)
         if not self.records:
@@ -208,8 +212,7 @@ class PydanticAISession:
         raise RuntimeMismatch(
             f"{self.cassette.path}: recorded run {run.id!r} (agent {run.agent!r}) was recorded under {recorded}, "
             f"and this live run is on pydantic-ai {installed}: a recording replays only under the runtime and "
-            "major version that made it. Record it again (pytest: --agentkit-record-mode=rewrite; "
-            "cassette(): record_mode='rewrite').",
+            f"major version that made it. Record it again: {self.advice.record_again('rewrite')}.",
             path=self.cassette.path,
             run_id=run.id,
         )
@@ -222,7 +225,7 @@ class PydanticAISession:
         if not self._existed:
             return unrecorded(
                 f"{path}: the cassette does not exist and record_mode is {self.record_mode!r}, so the {what} cannot "
-                "be replayed. Record it first (pytest: --agentkit-record-mode=once; cassette(): record_mode='once').",
+                f"be replayed. Record it first: {self.advice.record_again('once')}.",
                 path=path,
                 scrubber=self.cassette.scrubber,
             )
@@ -246,11 +249,12 @@ class PydanticAISession:
                 mismatch=mismatch,
                 preamble=f"No unplayed recorded run has the identity of this {what}; the nearest one is compared.\n",
                 scrubber=self.cassette.scrubber,
+                advice=self.advice,
             )
         return unrecorded(
             f"{path}: no recorded run for the {what}: the cassette holds {len(self.cassette.runs)} run(s), none "
-            f"unplayed with this identity, and record_mode is {self.record_mode!r}. Record it with "
-            "record_mode='new_episodes' (or 'rewrite'; pytest: --agentkit-record-mode=...).",
+            f"unplayed with this identity, and record_mode is {self.record_mode!r}. Record it: "
+            f"{self.advice.record_again('new_episodes')} (or 'rewrite').",
             path=path,
             scrubber=self.cassette.scrubber,
         )
@@ -278,7 +282,7 @@ def _base_model(agent: Agent[Any, Any], session: PydanticAISession) -> Model:
         if session.records:
             raise  # recording needs the real model: its error (a missing key, say) is the one to see
         system, _, name = str(model).partition(":")
-        return RecordedModel(system if name else "unknown", name or system)
+        return RecordedModel(system if name else "unknown", name or system, advice=session.advice)
 
 
 @contextmanager

@@ -84,7 +84,7 @@ def test_a_changed_tool_return_is_a_divergence_at_the_tool_call(tmp_path: Path) 
     assert (error.run_id, error.node_index, error.field) == ("run-1", 0, "tool_return")
     assert "tool return of 'add'" in str(error)
     assert "-0\n+1\n" in error.diff
-    assert "--agentkit-record-mode=rewrite" in str(error)
+    assert "record_mode='rewrite'" in str(error)  # a cassette() block in code: its keyword is the fix
 
 
 def test_a_changed_retry_prompt_is_a_divergence_in_the_next_request(tmp_path: Path) -> None:
