@@ -538,6 +538,6 @@ def test_a_validation_retry_prompt_round_trips_through_json_exactly() -> None:
 
 
 def test_the_strategies_example_runs() -> None:
-    example = Path(__file__).parents[2] / "examples" / "testing_strategies.py"
+    example = Path(__file__).parents[3] / "examples" / "testing_strategies.py"
     completed = subprocess.run([sys.executable, str(example)], capture_output=True, text=True, check=True)
     assert "AgentFlowMachine: 20 conversations of up to 3 runs, all invariants kept" in completed.stdout
