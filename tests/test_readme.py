@@ -42,3 +42,12 @@ def test_the_wrapper_model_example_counts_requests() -> None:
     model = namespace["CountingModel"](TestModel())
     assert Agent(model).run_sync("hi").data == "success (no tool calls)"
     assert model.requests == 1
+
+
+def test_the_pydantic_ai_property_test_example_runs_as_written() -> None:
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.DOTALL)
+    (block,) = [block for block in blocks if "agentkit_testing.pydantic_ai.strategies" in block]
+    namespace: dict[str, Any] = {"__name__": "readme_example"}
+    exec(compile(block, "README.md (pydantic-ai property tests)", "exec"), namespace)
+    quick = settings(max_examples=10, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+    quick(namespace["test_every_scripted_run_ends_cleanly"])()

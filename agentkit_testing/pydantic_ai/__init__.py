@@ -5,6 +5,8 @@ never loads it. Install with `pip install 'agentkit[pydantic-ai]'`.
 
 - `cassette(path, agents=[agent, ...], record_mode=...)`: record or replay every run of the named
   agents in a block, in the same cassette format as agentkit runs (`runtime: pydantic-ai <version>`).
+- `agentkit_testing.pydantic_ai.strategies` (needs `hypothesis`): scripted model behaviour for
+  property tests of a pydantic-ai agent's tool-call flows, and the invariants every run keeps.
 """
 
 from __future__ import annotations
