@@ -346,3 +346,23 @@ def test_a_context_copied_inside_an_ended_block_goes_to_the_block_active_now(tmp
     with cassette(tmp_path / "now.yaml", agents=[counted.agent], record_mode="once") as session:
         in_pool(lambda: copied.run(with_asyncio_run, counted.agent, "copied earlier"))
     assert [run.user_prompt for run in session.recorded_runs] == ["copied earlier"]
+
+
+def test_an_agent_without_the_override_variables_is_refused_rather_than_left_unguarded(tmp_path: Path) -> None:
+    class OtherStore:
+        """What a pydantic-ai that kept overrides elsewhere would have: not a context variable."""
+
+        def __init__(self, variable: contextvars.ContextVar[Any]) -> None:
+            self.get, self.set, self.reset = variable.get, variable.set, variable.reset
+
+    counted = Counted()
+    original = counted.agent._override_toolsets
+    counted.agent._override_toolsets = OtherStore(original)  # type: ignore[assignment]
+    try:
+        with (
+            pytest.raises(CassetteError, match=r"'threaded' has no context variable _override_toolsets"),
+            cassette(tmp_path / "c.yaml", agents=[counted.agent], record_mode="once"),
+        ):
+            pass
+    finally:
+        counted.agent._override_toolsets = original
