@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeAlias
 from agentkit._context import RunContext
 from agentkit._graph_context import EndStrategy, GraphAgentDeps, GraphAgentState, GraphRunContext
 from agentkit._streaming import AgentStream
-from agentkit._tool_calls import process_tool_calls
+from agentkit._tool_calls import answer_tool_calls, process_tool_calls
 from agentkit.exceptions import AgentRunError, UnexpectedModelBehavior
 from agentkit.messages import (
     FinalResultEvent,
@@ -168,9 +168,21 @@ class CallToolsNode:
     `ValidationError`, as in the reference release, rather than going back to the model."""
 
     async def run(self, ctx: GraphRunContext) -> ModelRequestNode | End[Any]:
+        """Handle the response as `stream` does, without making the events nobody reads."""
         if self._result is None:
-            async for _ in self._handle(ctx, emit_events=False):
-                pass
+            texts, calls = self._texts_and_calls()
+            if self._text_came_first(texts):
+                async for _ in self._finish_with_text(ctx, "\n\n".join(texts), calls):
+                    pass
+            elif calls:
+                final, retry_parts = await self._find_final_result(ctx, calls)
+                answers: list[ModelRequestPart] = []
+                await answer_tool_calls(ctx, calls, final, answers)
+                self._settle_tool_calls(ctx, final, retry_parts, answers)
+            elif texts:
+                await self._handle_text(ctx, "\n\n".join(texts))
+            else:
+                raise UnexpectedModelBehavior("Received empty model response")
         assert self._result is not None
         return self._result
 
@@ -188,9 +200,7 @@ class CallToolsNode:
         async for _ in events:
             pass  # events left unread: the response must still be handled whole, and only once
 
-    async def _handle(
-        self, ctx: GraphRunContext, *, emit_events: bool = True
-    ) -> AsyncGenerator[HandleResponseEvent, None]:
+    def _texts_and_calls(self) -> tuple[list[str], list[ToolCallPart]]:
         texts: list[str] = []
         calls: list[ToolCallPart] = []
         for part in self.model_response.parts:
@@ -198,14 +208,25 @@ class CallToolsNode:
                 calls.append(part)
             elif isinstance(part, TextPart) and part.content:  # empty text parts are ignored
                 texts.append(part.content)
-        if self._streamed_final is not None and self._streamed_final.tool_name is None and texts:
+        return texts, calls
+
+    def _text_came_first(self, texts: list[str]) -> bool:
+        """Whether `run_stream` took the text as the result (it streamed before any result-tool call)."""
+        return self._streamed_final is not None and self._streamed_final.tool_name is None and bool(texts)
+
+    async def _handle(self, ctx: GraphRunContext) -> AsyncGenerator[HandleResponseEvent, None]:
+        texts, calls = self._texts_and_calls()
+        if self._text_came_first(texts):
             async for event in self._finish_with_text(ctx, "\n\n".join(texts), calls):
                 yield event
             return
         # Tool calls win over text: a text beside them usually only announces the calls.
         if calls:
-            async for event in self._handle_tool_calls(ctx, calls, emit_events):
+            final, retry_parts = await self._find_final_result(ctx, calls)
+            answers: list[ModelRequestPart] = []
+            async for event in process_tool_calls(ctx, calls, final, answers):
                 yield event
+            self._settle_tool_calls(ctx, final, retry_parts, answers)
         elif texts:
             await self._handle_text(ctx, "\n\n".join(texts))
         else:
@@ -241,14 +262,14 @@ class CallToolsNode:
         else:
             self._result = End(FinalResult(data, None, None))
 
-    async def _handle_tool_calls(
-        self, ctx: GraphRunContext, calls: list[ToolCallPart], emit_events: bool
-    ) -> AsyncIterator[HandleResponseEvent]:
+    async def _find_final_result(
+        self, ctx: GraphRunContext, calls: list[ToolCallPart]
+    ) -> tuple[FinalResult[Any] | None, list[ModelRequestPart]]:
+        """Try the result-tool calls in order: the first that validates is the final result; the retry
+        prompts of the ones before it."""
         state, deps = ctx.state, ctx.deps
         retry_parts: list[ModelRequestPart] = []
-        final: FinalResult[Any] | None = None
         streamed_name = self._streamed_final.tool_name if self._streamed_final is not None else None
-        # Result-tool calls are tried in order; the first that validates is the final result.
         for call, result_tool in deps.result_schema.find_calls(calls):
             try:
                 data = result_tool.validate(call, wrap_errors=call.tool_name != streamed_name)
@@ -257,16 +278,20 @@ class CallToolsNode:
                 state.increment_retries(deps.max_result_retries, retry.__cause__)
                 retry_parts.append(retry.retry_prompt)
             else:
-                final = FinalResult(data, call.tool_name, call.tool_call_id)
-                break
+                return FinalResult(data, call.tool_name, call.tool_call_id), retry_parts
+        return None, retry_parts
 
-        answers: list[ModelRequestPart] = []
-        async for event in process_tool_calls(ctx, calls, final, answers, emit_events=emit_events):
-            yield event
-
+    def _settle_tool_calls(
+        self,
+        ctx: GraphRunContext,
+        final: FinalResult[Any] | None,
+        retry_parts: list[ModelRequestPart],
+        answers: list[ModelRequestPart],
+    ) -> None:
+        """The next node once the calls are answered: `End`, or a request with the retries and answers."""
         if final is not None:
             if answers:
-                state.message_history.append(ModelRequest(parts=answers))
+                ctx.state.message_history.append(ModelRequest(parts=answers))
             self._result = End(final)
         else:
             self._result = ModelRequestNode(ModelRequest(parts=[*retry_parts, *answers]))

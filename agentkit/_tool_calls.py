@@ -8,7 +8,7 @@ first, in call order; then the returns of the function tools that ran, in call o
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 from agentkit._graph_context import GraphRunContext
@@ -26,7 +26,7 @@ from agentkit.messages import (
 )
 from agentkit.result import FinalResult
 
-__all__ = ("FINAL_RESULT_PROCESSED", "process_tool_calls")
+__all__ = ("FINAL_RESULT_PROCESSED", "answer_tool_calls", "process_tool_calls")
 
 FINAL_RESULT_PROCESSED = "Final result processed."
 TOOL_NOT_EXECUTED = "Tool not executed - a final result was already processed."
@@ -43,23 +43,53 @@ async def process_tool_calls(
     calls: list[ToolCallPart],
     final: FinalResult[Any] | None,
     output_parts: list[ModelRequestPart],
-    *,
-    emit_events: bool = True,
 ) -> AsyncIterator[HandleResponseEvent]:
     """Answer every call of a response into `output_parts`, running the function tools that must run.
 
     `final` is the result already taken from one of the calls, if any; with the `'early'` end
     strategy the function tools are then answered without being run. A final result from text
     (`tool_name` None: a streamed run whose text came first) leaves the function tools to run.
-    With `emit_events=False` (nobody reads them: a node run rather than streamed) no event is made.
+    Yields a call event before the tools run and a result event for each once they all have.
     """
+    to_run: list[ToolCallPart] = []
+    event_ids: list[str] = []
+    for position, call in _answer_without_running(ctx, calls, final, output_parts):
+        event = FunctionToolCallEvent(call, call_id=_event_id(ctx, position, call))
+        yield event
+        event_ids.append(event.call_id)
+        to_run.append(call)
+    if not to_run:
+        return
+    results = await _run_and_count(ctx, to_run)
+    for event_id, result in zip(event_ids, results, strict=True):
+        yield FunctionToolResultEvent(result, tool_call_id=event_id)
+    output_parts.extend(results)
+
+
+async def answer_tool_calls(
+    ctx: GraphRunContext,
+    calls: list[ToolCallPart],
+    final: FinalResult[Any] | None,
+    output_parts: list[ModelRequestPart],
+) -> None:
+    """`process_tool_calls` when nobody reads the events (a node run rather than streamed): no event is made."""
+    to_run = [call for _, call in _answer_without_running(ctx, calls, final, output_parts)]
+    if to_run:
+        output_parts.extend(await _run_and_count(ctx, to_run))
+
+
+def _answer_without_running(
+    ctx: GraphRunContext,
+    calls: list[ToolCallPart],
+    final: FinalResult[Any] | None,
+    output_parts: list[ModelRequestPart],
+) -> Iterator[tuple[int, ToolCallPart]]:
+    """Answer into `output_parts` the calls that need no tool run; yield (position, call) for the others."""
     deps = ctx.deps
     # A final text (a streamed run's) is no tool call: the function tools beside it still run.
     from_result_tool = final is not None and final.tool_name is not None
     skip_function_tools = from_result_tool and deps.end_strategy == "early"
     found_final_call = False
-    to_run: list[ToolCallPart] = []
-    event_ids: list[str] = []
     for position, call in enumerate(calls):
         if (
             final is not None
@@ -73,11 +103,7 @@ async def process_tool_calls(
             if skip_function_tools:
                 output_parts.append(ToolReturnPart(call.tool_name, TOOL_NOT_EXECUTED, call.tool_call_id))
             else:
-                if emit_events:
-                    event = FunctionToolCallEvent(call, call_id=_event_id(ctx, position, call))
-                    yield event
-                    event_ids.append(event.call_id)
-                to_run.append(call)
+                yield position, call
         elif call.tool_name in deps.result_schema.tools:
             if from_result_tool:  # else a failed validation already sent a retry prompt, or the text won
                 content = RESULT_TOOL_NOT_USED if found_final_call else RESULT_TOOL_FAILED
@@ -85,15 +111,12 @@ async def process_tool_calls(
         else:
             output_parts.append(_unknown_tool(ctx, call))
 
-    if not to_run:
-        return
+
+async def _run_and_count(ctx: GraphRunContext, calls: list[ToolCallPart]) -> list[ToolAnswer]:
     errors: dict[int, BaseException] = {}  # by id() of the call: what made a tool ask for a retry
-    results = await _run_tools(ctx, to_run, errors)
-    _count_tool_retries(ctx, to_run, results, errors)
-    if emit_events:
-        for event_id, result in zip(event_ids, results, strict=True):
-            yield FunctionToolResultEvent(result, tool_call_id=event_id)
-    output_parts.extend(results)
+    results = await _run_tools(ctx, calls, errors)
+    _count_tool_retries(ctx, calls, results, errors)
+    return results
 
 
 def _event_id(ctx: GraphRunContext, position: int, call: ToolCallPart) -> str:
