@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -366,3 +366,29 @@ def test_an_agent_without_the_override_variables_is_refused_rather_than_left_ung
             pass
     finally:
         counted.agent._override_toolsets = original
+
+
+def test_a_streamed_run_in_a_pool_is_recorded_then_replayed_with_its_chunks(tmp_path: Path) -> None:
+    asked: list[int] = []
+
+    def streaming_agent(chunks: list[str]) -> Agent[None, str]:
+        async def stream(messages: list[ModelMessage], info: AgentInfo) -> AsyncIterator[str]:
+            asked.append(len(messages))
+            for chunk in chunks:
+                yield chunk
+
+        return Agent(FunctionModel(stream_function=stream, model_name="fn"), name="streaming")
+
+    def deltas(agent: Agent[None, str]) -> list[str]:
+        async def collect() -> list[str]:
+            async with agent.run_stream("stream it") as result:
+                return [delta async for delta in result.stream_text(delta=True, debounce_by=None)]
+
+        return asyncio.run(collect())
+
+    path = tmp_path / "c.yaml"
+    with cassette(path, agents=[agent := streaming_agent(["Par", "is"])], record_mode="once"):
+        assert in_pool(lambda: deltas(agent)) == ["Par", "is"]
+    with cassette(path, agents=[agent := streaming_agent(["live"])]):
+        assert in_pool(lambda: deltas(agent)) == ["Par", "is"]
+    assert len(asked) == 1
