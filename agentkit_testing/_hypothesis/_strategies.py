@@ -15,6 +15,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any, Literal, TypeAlias, TypeVar
 
 import anyio
+from hypothesis import Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
@@ -192,6 +193,11 @@ class AgentFlowMachine(RuleBasedStateMachine):
     `tool_retries` (the agent's `retries`, the budget of tools without their own), and
     `failing_example_cassette`: a path where the runs of a failing example are saved as a
     cassette, to replay offline in a regression test with `agentkit_testing.cassette(path)`.
+
+    Each subclass's `TestCase.settings` leaves out Hypothesis's `explain` phase, which re-runs a
+    failing flow about a hundred times under a line tracer (40 of the 45 s a failing flow took, on
+    Python 3.11). To tune the settings, derive from them so that stays:
+    `Flows.TestCase.settings = settings(Flows.TestCase.settings, max_examples=50)`.
     """
 
     agent_factory: typing.ClassVar[typing.Callable[[], Agent[Any, Any]] | None] = None
@@ -202,6 +208,12 @@ class AgentFlowMachine(RuleBasedStateMachine):
     tools: typing.ClassVar[Sequence[Tool[Any]]] = ()
     tool_retries: typing.ClassVar[int] = 1
     failing_example_cassette: typing.ClassVar[str | os.PathLike[str] | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        test_case = cls.TestCase
+        phases = [phase for phase in test_case.settings.phases if phase is not Phase.explain]
+        test_case.settings = settings(test_case.settings, phases=phases)
 
     def __init__(self) -> None:
         super().__init__()

@@ -454,6 +454,38 @@ def test_a_failing_flow_is_saved_as_a_cassette_that_replays_offline(tmp_path: Pa
         anyio.run(lambda: replay_example(Agent(tools=[divide]), path))
 
 
+def broken(x: int) -> int:
+    """Always fails."""
+    raise RuntimeError(f"broken on {x}")
+
+
+def broken_flows() -> type[AgentFlowMachine]:
+    class BrokenFlows(AgentFlowMachine):
+        tools = (Tool(broken),)
+
+        def make_agent(self) -> Agent[None, Any]:
+            return Agent(tools=[broken])
+
+    return BrokenFlows
+
+
+def test_flow_machines_leave_out_the_explain_phase_by_default() -> None:
+    phases = broken_flows().TestCase.settings.phases
+    assert Phase.explain not in phases
+    assert Phase.shrink in phases
+
+
+def test_a_failing_flow_is_shrunk_without_re_running_it_under_a_tracer() -> None:
+    # The explain phase re-ran a failing flow ~100 times under a line tracer: 40 s of a 45 s failure.
+    flows = broken_flows()
+    flows.TestCase.settings = settings(flows.TestCase.settings, max_examples=20, database=None)  # keeps the phases
+    with pytest.raises(RuntimeError, match="broken on") as failure:
+        run_state_machine_as_test(flows)
+    notes = "\n".join(getattr(failure.value, "__notes__", []))
+    assert "state = BrokenFlows()" in notes  # the shrunk steps are printed
+    assert "Explanation:" not in notes
+
+
 def test_a_saved_example_replays_offline_and_can_be_checked_again(tmp_path: Path) -> None:
     path = tmp_path / "example.yaml"
     recording = Cassette(path)
