@@ -5,7 +5,7 @@ active. For every such run the core calls `interceptor.start_run(info)`; the `Ru
 returns can wrap the run's model, wrap each tool call, and sees every node and the end of the
 run. The cassette recorder in `agentkit_testing` is built on this; the core never imports it.
 
-Which runs a block sees (see `agentkit._block_scope`): the block's own context comes first, so
+Which runs a block sees (see `agentkit.block_scope`): the block's own context comes first, so
 concurrent tasks each keep their own interceptors (two asyncio or trio tasks with two cassettes);
 a run started where no block of its own is in force (a `threading.Thread`, a `ThreadPoolExecutor`
 worker, a sync web framework's handler thread, which all start with an empty context) is seen by
@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from agentkit._block_scope import BlockScopedStack
+from agentkit.block_scope import BlockScopedStack
 from agentkit.exceptions import UserError
 from agentkit.messages import ModelMessage, RetryPromptPart, ToolCallPart, ToolReturnPart
 

@@ -13,7 +13,7 @@ What it gives a test suite, with nothing to import:
   `pydantic_ai_agents=[agent, ...]`, the runs of those pydantic-ai agents too (same file);
 - the guard, the cassette and `agent_runs` hold for the runs a test starts in other threads too
   (`threading.Thread`, `ThreadPoolExecutor`, a sync web framework's handler thread): see
-  `agentkit._block_scope` for how, and join such threads before the test ends;
+  `agentkit.block_scope` for how, and join such threads before the test ends;
 - `agent_runs` fixture: the runs made during the test, with their messages, for assertions;
 - `agent_snapshot` fixture: syrupy's `snapshot` set to store runs as readable node sequences;
 - `--agentkit-html=DIR`: a test whose replay diverges gets `DIR/<test id>.html`, the cassette's page

@@ -11,6 +11,7 @@ import pytest
 PUBLIC_MODULES = [
     "agentkit",
     "agentkit.agent",
+    "agentkit.block_scope",
     "agentkit.exceptions",
     "agentkit.format_as_xml",
     "agentkit.messages",

@@ -30,7 +30,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from agentkit._block_scope import BlockScopedStack
+from agentkit.block_scope import BlockScopedStack
 from agentkit.exceptions import ModelRequestsBlocked
 
 __all__ = (

@@ -6,7 +6,7 @@ worker, a web framework's handler thread) would not see the block's model and to
 talk to the agent's own model: a real request escaping the cassette in replay, an unrecorded run
 in record mode. So while at least one block names an agent, the three override variables a run
 reads for its model and tools (`_override_model`, `_override_tools`, `_override_toolsets`) are
-replaced on that agent by `OverrideFallback`s, which answer the way `agentkit._block_scope`
+replaced on that agent by `OverrideFallback`s, which answer the way `agentkit.block_scope`
 resolves agentkit's own blocks:
 
 - this context has a block of its own naming the agent: its `Agent.override` is in force, as
@@ -40,7 +40,7 @@ from pydantic_ai import Agent
 from pydantic_ai.toolsets import AbstractToolset
 
 from agentkit import UserError
-from agentkit._block_scope import BlockScopedStack
+from agentkit.block_scope import BlockScopedStack
 from agentkit_testing._exceptions import CassetteError
 
 __all__ = ("OverrideFallback", "agent_toolsets", "route_other_contexts")

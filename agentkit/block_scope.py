@@ -1,5 +1,8 @@
 """Settings installed by `with` blocks: context-local first, process-wide for contexts with none (threads).
 
+Public so that extensions (the harness's pydantic-ai adapter among them) give their own blocks the
+same rules as agentkit's run interceptors and request guard; `agentkit` itself does not re-export it.
+
 A `ContextVar` is the primary home of such a setting. It follows the block's own task, every
 task it starts, and `asyncio.to_thread` / `anyio.to_thread.run_sync` (which copy the context),
 and it lets concurrent asyncio or trio tasks hold different settings at once. It does not follow
