@@ -126,6 +126,8 @@ class ScriptedRun:
     error: UnexpectedModelBehavior | UsageLimitExceeded | None
     retry_budgets: Mapping[str, int] = field(default_factory=dict)
     """The `max_retries` of each function tool that set its own (`run_scripted` reads them from the agent)."""
+    output_tools: frozenset[str] = frozenset()
+    """The output tools the agent offered; their calls may be answered before the function tools'."""
 
     def check(self, *, retry_budgets: Mapping[str, int] | None = None) -> None:
         """Assert every invariant of the run (each `check_*` method, in turn).
@@ -134,7 +136,7 @@ class ScriptedRun:
         a tool with none known is held to the budget pydantic-ai declares on its retried parts.
         """
         check_ending(self.nodes, self.result, self.error)
-        check_tool_calls_answered(self.new_messages, self.error)
+        check_tool_calls_answered(self.new_messages, self.error, self.output_tools)
         check_requests_counted(self.new_messages, self.requests)
         check_retries(self.new_messages, {**self.retry_budgets, **(retry_budgets or {})})
 
@@ -179,6 +181,7 @@ async def run_scripted(
         result=agent_run.result,
         error=error,
         retry_budgets=own_retry_budgets(agent),
+        output_tools=frozenset(tool.name for info in model.agent_infos for tool in info.output_tools),
     )
 
 

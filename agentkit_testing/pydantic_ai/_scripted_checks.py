@@ -8,7 +8,7 @@ hook, an output function) or in pydantic-ai itself, never an allowed outcome.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from pydantic_ai import Agent
@@ -41,11 +41,15 @@ def check_ending(
         assert last is None or not Agent.is_end_node(last), f"the run raised {error!r} after reaching {last!r}"
 
 
-def check_tool_calls_answered(messages: Sequence[ModelMessage], error: BaseException | None) -> None:
-    """Every tool call gets one answer with its id, in call order, in the next request: a return or a retry.
+def check_tool_calls_answered(
+    messages: Sequence[ModelMessage], error: BaseException | None, output_tools: Collection[str] = ()
+) -> None:
+    """Every tool call gets one answer with its id in the next request (a return or a retry), in call order.
 
-    Only a run that raised may end short: its last response unanswered, or answered in part by a
-    last request pydantic-ai marks `state='interrupted'` (the returns of the tools that finished).
+    Calls of the `output_tools` may be answered first (pydantic-ai's `end_strategy='early'` handles
+    the output before the function tools it then skips); the others keep their call order. Only a
+    run that raised may end short: its last response unanswered, or answered in part by a last
+    request pydantic-ai marks `state='interrupted'` (the returns of the tools that finished).
     """
     for index, message in enumerate(messages):
         if not isinstance(message, ModelResponse):
@@ -56,19 +60,26 @@ def check_tool_calls_answered(messages: Sequence[ModelMessage], error: BaseExcep
             assert not calls or error is not None, f"tool calls {calls!r} of the last response got no answer"
             continue
         assert isinstance(answer, ModelRequest), f"message {index + 1} follows a response but is {answer!r}"
+        answers = [part for part in answer.parts if isinstance(part, ToolReturnPart | RetryPromptPart)]
         call_ids = [call.tool_call_id for call in calls]
-        answered = [part.tool_call_id for part in answer.parts if isinstance(part, ToolReturnPart | RetryPromptPart)]
+        answered = [part.tool_call_id for part in answers]
+        in_order = [part.tool_call_id for part in answers if part.tool_name not in output_tools]
+        expected_order = [call.tool_call_id for call in calls if call.tool_name not in output_tools]
         if answer.state == "interrupted":  # the partial returns pydantic-ai keeps when a tool step raised
             assert error is not None, f"request {index + 1} is marked interrupted, but the run ended well"
             assert index + 2 == len(messages), f"request {index + 1} is marked interrupted, but the run went on"
             remaining = iter(call_ids)
-            assert all(any(answer_id == call_id for call_id in remaining) for answer_id in answered), (
+            assert all(answer_id in remaining for answer_id in in_order), (
                 f"response {index}: the interrupted request {index + 1} answers {answered}, not calls of {call_ids} "
                 "in call order"
             )
             continue
-        assert answered == call_ids, (
+        assert sorted(answered) == sorted(call_ids), (
             f"response {index}: tool calls {call_ids} were answered with ids {answered} in request {index + 1}"
+        )
+        assert in_order == expected_order, (
+            f"response {index}: tool calls {expected_order} were answered in the order {in_order} "
+            f"in request {index + 1}"
         )
 
 

@@ -149,6 +149,16 @@ def test_native_structured_output_gets_json_text() -> None:
     assert json.loads(str(last.parts[0].content)) == {"city": "Rome", "nights": 2}  # type: ignore[union-attr]
 
 
+def test_with_end_strategy_early_the_output_call_may_be_answered_first() -> None:
+    early = Agent("test", output_type=Stay, end_strategy="early")
+    early.tool_plain(shout)
+    calls = [_call("shout", {"text": "a"}, "one"), _call("final_result", {"city": "Oslo", "nights": 2}, "two")]
+    run = run_scripted_sync(early, [ModelResponse(parts=calls)])
+    run.check()
+    answers = [part.tool_call_id for part in run.new_messages[-1].parts if isinstance(part, ToolReturnPart)]
+    assert answers == ["two", "one"]  # the output first; the skipped function tool after it
+
+
 def test_a_script_is_played_the_same_in_every_run() -> None:
     script = [ModelResponse(parts=[_call("shout", {"text": "a"}, "one")])]
     first, second = (run_scripted_sync(chat, script) for _ in range(2))
@@ -228,7 +238,7 @@ def test_check_finds_a_tool_call_answered_with_another_id() -> None:
 def test_check_finds_returns_out_of_call_order() -> None:
     calls = [_call("shout", {"text": "a"}, "one"), _call("shout", {"text": "b"}, "two")]
     answers = [ToolReturnPart("shout", "B", tool_call_id="two"), ToolReturnPart("shout", "A", tool_call_id="one")]
-    with pytest.raises(AssertionError, match="answered with ids"):
+    with pytest.raises(AssertionError, match=r"answered in the order \['two', 'one'\]"):
         _run([ModelResponse(parts=calls), ModelRequest(parts=answers)]).check()
 
 
