@@ -159,6 +159,17 @@ def test_with_end_strategy_early_the_output_call_may_be_answered_first() -> None
     assert answers == ["two", "one"]  # the output first; the skipped function tool after it
 
 
+def test_a_run_continuing_a_conversation_holds_only_its_new_messages() -> None:
+    first = run_scripted_sync(chat, [ModelResponse(parts=[_call("shout", {"text": "a"}, "one")])])
+    assert first.result is not None
+    history = first.result.all_messages()
+    second = run_scripted_sync(chat, [ModelResponse(parts=[TextPart("again")])], message_history=history, prompt="More")
+    second.check()
+    assert second.result is not None
+    assert second.new_messages == second.result.new_messages()
+    assert second.requests == 1
+
+
 def test_a_script_is_played_the_same_in_every_run() -> None:
     script = [ModelResponse(parts=[_call("shout", {"text": "a"}, "one")])]
     first, second = (run_scripted_sync(chat, script) for _ in range(2))
