@@ -146,7 +146,7 @@ def test_xdist_workers_findings_reach_the_controller(project: pytest.Pytester, m
 
 def test_runs_started_in_threads_are_checked(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     pytester.makepyfile(
-        test_threads=textwrap.dedent(
+        test_stale_thread_runs=textwrap.dedent(
             """
             import os
             import threading
@@ -175,5 +175,5 @@ def test_runs_started_in_threads_are_checked(pytester: pytest.Pytester, monkeypa
     result = pytester.runpytest(*QUIET)
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(
-        ["stale   cassettes/test_threads/test_in_a_thread.yaml", "    run-1: system prompts changed:"]
+        ["stale   cassettes/test_stale_thread_runs/test_in_a_thread.yaml", "    run-1: system prompts changed:"]
     )

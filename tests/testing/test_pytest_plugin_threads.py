@@ -73,7 +73,7 @@ def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
 
 def test_fixture_records_then_replays_runs_started_in_threads(project: pytest.Pytester) -> None:
     project.makepyfile(
-        test_threads="""
+        test_thread_runs="""
         import agent_module
 
         def test_thread_and_pool(agentkit_cassette, agentkit_record_mode):
@@ -84,7 +84,7 @@ def test_fixture_records_then_replays_runs_started_in_threads(project: pytest.Py
         """
     )
     run(project, "--agentkit-record-mode=once").assert_outcomes(passed=1)
-    recorded = (project.path / "cassettes" / "test_threads" / "test_thread_and_pool.yaml").read_text()
+    recorded = (project.path / "cassettes" / "test_thread_runs" / "test_thread_and_pool.yaml").read_text()
     assert "from a thread" in recorded
     assert "from a pool" in recorded
     replayed = run(project)
