@@ -15,7 +15,7 @@ import os
 import sys
 import threading
 import weakref
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from contextvars import Context, copy_context
 from dataclasses import dataclass
 from queue import Empty, SimpleQueue
@@ -75,31 +75,27 @@ async def run_each_in_worker_thread(functions: Sequence[Callable[[], T]]) -> lis
     return outcomes
 
 
-async def gather_in_order(operations: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
-    """Run the operations concurrently and return their values in their order.
+async def gather_in_order(coroutines: Sequence[Coroutine[Any, Any, T]]) -> list[T]:
+    """Run the coroutines concurrently, each in a task of its own, and return their values in their order.
 
     The first failure (in completion order) cancels the others and is raised, as a task group does;
-    callers that want every outcome catch their operations' own errors.
+    callers that want every outcome catch their coroutines' own errors.
     """
     if _running_asyncio_loop() is None:
-        results: list[Any] = [None] * len(operations)
-
-        async def run_at(index: int) -> None:
-            results[index] = await operations[index]()
-
+        results: list[Any] = [None] * len(coroutines)
         async with anyio.create_task_group() as group:
-            for index in range(len(operations)):
-                group.start_soon(run_at, index)
+            for index, coroutine in enumerate(coroutines):
+                group.start_soon(_store, results, index, coroutine)
         return results
     import asyncio
 
     async with asyncio.TaskGroup() as task_group:
-        tasks = [task_group.create_task(_awaited(operation)) for operation in operations]
+        tasks = [task_group.create_task(coroutine) for coroutine in coroutines]
     return [task.result() for task in tasks]
 
 
-async def _awaited(operation: Callable[[], Awaitable[T]]) -> T:
-    return await operation()
+async def _store(results: list[Any], index: int, coroutine: Coroutine[Any, Any, Any]) -> None:
+    results[index] = await coroutine
 
 
 def _worker_context() -> Context:

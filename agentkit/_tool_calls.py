@@ -178,20 +178,24 @@ async def _run_tools(
     if not ctx.deps.observers and not any(tools[call.tool_name].schema.is_async for call in calls):
         return await _run_sync_tools(ctx, calls, errors)
     failures: list[Exception | None] = [None] * len(calls)
-
-    def operation(index: int, call: ToolCallPart) -> Callable[[], Awaitable[ToolAnswer | None]]:
-        async def run() -> ToolAnswer | None:
-            try:
-                return await _run_one_tool(ctx, call, errors)
-            except Exception as error:  # raised below, once every call has finished
-                failures[index] = error
-                return None
-
-        return run
-
-    results = await gather_in_order([operation(index, call) for index, call in enumerate(calls)])
+    running = [_run_one_tool_catching(ctx, call, errors, failures, index) for index, call in enumerate(calls)]
+    results = await gather_in_order(running)
     _raise_first(failures)
     return [result for result in results if result is not None]
+
+
+async def _run_one_tool_catching(
+    ctx: GraphRunContext,
+    call: ToolCallPart,
+    errors: dict[int, BaseException],
+    failures: list[Exception | None],
+    index: int,
+) -> ToolAnswer | None:
+    try:
+        return await _run_one_tool(ctx, call, errors)
+    except Exception as error:  # raised by the caller, once every call has finished
+        failures[index] = error
+        return None
 
 
 async def _run_sync_tools(

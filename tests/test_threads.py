@@ -269,7 +269,7 @@ async def test_gather_in_order_keeps_the_order_of_the_operations_not_of_their_en
         await anyio.sleep(delay)
         return value
 
-    values = await gather_in_order([lambda: after(0.03, "first"), lambda: after(0.0, "second")])
+    values = await gather_in_order([after(0.03, "first"), after(0.0, "second")])
     assert values == ["first", "second"]
 
 
@@ -354,6 +354,18 @@ def test_sync_tools_still_run_in_a_process_forked_after_the_workers_started() ->
     )
     completed = subprocess.run([sys.executable, "-c", code], timeout=60, capture_output=True, text=True)
     assert completed.returncode == 0, completed.stderr
+
+
+async def test_a_sync_tool_can_run_another_agent_to_the_end_with_run_sync() -> None:
+    inner = Agent(TestModel(custom_result_text="inner answer"))
+    outer = Agent(TestModel())
+
+    @outer.tool_plain
+    def ask_inner() -> str:
+        return inner.run_sync("question").data
+
+    result = await outer.run("go")
+    assert tool_returns(result.all_messages())[0][1] == "inner answer"
 
 
 async def test_a_sync_tool_gets_its_run_context() -> None:
