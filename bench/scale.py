@@ -134,19 +134,21 @@ def in_fresh_process(figure: str, path: Path, size: int, code: str | None = None
     environment = dict(os.environ)
     if code is not None:
         environment["PYTHONPATH"] = code
-    if figure == "append":  # appending changes the file: work on a copy
+    if figure.startswith("append"):  # appending changes the file: work on a copy
         copy = path.with_name(f"append-{path.name}")
         shutil.copyfile(path, copy)
         path = copy
-    output = subprocess.run(
+    done = subprocess.run(
         [sys.executable, __file__, "--measure", figure, str(path), str(size)],
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
         cwd=Path(__file__).parent,
         env=environment,
-    ).stdout
-    result: dict[str, float] = json.loads(output)
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"measuring {figure} ({code or 'this checkout'}) failed:\n{done.stderr}")
+    result: dict[str, float] = json.loads(done.stdout)
     return result
 
 
