@@ -7,6 +7,9 @@ runs on the event loop thread, it sees the caller's context variables, it holds 
 anyio's default thread limiter while it runs (so `current_default_thread_limiter().total_tokens`
 still bounds it), and a cancelled caller waits for a function already running to finish (a
 function still queued is not started). Under trio (or anything else) anyio does the work.
+
+One difference: these workers are not anyio worker threads, so inside them `anyio.from_thread.run`
+needs its `token=` argument (from `anyio.lowlevel.current_token()`, taken on the loop).
 """
 
 from __future__ import annotations
@@ -295,4 +298,5 @@ async def _outlive_cancellation(jobs: list[_Job]) -> None:
 
 
 _POOL = _WorkerPool()
-os.register_at_fork(after_in_child=_POOL._reset)
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(after_in_child=_POOL._reset)
