@@ -1,9 +1,9 @@
 """The invariants of a pydantic-ai run, checked on its messages: how it ends, answered calls, counts, retries.
 
-`ScriptedRun.check()` runs them all; each is a plain function of a run's parts, so a test can
-also check messages it got another way (`capture_run_messages`). They hold for every run of the
-current pydantic-ai, whatever the model sends: a failure is a bug in the agent's code (a tool, a
-hook, an output function) or in pydantic-ai itself, never an allowed outcome.
+`ScriptedRun.check()` runs them all, each a plain function of the run's parts. They hold for every
+run of the current pydantic-ai whatever the model sends, so a failure means something in the run
+broke them (a hook or capability that rewrites messages or usage, or pydantic-ai itself); a tool
+that raises anything but `ModelRetry` never gets this far, its exception escapes the run.
 """
 
 from __future__ import annotations
