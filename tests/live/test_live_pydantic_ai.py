@@ -25,7 +25,7 @@ from pydantic_ai.models.openai import OpenAIChatModel
 
 from agentkit_testing.pydantic_ai import cassette
 
-pytestmark = [pytest.mark.live, pytest.mark.anyio]
+pytestmark = [pytest.mark.live, pytest.mark.anyio, pytest.mark.agentkit_allow_model_requests]
 
 CANARY_KEY = "sk-canary-pai-4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e"
 UNREACHABLE = "http://127.0.0.1:9/v1"
