@@ -22,7 +22,7 @@ from agentkit import (
     ToolReturnPart,
     Usage,
 )
-from agentkit.models import FunctionModel, Model, TestModel
+from agentkit.models import FunctionModel, Model, TestModel, WrapperModel
 
 __all__ = (
     "CASSETTE_FORMAT",
@@ -197,11 +197,15 @@ def model_id(model: Model) -> str:
     """`system:model_name`, e.g. `openai:gpt-4o`, `test:test`, `function:function:answer`.
 
     `TestModel` and `FunctionModel` have no `system` (None, as in the reference release); their
-    ids use `test` and `function`, which is what cassettes have always held for them.
+    ids use `test` and `function`, which is what cassettes have always held for them, also when a
+    `WrapperModel` wraps them.
     """
     system = model.system
+    inner = model
+    while system is None and isinstance(inner, WrapperModel):
+        inner = inner.wrapped
     if system is None:
-        system = "test" if isinstance(model, TestModel) else "function" if isinstance(model, FunctionModel) else "model"
+        system = "test" if isinstance(inner, TestModel) else "function" if isinstance(inner, FunctionModel) else "model"
     return f"{system}:{model.model_name}"
 
 

@@ -9,7 +9,15 @@ import pytest
 from openai import AsyncOpenAI
 
 from agentkit import Agent, AgentkitError, ModelMessage, ModelRequestsBlocked, ModelResponse, TextPart
-from agentkit.models import AgentInfo, FunctionModel, Model, OpenAIModel, TestModel, override_allow_model_requests
+from agentkit.models import (
+    AgentInfo,
+    FunctionModel,
+    Model,
+    OpenAIModel,
+    TestModel,
+    WrapperModel,
+    override_allow_model_requests,
+)
 from agentkit_testing._cassette._context import cassette
 from agentkit_testing._cassette._file import Cassette
 from agentkit_testing._cassette._records import RecordedError, RecordedRun, model_id
@@ -355,3 +363,19 @@ async def test_openai_model_without_a_key_or_a_server_records_nothing(
         with pytest.raises(AgentkitError), override_allow_model_requests(True), cassette(path, "once"):
             await Agent(model, name="live").run("hello")
         assert not path.exists(), name
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        (WrapperModel(TestModel()), "test:test"),
+        (WrapperModel(WrapperModel(TestModel())), "test:test"),
+        (
+            WrapperModel(FunctionModel(lambda messages, info: ModelResponse(parts=[]), model_name="answer")),
+            "function:answer",
+        ),
+    ],
+    ids=["test", "nested", "function"],
+)
+def test_a_wrapped_test_double_is_recorded_under_its_own_model_id(model: Model, expected: str) -> None:
+    assert model_id(model) == expected
