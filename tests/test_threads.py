@@ -16,6 +16,8 @@ import time
 from typing import Any
 
 import anyio
+import anyio.from_thread
+import anyio.lowlevel
 import anyio.to_thread
 import pytest
 import sniffio
@@ -377,3 +379,24 @@ async def test_a_sync_tool_gets_its_run_context() -> None:
 
     result = await agent.run("go", deps="ada")
     assert tool_returns(result.all_messages())[0][1] == "hello ada"
+
+
+async def test_a_sync_tool_calls_back_into_the_loop_with_a_token() -> None:
+    token = anyio.lowlevel.current_token()
+    loop_thread = threading.get_ident()
+    seen: list[int] = []
+
+    async def on_the_loop(city: str) -> str:
+        seen.append(threading.get_ident())
+        await anyio.sleep(0)
+        return f"sunny in {city}"
+
+    agent = Agent(TestModel())
+
+    @agent.tool_plain
+    def forecast(city: str) -> str:
+        return anyio.from_thread.run(on_the_loop, city, token=token)
+
+    result = await agent.run("weather?")
+    assert seen == [loop_thread]
+    assert "sunny in" in result.data
