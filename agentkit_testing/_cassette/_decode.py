@@ -33,6 +33,9 @@ _tools_adapter: pydantic.TypeAdapter[ToolDefinition] = pydantic.TypeAdapter(Tool
 
 Location = list[str | int]
 
+_TIMESTAMPED_KINDS = frozenset({"user-prompt", "tool-return", "retry-prompt", "response"})
+"""The `part_kind` or `kind` of the parts and messages whose timestamp the file records."""
+
 
 def decode_document(document: dict[str, Any], path: Path, data: bytes) -> list[RecordedRun]:
     """The runs of a parsed cassette document; `CassetteFormatError` naming the line and field if invalid."""
@@ -168,7 +171,7 @@ def _prepare_run(run: Any, where: Location, catalog: dict[str, ToolDefinition], 
         _prepare_args(call, [*where, "tool_calls", index], path, data)
         result = call.get("result")
         if isinstance(result, dict):
-            _prepare_timestamp(result)
+            _prepare_timestamp(result, [*where, "tool_calls", index, "result"], path, data)
             for key in ("tool_name", "tool_call_id"):
                 if key in call:
                     result.setdefault(key, call[key])
@@ -185,7 +188,7 @@ def _prepare_request(
     response = request.get("response")
     if isinstance(response, dict):
         response.setdefault("kind", "response")
-        _prepare_timestamp(response)
+        _prepare_timestamp(response, [*at, "response"], path, data)
         _prepare_parts(response.get("parts"), [*at, "response", "parts"], path, data)
     for name, target in (("tools", "function_tools"), ("result_tools", "result_tools")):
         if name in request:
@@ -199,7 +202,7 @@ def _prepare_request(
 def _prepare_messages(messages: Any, where: Location, path: Path, data: bytes) -> None:
     for index, message in enumerate(messages if isinstance(messages, list) else ()):
         if isinstance(message, dict):
-            _prepare_timestamp(message)
+            _prepare_timestamp(message, [*where, index], path, data)
             _prepare_parts(message.get("parts"), [*where, index, "parts"], path, data)
 
 
@@ -210,11 +213,19 @@ def _prepare_parts(parts: Any, where: Location, path: Path, data: bytes) -> None
         if part.get("part_kind") == "tool-call":
             _prepare_args(part, [*where, index], path, data)
         else:
-            _prepare_timestamp(part)
+            _prepare_timestamp(part, [*where, index], path, data)
 
 
-def _prepare_timestamp(mapping: dict[str, Any]) -> None:
-    """Parse an ISO timestamp here, so a UTC one gets `datetime.timezone.utc` as the live run's do."""
+def _prepare_timestamp(mapping: dict[str, Any], where: Location, path: Path, data: bytes) -> None:
+    """Parse an ISO timestamp here, so a UTC one gets `datetime.timezone.utc` as the live run's do.
+
+    A message or part that carries a timestamp must have one in the file: left out, validation
+    would fill in the clock's time, a different one on every load, and a saved copy of the
+    cassette would no longer load to the same runs.
+    """
+    kind = mapping.get("part_kind", mapping.get("kind"))
+    if "timestamp" not in mapping and isinstance(kind, str) and kind in _TIMESTAMPED_KINDS:
+        _fail(path, data, where, "missing 'timestamp' (an ISO 8601 time such as '2025-03-15T12:00:00Z')")
     value = mapping.get("timestamp")
     if isinstance(value, str):
         with contextlib.suppress(ValueError):  # else left for validation to report, with its place
