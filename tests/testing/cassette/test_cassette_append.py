@@ -8,7 +8,7 @@ import pytest
 
 from agentkit import Agent
 from agentkit.models import TestModel
-from agentkit_testing import Cassette, cassette
+from agentkit_testing import Cassette, RecordedError, RecordedRun, cassette
 from agentkit_testing._cassette import _lazy
 from agentkit_testing._cassette._layout import END_MARKER, RUNS_LINE
 from agentkit_testing._cassette._lazy import LoadedRun
@@ -79,3 +79,19 @@ def test_a_new_header_comment_is_written_before_the_files_runs(tmp_path: Path) -
     assert after.startswith("# Runs of the append test.\n")
     assert after.split(RUNS_LINE, 1)[1] == before.split(RUNS_LINE, 1)[1]
     assert Cassette.load(path).runs == Cassette.load(path, lazy=True).runs
+
+
+def test_appending_drops_a_run_of_the_file_that_no_model_answered_and_keeps_the_others(tmp_path: Path) -> None:
+    path = recorded(tmp_path, ("first", "third"))
+    first, third = Cassette.load(path).runs
+    failed = RecordedRun(
+        id="run-9",
+        agent="append",
+        model=first.model,
+        user_prompt="second",
+        nodes=("ModelRequestNode",),
+        error=RecordedError("ModelDown", "the model is down"),
+    )
+    Cassette(path, [first, failed, third]).save()
+    append(path, "fourth")
+    assert [run.user_prompt for run in Cassette.load(path).runs] == ["first", "third", "fourth"]
