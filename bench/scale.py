@@ -13,12 +13,13 @@ figure is measured in a fresh process so that peak memory is the figure's own:
 - `append_warm_s`, `replay_one_warm_s`: the same, in a process that has already run the agent once
   without a cassette, so the figure leaves out what any first run costs (importing the event loop,
   building the tools' schemas: ~0.2 s here, the same for every cassette size);
-- `append_over_load`, `replay_one_over_load` (and `_warm_`): those figures divided by `load_s`;
+- `append_over_load`, `replay_one_over_load` (and `_warm_`): those figures divided by the load time
+  measured just before them (the median of the repetitions' ratios);
 - `replay_model_ms_per_run`: a bare `ReplayModel` over the loaded file serving 100 runs spread
   over it, per run (constant in the file's size when runs are indexed, not scanned).
 
 The script runs on versions without lazy loading too (then `load_s` is the whole load), so it can
-time the main branch and a change in the same invocation: with `--compare CHECKOUT` each figure is
+time the main branch and a change in the same invocation: with `--compare CHECKOUT` the figures are
 measured for this code and for that checkout in turn, `--repeat` times, and the medians are given
 (the checkout's under `compare`), so both see the same load on a shared machine.
 
@@ -152,14 +153,19 @@ def in_fresh_process(figure: str, path: Path, size: int, code: str | None = None
     return result
 
 
-FIGURES = ("load", "load_whole", "append", "append_warm", "replay_one", "replay_one_warm", "replay_model")
+PAIRED = ("load", "append", "append_warm", "replay_one", "replay_one_warm")
+"""Measured one after the other in each repetition, so each ratio to `load` is of figures taken together."""
+APART = ("load_whole", "replay_model")
 
 
 def figures(path: Path, size: int, codes: list[str | None], repeat: int) -> list[dict[str, float]]:
     """Each figure for each checkout in `codes` (`None`: this one), measured in turn, `repeat` times: the medians."""
-    samples: list[dict[str, list[dict[str, float]]]] = [{figure: [] for figure in FIGURES} for _ in codes]
+    samples: list[dict[str, list[dict[str, float]]]] = [{figure: [] for figure in PAIRED + APART} for _ in codes]
     for _ in range(repeat):
-        for figure in FIGURES:
+        for code, sample in zip(codes, samples, strict=True):
+            for figure in PAIRED:
+                sample[figure].append(in_fresh_process(figure, path, size, code))
+        for figure in APART:
             for code, sample in zip(codes, samples, strict=True):
                 sample[figure].append(in_fresh_process(figure, path, size, code))
     return [_summary(sample) for sample in samples]
@@ -179,8 +185,10 @@ def _summary(sample: dict[str, list[dict[str, float]]]) -> dict[str, float]:
         "replay_one_warm_s": median("replay_one_warm"),
         "replay_model_ms_per_run": median("replay_model", "ms_per_run"),
     }
+    loads = [result["seconds"] for result in sample["load"]]
     for figure in ("append", "append_warm", "replay_one", "replay_one_warm"):
-        summary[f"{figure}_over_load"] = round(summary[f"{figure}_s"] / summary["load_s"], 2)
+        ratios = [result["seconds"] / load for result, load in zip(sample[figure], loads, strict=True)]
+        summary[f"{figure}_over_load"] = round(statistics.median(ratios), 2)
     return summary
 
 
