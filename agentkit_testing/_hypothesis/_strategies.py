@@ -65,6 +65,7 @@ Script: TypeAlias = list[list[tuple[str, Any]]]
 tool call or `('', text)` for text. Each runtime builds its own message classes from it."""
 
 _Built = TypeVar("_Built")
+_Part = TypeVar("_Part")
 
 
 def model_responses(
@@ -162,19 +163,35 @@ def _as_sent(arguments: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[
     return st.tuples(arguments, st.booleans()).map(lambda pair: json.dumps(pair[0]) if pair[1] else pair[0])
 
 
-def _build_responses(script: Script) -> list[ModelResponse]:
-    responses: list[ModelResponse] = []
+def build_script(
+    script: Script,
+    text: Callable[[str], _Part],
+    call: Callable[[str, Any, str], _Part],
+    response: Callable[[list[_Part]], _Built],
+) -> list[_Built]:
+    """A drawn script as either runtime's responses: `text(content)`, `call(name, args, id)`, `response(parts)`.
+
+    Tool calls get the ids `scripted_1`, `scripted_2`, ... in script order.
+    """
+    responses: list[_Built] = []
     calls = 0
     for parts in script:
-        built: list[TextPart | ToolCallPart] = []
+        built: list[_Part] = []
         for name, payload in parts:
             if name:
                 calls += 1
-                built.append(ToolCallPart(name, payload, tool_call_id=f"scripted_{calls}"))
+                built.append(call(name, payload, f"scripted_{calls}"))
             else:
-                built.append(TextPart(payload))
-        responses.append(ModelResponse(parts=list(built), timestamp=SCRIPT_TIME))
+                built.append(text(payload))
+        responses.append(response(built))
     return responses
+
+
+def _build_responses(script: Script) -> list[ModelResponse]:
+    def response(parts: list[TextPart | ToolCallPart]) -> ModelResponse:
+        return ModelResponse(parts=parts, timestamp=SCRIPT_TIME)
+
+    return build_script(script, TextPart, ToolCallPart, response)
 
 
 # --- whole flows ----------------------------------------------------------------------------

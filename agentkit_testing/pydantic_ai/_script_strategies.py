@@ -16,7 +16,7 @@ from pydantic_ai.tools import ToolDefinition
 
 from agentkit import ToolDefinition as AgentkitToolDefinition
 from agentkit import UserError
-from agentkit_testing._hypothesis._strategies import ALL_KINDS, ResponseKind, Script, response_scripts
+from agentkit_testing._hypothesis._strategies import ALL_KINDS, ResponseKind, Script, build_script, response_scripts
 from agentkit_testing.pydantic_ai._scripted import SCRIPT_TIME, probe_agent_info_sync
 
 if TYPE_CHECKING:
@@ -108,15 +108,7 @@ def _constructor(response: ModelResponse) -> str:
 
 
 def _build_responses(script: Script) -> ScriptedResponses:
-    responses = ScriptedResponses()
-    calls = 0
-    for parts in script:
-        built: list[TextPart | ToolCallPart] = []
-        for name, payload in parts:
-            if name:
-                calls += 1
-                built.append(ToolCallPart(name, payload, tool_call_id=f"scripted_{calls}"))
-            else:
-                built.append(TextPart(payload))
-        responses.append(ModelResponse(parts=list(built), timestamp=SCRIPT_TIME))
-    return responses
+    def response(parts: list[TextPart | ToolCallPart]) -> ModelResponse:
+        return ModelResponse(parts=list(parts), timestamp=SCRIPT_TIME)
+
+    return ScriptedResponses(build_script(script, TextPart, ToolCallPart, response))
