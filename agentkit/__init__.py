@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING, Any
 
 from agentkit._capture import capture_run_messages
 from agentkit._context import RunContext
-from agentkit._graph_context import EndStrategy
-from agentkit._hooks import RunInfo, RunInterceptor, RunObserver, intercept_runs
-from agentkit._nodes import AgentNode, CallToolsNode, End, GraphRunContext, ModelRequestNode, UserPromptNode
-from agentkit._run import AgentRun, RunResult
-from agentkit._run_stream import StreamedRunResult
+from agentkit._graph._graph_context import EndStrategy
+from agentkit._graph._hooks import RunInfo, RunInterceptor, RunObserver, intercept_runs
+from agentkit._graph._nodes import AgentNode, CallToolsNode, End, GraphRunContext, ModelRequestNode, UserPromptNode
+from agentkit._graph._run import AgentRun, RunResult
+from agentkit._graph._run_stream import StreamedRunResult
 from agentkit._sources import FixedClock, SequentialIds, override_sources
-from agentkit._streaming import AgentStream
+from agentkit._streaming._agent_stream import AgentStream
 from agentkit.agent import Agent
 from agentkit.exceptions import (
     AgentkitError,

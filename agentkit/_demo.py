@@ -5,7 +5,7 @@ from __future__ import annotations
 import anyio
 
 from agentkit._context import RunContext
-from agentkit._nodes import End
+from agentkit._graph._nodes import End
 from agentkit._sources import FixedClock, SequentialIds, override_sources
 from agentkit.agent import Agent
 from agentkit.models.test import TestModel

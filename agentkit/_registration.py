@@ -11,7 +11,7 @@ from types import MappingProxyType
 from typing import Any, overload
 
 from agentkit._function_schema import DocstringFormat, takes_run_context
-from agentkit._system_prompt import SystemPromptFunc, SystemPromptRunner
+from agentkit._graph._system_prompt import SystemPromptFunc, SystemPromptRunner
 from agentkit.exceptions import UserError
 from agentkit.result import ResultSchema, ResultValidator, ResultValidatorFunc
 from agentkit.tools import Tool, ToolPrepareFunc

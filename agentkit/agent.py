@@ -15,13 +15,13 @@ from typing_extensions import TypeVar, deprecated
 
 from agentkit._capture import capture_run_messages, claim_captured_messages
 from agentkit._context import AgentDepsT
-from agentkit._graph_context import EndStrategy, GraphAgentDeps, GraphAgentState, GraphRunContext
-from agentkit._hooks import RunInfo, RunObserver, active_interceptors
-from agentkit._nodes import AgentNode, CallToolsNode, End, ModelRequestNode, UserPromptNode
+from agentkit._graph._graph_context import EndStrategy, GraphAgentDeps, GraphAgentState, GraphRunContext
+from agentkit._graph._hooks import RunInfo, RunObserver, active_interceptors
+from agentkit._graph._nodes import AgentNode, CallToolsNode, End, ModelRequestNode, UserPromptNode
+from agentkit._graph._run import AgentRun, RunResult
+from agentkit._graph._run_stream import StreamedRunResult, stream_final_result
+from agentkit._graph._system_prompt import SystemPromptRunner
 from agentkit._registration import AgentRegistry, ToolFunc
-from agentkit._run import AgentRun, RunResult
-from agentkit._run_stream import StreamedRunResult, stream_final_result
-from agentkit._system_prompt import SystemPromptRunner
 from agentkit.exceptions import UserError
 from agentkit.messages import (
     AudioUrl,

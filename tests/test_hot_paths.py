@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import agentkit._tool_calls
+import agentkit._graph._tool_calls
 from agentkit import Agent, FunctionToolCallEvent, Usage
 from agentkit.messages import ToolCallPart
 from agentkit.models import TestModel
@@ -31,7 +31,7 @@ async def test_a_run_makes_no_tool_call_events_nobody_reads(monkeypatch: pytest.
     def no_events(*args: object) -> str:
         raise AssertionError("an event id was made for a run that reads no events")
 
-    monkeypatch.setattr(agentkit._tool_calls, "_event_id", no_events)
+    monkeypatch.setattr(agentkit._graph._tool_calls, "_event_id", no_events)
     agent = Agent(TestModel())
 
     @agent.tool_plain

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agentkit import TextPart, ToolCallPart, UnexpectedModelBehavior
-from agentkit._parts_manager import ModelResponsePartsManager
+from agentkit._streaming._parts_manager import ModelResponsePartsManager
 from agentkit.messages import PartDeltaEvent, PartStartEvent, TextPartDelta, ToolCallPartDelta
 
 

@@ -32,7 +32,7 @@ from agentkit import (
     ToolCallPart,
     ToolReturnPart,
 )
-from agentkit._threads import _WorkerPool, gather_in_order, run_in_worker_thread
+from agentkit._graph._threads import _WorkerPool, gather_in_order, run_in_worker_thread
 from agentkit.messages import ModelMessage
 from agentkit.models import AgentInfo, FunctionModel, TestModel
 

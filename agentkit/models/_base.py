@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from agentkit._parts_manager import ManagedPart, ModelResponsePartsManager
 from agentkit._sources import now
+from agentkit._streaming._parts_manager import ManagedPart, ModelResponsePartsManager
 from agentkit.messages import ModelMessage, ModelResponse, ModelResponseStreamEvent, TextPart
 from agentkit.settings import ModelSettings
 from agentkit.tools import ToolDefinition

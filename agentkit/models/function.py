@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import ClassVar, TypeAlias
 
+from agentkit._graph._threads import run_in_worker_thread
 from agentkit._sources import now
-from agentkit._threads import run_in_worker_thread
 from agentkit.exceptions import UnexpectedModelBehavior, UserError
 from agentkit.messages import ModelMessage, ModelResponse, ModelResponseStreamEvent
 from agentkit.models._base import Model, ModelRequestParameters, StreamedResponse

@@ -11,9 +11,9 @@ import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
-from agentkit._graph_context import GraphRunContext
-from agentkit._hooks import RunObserver
-from agentkit._threads import gather_in_order, run_each_in_worker_thread, run_in_worker_thread
+from agentkit._graph._graph_context import GraphRunContext
+from agentkit._graph._hooks import RunObserver
+from agentkit._graph._threads import gather_in_order, run_each_in_worker_thread, run_in_worker_thread
 from agentkit.exceptions import ModelRetry, UnexpectedModelBehavior
 from agentkit.messages import (
     FunctionToolCallEvent,

@@ -26,7 +26,7 @@ from agentkit.exceptions import UserError
 from agentkit.messages import ModelMessage, RetryPromptPart, ToolCallPart, ToolReturnPart
 
 if TYPE_CHECKING:
-    from agentkit._nodes import AgentNode
+    from agentkit._graph._nodes import AgentNode
     from agentkit.models import Model
 
 __all__ = ("RunInfo", "RunInterceptor", "RunObserver", "active_interceptors", "intercept_runs")

@@ -6,7 +6,7 @@ import copy
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
-from agentkit._debounce import group_by_time
+from agentkit._streaming._debounce import group_by_time
 from agentkit.exceptions import UnexpectedModelBehavior, UsageLimitExceeded
 from agentkit.messages import (
     FinalResultEvent,
@@ -20,7 +20,7 @@ from agentkit.models._base import StreamedResponse
 from agentkit.usage import Usage
 
 if TYPE_CHECKING:
-    from agentkit._graph_context import GraphRunContext
+    from agentkit._graph._graph_context import GraphRunContext
 
 __all__ = ("AgentStream", "final_result_event")
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentkit._context import RunContext
-from agentkit._threads import run_in_worker_thread
+from agentkit._graph._threads import run_in_worker_thread
 
 __all__ = ("SystemPromptFunc", "SystemPromptRunner")
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
 from agentkit._context import RunContext
-from agentkit._hooks import RunObserver
+from agentkit._graph._hooks import RunObserver
 from agentkit.exceptions import UnexpectedModelBehavior
 from agentkit.messages import ModelMessage, UserContent
 from agentkit.models._base import Model

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any, Generic
 
 from agentkit._context import AgentDepsT
-from agentkit._graph_context import GraphRunContext
-from agentkit._hooks import RunObserver
-from agentkit._nodes import AgentNode, End, ModelRequestNode, UserPromptNode
+from agentkit._graph._graph_context import GraphRunContext
+from agentkit._graph._hooks import RunObserver
+from agentkit._graph._nodes import AgentNode, End, ModelRequestNode, UserPromptNode
 from agentkit.exceptions import UserError
 from agentkit.messages import ModelMessage, ToolReturnPart, UserContent, messages_to_json
 from agentkit.result import FinalResult, ResultDataT

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeAlias
 
 from agentkit._context import RunContext
-from agentkit._graph_context import EndStrategy, GraphAgentDeps, GraphAgentState, GraphRunContext
-from agentkit._streaming import AgentStream
-from agentkit._tool_calls import answer_tool_calls, process_tool_calls
+from agentkit._graph._graph_context import EndStrategy, GraphAgentDeps, GraphAgentState, GraphRunContext
+from agentkit._graph._tool_calls import answer_tool_calls, process_tool_calls
+from agentkit._streaming._agent_stream import AgentStream
 from agentkit.exceptions import AgentRunError, UnexpectedModelBehavior
 from agentkit.messages import (
     FinalResultEvent,

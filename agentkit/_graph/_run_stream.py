@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from agentkit._context import AgentDepsT
-from agentkit._debounce import group_by_time
-from agentkit._nodes import CallToolsNode, End, ModelRequestNode
-from agentkit._run import AgentRun
-from agentkit._streaming import AgentStream
+from agentkit._graph._nodes import CallToolsNode, End, ModelRequestNode
+from agentkit._graph._run import AgentRun
+from agentkit._streaming._agent_stream import AgentStream
+from agentkit._streaming._debounce import group_by_time
 from agentkit.exceptions import AgentRunError, UnexpectedModelBehavior, UserError
 from agentkit.messages import (
     FinalResultEvent,
