@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -271,8 +272,8 @@ def _write_page(cassettes: list[Cassette], target: Path) -> None:
 @main.command()
 def demo() -> None:
     """Run the demo agent: two tools on the embedded TestModel, printing its node sequence."""
-    try:
-        module = importlib.import_module("agentkit._demo")
-    except ModuleNotFoundError as error:
-        raise click.ClickException(f"the demo is not available in this installation ({error})") from None
-    module.main()
+    # `python -m agentkit` is the demo's public entry point; the harness uses no private runtime module.
+    done = subprocess.run([sys.executable, "-m", "agentkit"], capture_output=True, text=True, check=False)
+    click.echo(done.stdout, nl=False)
+    if done.returncode != 0:
+        raise click.ClickException(f"`{sys.executable} -m agentkit` failed (exit {done.returncode}):\n{done.stderr}")
