@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import inspect
 import sys
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from types import FrameType
 from typing import Any, Generic, TypeGuard
 
-import anyio
 from typing_extensions import TypeVar, deprecated
 
 from agentkit._capture import capture_run_messages, claim_captured_messages
@@ -381,7 +380,7 @@ class Agent(AgentRegistry, Generic[AgentDepsT, ResultDataT]):
             finally:
                 await close_loop_clients()
 
-        return anyio.run(main)
+        return _run_in_new_asyncio_loop(main)
 
     @asynccontextmanager
     async def run_stream(
@@ -467,6 +466,21 @@ class Agent(AgentRegistry, Generic[AgentDepsT, ResultDataT]):
     def is_end_node(node: AgentNode) -> TypeGuard[End[Any]]:
         """Whether `node` is the `End` of the run (narrowing its type for type checkers)."""
         return isinstance(node, End)
+
+
+def _run_in_new_asyncio_loop(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run `main` to its end in a new asyncio event loop, which is closed after it (as `anyio.run` does).
+
+    asyncio's own runner rather than `anyio.run`: importing anyio's asyncio backend costs about as
+    much as asyncio itself (~20 ms), and a run whose tools are coroutines needs nothing of it
+    (agentkit uses asyncio's tasks under asyncio, see `_threads`). Code in the loop that uses
+    anyio (a sync tool's worker thread, a tool calling `anyio.sleep`) imports it then: anyio runs
+    in any asyncio loop, and finds it through sniffio as it would find its own.
+    """
+    import asyncio
+
+    with asyncio.Runner() as runner:
+        return runner.run(main())
 
 
 def _running_event_loop() -> str | None:

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import threading
+
+import anyio
+import anyio.to_thread
 import pytest
+import sniffio
 
 from agentkit import (
     Agent,
@@ -122,6 +129,46 @@ async def test_run_returns_result_with_messages() -> None:
 def test_run_sync_runs_outside_an_event_loop() -> None:
     agent = Agent(answer("sync"))
     assert agent.run_sync("hi").data == "sync"
+
+
+def test_run_sync_with_coroutine_tools_does_not_import_anyios_asyncio_backend() -> None:
+    # run_sync runs its loop with asyncio's runner: anyio's backend (~20 ms to import) is not needed.
+    code = (
+        "import sys\n"
+        "from agentkit import Agent\n"
+        "from agentkit.models import TestModel\n"
+        "agent = Agent(TestModel())\n"
+        "@agent.tool_plain\n"
+        "async def weather(city: str) -> str:\n"
+        "    return 'sunny'\n"
+        "print(agent.run_sync('go').data, 'asyncio' in sys.modules, 'anyio._backends._asyncio' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ['{"weather":"sunny"}', "True", "False"]
+
+
+def test_tools_run_by_run_sync_can_use_anyio_and_sniffio_sees_asyncio() -> None:
+    agent = Agent(TestModel())
+    seen: dict[str, object] = {}
+
+    @agent.tool_plain
+    async def slow(city: str) -> str:
+        await anyio.sleep(0)
+        seen["library"] = sniffio.current_async_library()
+        with anyio.CancelScope() as scope:
+            scope.cancel()
+            await anyio.sleep(1)  # cancelled at once
+        seen["anyio worker"] = await anyio.to_thread.run_sync(threading.current_thread)
+        return "sunny"
+
+    @agent.tool_plain
+    def blocking(city: str) -> str:
+        seen["sync tool"] = threading.current_thread()
+        return "rain"
+
+    assert agent.run_sync("go").data == '{"slow":"sunny","blocking":"rain"}'
+    assert seen["library"] == "asyncio"
+    assert threading.main_thread() not in (seen["anyio worker"], seen["sync tool"])
 
 
 async def test_run_sync_inside_event_loop_is_a_clear_error() -> None:

@@ -82,12 +82,20 @@ _loop_clients: RunVar[list[_Closable] | None] = RunVar("agentkit_loop_clients", 
 """The SDK clients provider models built in the running event loop (closed by `close_loop_clients`)."""
 
 
+_any_client_built = False
+"""Set (once, never reset) when a provider model first builds a client in this process: until then no
+loop holds one, and `close_loop_clients` has nothing to look up (reading a `RunVar` imports anyio's
+backend for the running loop, ~20 ms, which a run on a test double does not otherwise need)."""
+
+
 async def close_loop_clients() -> None:
     """Close the clients provider models built in this event loop, releasing their pooled connections.
 
     `run_sync` calls this before its loop ends: a connection left open would be found by the
     garbage collector later, with a `ResourceWarning`, and the loop it belonged to would be gone.
     """
+    if not _any_client_built:
+        return
     clients = _loop_clients.get()
     if not clients:
         return
@@ -166,8 +174,10 @@ class ProviderModel(Model, Generic[ClientT]):
             return self._sdk, self._given_client
         client = self._clients.get()
         if client is None:
+            global _any_client_built
             api_key = self._read_api_key()
             client = self._create_client(self._sdk, api_key)
+            _any_client_built = True
             self._clients.set(client)
             built = _loop_clients.get()
             if built is None:

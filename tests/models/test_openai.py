@@ -410,3 +410,20 @@ def test_run_sync_twice_gets_a_client_per_event_loop(loopback_server: LoopbackSe
 
     assert agent.run_sync("ping").data == "pong"
     assert agent.run_sync("ping").data == "pong"  # a client shared across loops fails: "Event loop is closed"
+
+
+def test_run_sync_closes_the_client_it_built_before_its_loop_ends(
+    loopback_server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    closed: list[bool] = []
+    close = openai.AsyncOpenAI.close
+
+    async def closing(client: openai.AsyncOpenAI) -> None:
+        await close(client)
+        closed.append(client.is_closed())
+
+    monkeypatch.setattr(openai.AsyncOpenAI, "close", closing)
+    agent = Agent(OpenAIModel(STUB_MODEL, base_url=loopback_server.url, api_key=API_KEY))
+    assert agent.run_sync("ping").data == "pong"
+    assert agent.run_sync("ping").data == "pong"
+    assert closed == [True, True]  # one client per loop, each closed by its run_sync
