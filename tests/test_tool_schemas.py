@@ -4,10 +4,16 @@ parameters, an unannotated context, a single model parameter, `prepare_tool_def`
 from __future__ import annotations
 
 import dataclasses
+import inspect
+import subprocess
+import sys
 from typing import Annotated, Any
 
+import docstring_parser
 import pydantic
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typing_extensions import TypedDict
 
 from agentkit import Agent, ModelResponse, RunContext, TextPart, Tool, ToolCallPart, ToolReturnPart, UserError
@@ -146,6 +152,47 @@ def test_a_docstring_that_starts_with_args_is_parsed() -> None:
     definition = Tool(lookup).definition
     assert definition.parameters_json_schema["properties"]["key"]["description"] == "what to look up"
     assert definition.description == ""
+
+
+_STYLES = {"auto": "AUTO", "google": "GOOGLE", "numpy": "NUMPYDOC", "sphinx": "REST"}
+_HEADERS = ("Args", "Arguments", "Parameters", "Params", "Keyword Args", "Returns", "Raises")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    line=st.text(st.characters(blacklist_characters=":", blacklist_categories=("Cs",)), max_size=40),
+    docstring_format=st.sampled_from(sorted(_STYLES)),
+)
+def test_a_one_line_docstring_is_described_as_docstring_parser_reads_it(line: str, docstring_format: Any) -> None:
+    # One-line docstrings without a colon skip the parser: what they give must be what it gives.
+    def tool(x: int) -> int:
+        return x
+
+    tool.__doc__ = line
+    text = inspect.getdoc(tool) or ""
+    if text.strip() in _HEADERS:
+        return  # a bare section header is read as a section, by the parser (tested above)
+    parsed = docstring_parser.parse(text, docstring_parser.DocstringStyle[_STYLES[docstring_format]])
+    expected = "\n\n".join(part for part in (parsed.short_description, parsed.long_description) if part)
+    definition = Tool(tool, docstring_format=docstring_format).definition
+    assert definition.description == expected
+    assert "description" not in definition.parameters_json_schema["properties"]["x"]
+
+
+def test_tools_with_one_line_docstrings_are_described_without_the_docstring_parser() -> None:
+    code = (
+        "import sys\n"
+        "from agentkit import Agent\n"
+        "from agentkit.models import TestModel\n"
+        "agent = Agent(TestModel())\n"
+        "@agent.tool_plain\n"
+        "def weather(city: str) -> str:\n"
+        '    """Weather for a city."""\n'
+        "    return 'sunny'\n"
+        "print(agent.run_sync('go').data, 'docstring_parser' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ['{"weather":"sunny"}', "False"]
 
 
 def test_an_annotated_description_is_kept_over_the_docstring() -> None:
