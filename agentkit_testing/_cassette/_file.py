@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Protocol, TypeAlias
 
 from agentkit_testing._cassette._codec import encode_document
-from agentkit_testing._cassette._decode import decode_document
-from agentkit_testing._cassette._io import FileFormat, cassette_text, dump_document, file_format_for, parse_document
-from agentkit_testing._cassette._lazy import RunSource, answered_runs, keep_texts, load_lazily
+from agentkit_testing._cassette._eager import load_eagerly, load_whole
+from agentkit_testing._cassette._io import FileFormat, cassette_text, dump_document, file_format_for, header_comment
+from agentkit_testing._cassette._lazy import RunSource, answered_runs, load_lazily
 from agentkit_testing._cassette._limits import check_savable
 from agentkit_testing._cassette._records import RecordedRun
 from agentkit_testing._cassette._splice import pair_rerecorded, splice_yaml
@@ -104,14 +104,7 @@ class Cassette:
         signature = _signature(file.stat())
         data = file.read_bytes()
         text = cassette_text(data, file)
-        loaded = load_lazily(text, file) if lazy and file_format == "yaml" else None
-        if loaded is not None:
-            runs, comment, source = loaded
-        else:
-            document, comment = parse_document(data, file, file_format)
-            runs, source = decode_document(document, file, data), None
-            if file_format == "yaml":
-                runs, source = keep_texts(runs, text, document, file, comment)
+        runs, comment, source = _read_runs(data, text, file, file_format, lazy=lazy)
         cassette = cls(
             file,
             runs,
@@ -286,6 +279,23 @@ class Cassette:
             used.add(run.id)
             merged.append(run)
         return merged
+
+
+def _read_runs(
+    data: bytes, text: str, file: Path, file_format: FileFormat, *, lazy: bool
+) -> tuple[list[RecordedRun], str | None, RunSource | None]:
+    """The runs, header comment and source of a cassette file: run by run where it follows the writer's layout."""
+    if file_format == "yaml":
+        if lazy:
+            loaded = load_lazily(text, file)
+            if loaded is not None:
+                return loaded
+        else:
+            comment = header_comment(text)
+            checked = load_eagerly(text, file, comment)
+            if checked is not None:
+                return checked[0], comment, checked[1]
+    return load_whole(data, text, file, file_format)
 
 
 def _signature(status: os.stat_result) -> tuple[int, ...]:

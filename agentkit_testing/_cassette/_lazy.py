@@ -32,7 +32,7 @@ from agentkit_testing._cassette._records import RecordedRun
 from agentkit_testing._cassette._yaml_loader import load_yaml
 from agentkit_testing._exceptions import CassetteFormatError
 
-__all__ = ("LoadedRun", "RunSource", "answered", "answered_runs", "keep_texts", "load_lazily")
+__all__ = ("LoadedRun", "RunSource", "answered", "answered_runs", "keep_texts", "load_lazily", "run_fields")
 
 _FIELDS = tuple(field.name for field in dataclasses.fields(RecordedRun))
 _DECODED_FIELDS = tuple(name for name in _FIELDS if name not in IDENTITY_KEYS and name != "message_history")
@@ -274,10 +274,15 @@ def keep_texts(
     loaded: list[RecordedRun] = []
     for index, run in enumerate(runs):
         copy = LoadedRun.__new__(LoadedRun)
-        copy.__dict__.update({name: getattr(run, name) for name in _FIELDS}, _source=source, _index=index)
+        copy.__dict__.update(run_fields(run), _source=source, _index=index)
         loaded.append(copy)
     source.runs = tuple(loaded)
     return loaded, source
+
+
+def run_fields(run: RecordedRun) -> dict[str, Any]:
+    """The fields of `run` by name: what a `LoadedRun` made from it holds."""
+    return {name: getattr(run, name) for name in _FIELDS}
 
 
 def _identities(runs: tuple[RunText, ...], path: Path) -> list[dict[str, Any] | None] | None:

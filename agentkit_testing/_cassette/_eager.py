@@ -1,0 +1,88 @@
+"""Loading a whole YAML cassette in the writer's layout run by run: every run read and checked now, with little memory.
+
+`Cassette.load` without `lazy` must read and check every run. Parsing the whole file as one
+YAML document holds the node graph of every run at once (~60 KB of Python objects per 1.5 KB
+run) and pays PyYAML's cost per node. Here the file is cut along the writer's layout
+(`_layout`), its header is parsed and checked as the lazy loader does, and each run is read
+from its own text (by `_run_reader` where the text is in the writer's subset, else by the safe
+loader), then prepared and validated as `_decode` does for the whole document, and its plain
+data dropped before the next run.
+
+This is a shortcut for files that load: at the first problem of any kind it gives up (`None`)
+and the caller loads the file whole, which refuses it with the same error as ever (the same
+message, line and field: the first problem of the file in the whole-file loader's order).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from agentkit_testing._cassette._decode import check_header, decode_catalog, decode_document, decode_one_run
+from agentkit_testing._cassette._io import FileFormat, parse_document
+from agentkit_testing._cassette._layout import END_MARKER, RUNS_LINE, Layout, split_layout
+from agentkit_testing._cassette._lazy import LoadedRun, RunSource, keep_texts, run_fields
+from agentkit_testing._cassette._limits import no_gc
+from agentkit_testing._cassette._records import RecordedRun
+from agentkit_testing._cassette._run_reader import LinesRead, read_run
+from agentkit_testing._cassette._yaml_loader import load_yaml
+from agentkit_testing._exceptions import CassetteFormatError
+
+__all__ = ("load_eagerly", "load_whole")
+
+
+def load_eagerly(text: str, path: Path, comment: str | None) -> tuple[list[RecordedRun], RunSource] | None:
+    """Every run of a YAML cassette in the writer's layout, checked, and its source; `None` otherwise.
+
+    `None` also for a file with any problem, so that the whole-file loader reports it.
+    """
+    layout = split_layout(text)
+    if layout is None:
+        return None
+    with no_gc():  # as in `load_yaml`: the runs are many new objects, none of them garbage
+        return _checked_runs(layout, path, comment)
+
+
+def _checked_runs(layout: Layout, path: Path, comment: str | None) -> tuple[list[RecordedRun], RunSource] | None:
+    try:
+        header_text = layout.header[: -len(RUNS_LINE)] + "runs: []\n" + END_MARKER
+        header = load_yaml(header_text, path)
+        if not isinstance(header, dict):
+            return None
+        check_header(header, path, b"")
+        catalog = decode_catalog(header.get("tool_definitions"), path, b"")
+        source = RunSource(path, layout, catalog, comment)
+        runs: list[RecordedRun] = []
+        seen: set[str] = set()
+        lines_read: LinesRead = {}
+        for index, run_text in enumerate(layout.runs):
+            data = read_run(run_text.text, lines_read)
+            if data is None:
+                document = load_yaml(RUNS_LINE + run_text.text, path)
+                if not isinstance(document, dict) or len(document.get("runs") or ()) != 1:
+                    return None
+            else:
+                document = {"runs": [data]}
+            # Index 0: the document holds this run alone. Errors are only a signal here (see above),
+            # so they need no line: b"" spares the search for it.
+            run = decode_one_run(document, 0, catalog, path, b"")
+            if run.id in seen:
+                return None
+            seen.add(run.id)
+            loaded = LoadedRun.__new__(LoadedRun)
+            loaded.__dict__.update(run_fields(run), _source=source, _index=index)
+            runs.append(loaded)
+    except CassetteFormatError:
+        return None
+    source.runs = tuple(runs)
+    return runs, source
+
+
+def load_whole(
+    data: bytes, text: str, path: Path, file_format: FileFormat
+) -> tuple[list[RecordedRun], str | None, RunSource | None]:
+    """The runs, header comment and source of a cassette parsed as one document: any file, any error."""
+    document, comment = parse_document(data, path, file_format)
+    runs, source = decode_document(document, path, data), None
+    if file_format == "yaml":
+        runs, source = keep_texts(runs, text, document, path, comment)
+    return runs, comment, source
