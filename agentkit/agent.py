@@ -17,7 +17,7 @@ from agentkit._context import AgentDepsT
 from agentkit._graph._graph_context import EndStrategy, GraphAgentDeps, GraphAgentState, GraphRunContext
 from agentkit._graph._hooks import RunInfo, RunObserver, active_interceptors
 from agentkit._graph._nodes import AgentNode, CallToolsNode, End, ModelRequestNode, UserPromptNode
-from agentkit._graph._run import AgentRun, RunResult
+from agentkit._graph._run import AgentRun, AgentRunResult, RunResult
 from agentkit._graph._run_stream import StreamedRunResult, stream_final_result
 from agentkit._graph._system_prompt import SystemPromptRunner
 from agentkit._registration import AgentRegistry, ToolFunc
@@ -53,8 +53,6 @@ __all__ = (
     "capture_run_messages",
 )
 
-AgentRunResult = RunResult
-"""The result of a finished run (`RunResult`), under the reference release's name."""
 
 T = TypeVar("T")
 _UNSET: Any = object()

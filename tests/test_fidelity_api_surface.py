@@ -107,3 +107,34 @@ def test_anthropic_metadata_is_sent_as_the_metadata_field() -> None:
     arguments = model._arguments([], settings, ModelRequestParameters())
     assert arguments["metadata"] == {"user_id": "user-123"}
     assert "anthropic_metadata" not in arguments
+
+
+def test_a_finished_run_result_shows_as_the_reference_names_it() -> None:
+    from agentkit import Agent
+    from agentkit.agent import AgentRunResult
+    from agentkit.models import TestModel
+
+    result = Agent(TestModel(custom_result_text="hi")).run_sync("go")
+    assert repr(result) == "AgentRunResult(data='hi')"
+    assert type(result) is AgentRunResult
+
+
+def test_graph_state_and_agent_run_show_as_in_the_reference() -> None:
+    import anyio
+
+    from agentkit import Agent
+    from agentkit.models import TestModel
+
+    agent = Agent(TestModel(custom_result_text="hi"))
+
+    async def main() -> tuple[str, str, str]:
+        async with agent.iter("go") as run:
+            before = repr(run)
+            async for _ in run:
+                pass
+            return before, repr(run), repr(run.ctx.state)
+
+    before, after, state = anyio.run(main)
+    assert before.startswith("<AgentRun result=<run not finished> usage=Usage(requests=0")
+    assert after.startswith("<AgentRun result=FinalResult(data='hi', tool_name=None, tool_call_id=None) usage=")
+    assert state.endswith("retries=0, run_step=1)")

@@ -159,3 +159,26 @@ async def test_get_data_checks_token_limits_at_each_chunk() -> None:
     with pytest.raises(UsageLimitExceeded, match=r"response_tokens_limit of 3 \(response_tokens=4\)"):
         async with agent.run_stream("go", usage_limits=UsageLimits(response_tokens_limit=3)) as result:
             await result.get_data()
+
+
+async def test_stream_text_read_again_after_the_end_yields_the_whole_text_once() -> None:
+    # The reference starts stream_text with the text already received, so a second read (or one
+    # after get_data) yields the answer once instead of nothing.
+    agent = Agent(FunctionModel(stream_function=words))
+    async with agent.run_stream("go") as result:
+        assert await result.get_data() == "The answer is 42"
+        assert [text async for text in result.stream_text(delta=True, debounce_by=None)] == ["The answer is 42"]
+        assert [text async for text in result.stream_text(debounce_by=None)] == ["The answer is 42"]
+        assert [text async for text in result.stream_text()] == ["The answer is 42"]
+    assert len(result.all_messages()) == 2  # reading again adds no message (the reference appends one each time)
+
+
+async def test_stream_text_after_a_partial_structured_read_starts_with_the_text_so_far() -> None:
+    agent = Agent(FunctionModel(stream_function=words))
+    async with agent.run_stream("go") as result:
+        structured = result.stream_structured(debounce_by=None)
+        first, _ = await structured.__anext__()
+        await structured.aclose()
+        assert first.parts[0].content == "The "  # type: ignore[union-attr]
+        deltas = [text async for text in result.stream_text(delta=True, debounce_by=None)]
+    assert deltas == ["The ", "answer ", "is ", "42"]

@@ -35,7 +35,7 @@ class GraphAgentState:
     retries: int = 0
     """Retries of the result (text, result tool, unknown tool) so far."""
     run_step: int = 0
-    tool_retries: dict[str, int] = field(default_factory=dict)
+    tool_retries: dict[str, int] = field(default_factory=dict, repr=False)  # not in the reference's repr
 
     def increment_retries(self, max_result_retries: int, cause: BaseException | None = None) -> None:
         """Count one more result retry; past `max_result_retries`, the run fails."""

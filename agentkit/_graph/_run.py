@@ -1,4 +1,4 @@
-"""`AgentRun` (a run in progress, node by node) and `RunResult` (a finished run)."""
+"""`AgentRun` (a run in progress, node by node) and `AgentRunResult` (a finished run)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from agentkit.messages import ModelMessage, ToolReturnPart, UserContent, message
 from agentkit.result import FinalResult, ResultDataT
 from agentkit.usage import Usage
 
-__all__ = ("AgentRun", "RunResult")
+__all__ = ("AgentRun", "AgentRunResult", "RunResult")
 
 
 class _MessagesMixin:
@@ -64,7 +64,7 @@ class _MessagesMixin:
 
 
 @dataclass
-class RunResult(_MessagesMixin, Generic[ResultDataT]):
+class AgentRunResult(_MessagesMixin, Generic[ResultDataT]):
     """A finished run: its typed `data`, its messages and its usage."""
 
     data: ResultDataT
@@ -75,6 +75,10 @@ class RunResult(_MessagesMixin, Generic[ResultDataT]):
 
     def usage(self) -> Usage:
         return self._usage
+
+
+RunResult = AgentRunResult
+"""The name agentkit gave `AgentRunResult` first; the reference release (and its reprs) say `AgentRunResult`."""
 
 
 class AgentRun(_MessagesMixin, Generic[AgentDepsT, ResultDataT]):
@@ -95,7 +99,7 @@ class AgentRun(_MessagesMixin, Generic[AgentDepsT, ResultDataT]):
         self._next_node: AgentNode | UserPromptNode = UserPromptNode(user_prompt, first_node)
         self._observers = observers
         self._yielded = 0
-        self._result: RunResult[ResultDataT] | None = None
+        self._result: AgentRunResult[ResultDataT] | None = None
         self._messages = ctx.state.message_history
         self._new_message_index = ctx.deps.new_message_index
         self._notify(first_node)
@@ -111,7 +115,7 @@ class AgentRun(_MessagesMixin, Generic[AgentDepsT, ResultDataT]):
         return self._next_node
 
     @property
-    def result(self) -> RunResult[ResultDataT] | None:
+    def result(self) -> AgentRunResult[ResultDataT] | None:
         """The result, once the run has reached `End`; `None` before."""
         return self._result
 
@@ -150,7 +154,7 @@ class AgentRun(_MessagesMixin, Generic[AgentDepsT, ResultDataT]):
         self._yielded += 1
 
     def _finish(self, final: FinalResult[Any]) -> None:
-        self._result = RunResult(
+        self._result = AgentRunResult(
             final.data,
             self._messages,
             self._new_message_index,
@@ -159,4 +163,6 @@ class AgentRun(_MessagesMixin, Generic[AgentDepsT, ResultDataT]):
         )
 
     def __repr__(self) -> str:
-        return f"<AgentRun next_node={type(self._next_node).__name__} usage={self.usage()}>"
+        # The reference's shape: what the run ended with (its FinalResult), or that it has not ended.
+        ended = self._next_node.data if isinstance(self._next_node, End) else "<run not finished>"
+        return f"<AgentRun result={ended} usage={self.usage()}>"

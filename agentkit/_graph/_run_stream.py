@@ -184,15 +184,19 @@ class StreamedRunResult(Generic[AgentDepsT, ResultDataT]):
         self._stream.check_tokens_per_event = False  # as in the reference: checked once the response is whole
         pieces: list[str] = []
         text = ""
+        # As in the reference: first the text received so far (the buffered events' text is in it),
+        # so a second read, or one after get_data(), yields the whole answer rather than nothing.
+        received = [part.content for part in self._stream.get().parts if isinstance(part, TextPart) and part.content]
+        self._buffered.clear()
         if debounce_by is None:  # every chunk: no grouping layer in the way
-            async for piece in _TextPieces(self._buffered, self._stream):
+            async for piece in _TextPieces(received, self._stream):
                 if delta:
                     yield piece
                 else:
                     text += piece
                     yield await self._validate_text(text)
         else:
-            async with aclosing(group_by_time(_TextPieces(self._buffered, self._stream), debounce_by)) as groups:
+            async with aclosing(group_by_time(_TextPieces(received, self._stream), debounce_by)) as groups:
                 async for group in groups:
                     piece = "".join(group)
                     if delta:
@@ -245,24 +249,21 @@ class _BufferedEvents:
 
 
 class _TextPieces:
-    """The non-empty text pieces among the buffered events, then among the stream's events.
+    """The text received so far, part by part, then the non-empty text pieces of the stream's events.
 
     One layer rather than a filter over `_BufferedEvents`: it is read at every chunk.
     """
 
-    def __init__(self, buffered: list[ModelResponseStreamEvent], stream: AgentStream) -> None:
-        self._buffered = buffered
+    def __init__(self, received: list[str], stream: AgentStream) -> None:
+        self._received = received
         self._stream = stream
 
     def __aiter__(self) -> _TextPieces:
         return self
 
     async def __anext__(self) -> str:
-        buffered = self._buffered
-        while buffered:
-            piece = _text_piece(buffered.pop(0))
-            if piece:
-                return piece
+        if self._received:
+            return self._received.pop(0)
         while True:
             piece = _text_piece(await self._stream.__anext__())  # a FinalResultEvent has no text
             if piece:
