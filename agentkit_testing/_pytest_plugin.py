@@ -26,7 +26,15 @@ What it gives a test suite, with nothing to import:
   collected test of a complete, passing session; after a partial or failing session nothing is
   reported nor deleted, and the summary says why.
 
-The harness itself is imported only when a fixture needs it, so loading the plugin stays cheap.
+Every pytest session of a project with agentkit installed loads this module, so it stays cheap:
+loading it imports only the plugin's own modules (`agentkit_testing/__init__.py` imports nothing
+eagerly). The rest comes when needed: the cassette code, pydantic and YAML when a test uses
+`agentkit_cassette` (or its marker); the run capture for `agent_runs`; the syrupy extension for
+`agent_snapshot`; the `agentkit` runtime (without pydantic) at the first test, for the autouse
+request guards; the secret scrubber when a test fails, to clean its report. The hooks that run in
+every session (options, collection, failure reports, terminal summaries) import nothing more;
+tests/testing/test_plugin_import_cost.py keeps this true.
+
 pytest collects hooks and fixtures from this module object (the `pytest11` entry point names it);
 they live in `agentkit_testing._pytest` by concern and are imported here: options and record mode
 (`_options`), fixtures and guards (`_fixtures`), session statistics and xdist (`_stats`), failure

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -23,9 +24,9 @@ from typing import Any
 import pydantic
 import pydantic_core
 
+import agentkit.messages
 from agentkit import (
     ModelMessage,
-    ModelMessagesTypeAdapter,
     ModelRequest,
     ModelRequestPart,
     RetryPromptPart,
@@ -64,7 +65,11 @@ JSON_STYLES: dict[str, tuple[tuple[str, str], bool]] = {
 _NONE_DEFAULTS = ("dynamic_ref", "tool_name", "model_name")
 """Part and message fields whose `None` default is left out of the file."""
 
-_request_part_adapter: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(ModelRequestPart)
+
+@functools.cache
+def _request_part_adapter() -> pydantic.TypeAdapter[Any]:
+    """Made at first use, not at import: building a TypeAdapter's schema is most of this module's import cost."""
+    return pydantic.TypeAdapter(ModelRequestPart)
 
 
 def unknown_as_text(value: Any) -> str:
@@ -255,7 +260,8 @@ def _encode_tools(tools: Sequence[ToolDefinition], catalog: ToolCatalog | None) 
 
 def encode_messages(messages: Sequence[ModelMessage]) -> list[dict[str, Any]]:
     """Messages as plain data: kind first, then their fields, then their parts."""
-    plain: list[dict[str, Any]] = ModelMessagesTypeAdapter.dump_python(
+    # Read from the module at each call: agentkit builds the adapter at its first use and keeps it there.
+    plain: list[dict[str, Any]] = agentkit.messages.ModelMessagesTypeAdapter.dump_python(
         list(messages), mode="json", fallback=unknown_as_text
     )
     encoded: list[dict[str, Any]] = []
@@ -269,7 +275,7 @@ def encode_messages(messages: Sequence[ModelMessage]) -> list[dict[str, Any]]:
 
 def encode_tool_result(part: ToolReturnPart | RetryPromptPart) -> dict[str, Any]:
     """A tool's return (or retry request) as plain data."""
-    plain: dict[str, Any] = _request_part_adapter.dump_python(part, mode="json", fallback=unknown_as_text)
+    plain: dict[str, Any] = _request_part_adapter().dump_python(part, mode="json", fallback=unknown_as_text)
     return _encode_part(plain)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 from collections.abc import Sequence
 from datetime import datetime
@@ -27,9 +28,23 @@ from agentkit_testing._exceptions import CassetteFormatError
 
 __all__ = ("check_header", "decode_catalog", "decode_document", "decode_one_run")
 
-_runs_adapter: pydantic.TypeAdapter[list[RecordedRun]] = pydantic.TypeAdapter(list[RecordedRun])
-_run_adapter: pydantic.TypeAdapter[RecordedRun] = pydantic.TypeAdapter(RecordedRun)
-_tools_adapter: pydantic.TypeAdapter[ToolDefinition] = pydantic.TypeAdapter(ToolDefinition)
+
+# The adapters are made at first use, not at import: building their schemas is most of this
+# module's import cost, which a process that never reads a cassette should not pay.
+@functools.cache
+def _runs_adapter() -> pydantic.TypeAdapter[list[RecordedRun]]:
+    return pydantic.TypeAdapter(list[RecordedRun])
+
+
+@functools.cache
+def _run_adapter() -> pydantic.TypeAdapter[RecordedRun]:
+    return pydantic.TypeAdapter(RecordedRun)
+
+
+@functools.cache
+def _tools_adapter() -> pydantic.TypeAdapter[ToolDefinition]:
+    return pydantic.TypeAdapter(ToolDefinition)
+
 
 Location = list[str | int]
 
@@ -47,7 +62,7 @@ def decode_document(document: dict[str, Any], path: Path, data: bytes) -> list[R
     for index, run in enumerate(runs):
         _prepare_run(run, ["runs", index], catalog, path, data)
     try:
-        decoded = _runs_adapter.validate_python(runs)
+        decoded = _runs_adapter().validate_python(runs)
     except pydantic.ValidationError as error:
         _invalid_run(error, ["runs"], path, data)
     first_index: dict[str, int] = {}
@@ -71,7 +86,7 @@ def decode_one_run(
     run = runs[index]
     _prepare_run(run, ["runs", index], catalog, path, data)
     try:
-        decoded = _run_adapter.validate_python(run)
+        decoded = _run_adapter().validate_python(run)
     except pydantic.ValidationError as error:
         _invalid_run(error, ["runs", index], path, data)
     return _with_derived_tool_calls(decoded)
@@ -134,7 +149,7 @@ def decode_catalog(entries: Any, path: Path, data: bytes) -> dict[str, ToolDefin
         if not isinstance(entry, dict):
             _fail(path, data, where, f"tool definition {identity!r} must be a mapping")
         try:
-            catalog[str(identity)] = _tools_adapter.validate_python({"name": identity, **entry})
+            catalog[str(identity)] = _tools_adapter().validate_python({"name": identity, **entry})
         except pydantic.ValidationError as error:
             first = error.errors(include_url=False)[0]
             _fail(path, data, [*where, *first["loc"]], first["msg"])

@@ -17,6 +17,7 @@ Each `LoadedRun` keeps its text, so a save can write an unchanged run back byte 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -39,8 +40,11 @@ _DECODED_FIELDS = tuple(name for name in _FIELDS if name not in IDENTITY_KEYS an
 """The fields of a `LoadedRun` read from its text on first use."""
 
 
-class _Identity(pydantic.BaseModel, extra="forbid"):
-    """The identity lines of a run, as the whole-run validation would read them."""
+class _Identity(pydantic.BaseModel, extra="forbid", defer_build=True):
+    """The identity lines of a run, as the whole-run validation would read them.
+
+    Its schema is built at first use (`defer_build`), like the adapter's, not when this module is imported.
+    """
 
     id: str
     agent: str | None
@@ -53,7 +57,11 @@ class _Identity(pydantic.BaseModel, extra="forbid"):
     runtime: str | None = None
 
 
-_identities_adapter: pydantic.TypeAdapter[list[_Identity]] = pydantic.TypeAdapter(list[_Identity])
+@functools.cache
+def _identities_adapter() -> pydantic.TypeAdapter[list[_Identity]]:
+    return pydantic.TypeAdapter(list[_Identity])
+
+
 _IDENTITY_DEFAULTS: dict[str, Any] = {
     "label": None,
     "streamed": False,
@@ -296,7 +304,7 @@ def _identities(runs: tuple[RunText, ...], path: Path) -> list[dict[str, Any] | 
     if complete:
         try:
             document = load_yaml(RUNS_LINE + "".join(run.identity for run in complete), path)
-            parsed = _identities_adapter.validate_python(document["runs"])
+            parsed = _identities_adapter().validate_python(document["runs"])
         except (CassetteFormatError, pydantic.ValidationError, TypeError, KeyError):
             return None  # not as the writer writes it: the whole-file loader reports what is wrong
     from_yaml = iter(parsed)

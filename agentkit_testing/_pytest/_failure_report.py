@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Generator
 from pathlib import Path
 
@@ -35,6 +36,8 @@ def pytest_runtest_makereport(
 
 def _point_to_divergence_page(item: pytest.Item, report: pytest.TestReport, error: BaseException) -> None:
     """`--agentkit-html`: write the page of the cassette the test's replay diverged from; name it in the report."""
+    if "agentkit_testing._exceptions" not in sys.modules:
+        return  # no divergence can exist before its class is imported: a session without cassettes skips the viewer
     from agentkit_testing._viewer._divergence_page import report_divergence_page
 
     directory = Path(str(item.config.invocation_params.dir)) / str(item.config.getoption("--agentkit-html"))
