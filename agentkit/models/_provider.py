@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import json
 import os
 from abc import abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import ModuleType
@@ -15,7 +16,7 @@ import anyio
 from anyio.lowlevel import RunVar
 
 from agentkit._sources import now
-from agentkit.exceptions import AgentRunError, ModelHTTPError, UserError
+from agentkit.exceptions import AgentRunError, ModelHTTPError, UnexpectedModelBehavior, UserError
 from agentkit.models._base import Model, ModelRequestParameters
 from agentkit.models._guard import check_model_request_allowed
 from agentkit.settings import ModelSettings
@@ -27,6 +28,7 @@ __all__ = (
     "close_shielded",
     "import_sdk",
     "read_api_key",
+    "status_of_error_event",
     "timestamp_from_unix",
     "tool_choice_for",
     "tools_for",
@@ -78,6 +80,18 @@ class _Closable(Protocol):
     async def close(self) -> None: ...
 
 
+class _Response(Protocol):
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+    async def aread(self) -> bytes: ...
+
+
+class _HasResponse(Protocol):
+    @property
+    def response(self) -> _Response: ...
+
+
 _loop_clients: RunVar[list[_Closable] | None] = RunVar("agentkit_loop_clients", default=None)
 """The SDK clients provider models built in the running event loop (closed by `close_loop_clients`)."""
 
@@ -108,6 +122,37 @@ async def close_shielded(stream: _Closable) -> None:
     """Close an SDK stream, even from a scope being cancelled (so the connection is released)."""
     with anyio.CancelScope(shield=True):
         await stream.close()
+
+
+_STATUS_OF_ERROR_TYPE = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "request_too_large": 413,
+    "rate_limit_error": 429,
+    "rate_limit_exceeded": 429,
+    "insufficient_quota": 429,
+    "api_error": 500,
+    "server_error": 500,
+    "overloaded_error": 529,
+}
+"""The HTTP status Anthropic's and OpenAI's documentation give each error type (Anthropic's overloaded is 529)."""
+
+
+def status_of_error_event(body: object) -> int:
+    """The HTTP status of an error a server sent inside a stream it had opened with 200, from the error's type.
+
+    The same error sent before the stream opened comes with that status, and callers (`FallbackModel`
+    among them) decide on it; a type no documentation names is taken for a server error, 500.
+    """
+    error = body.get("error", body) if isinstance(body, dict) else None
+    kind = error.get("type") if isinstance(error, dict) else None
+    return _STATUS_OF_ERROR_TYPE.get(kind, 500) if isinstance(kind, str) else 500
+
+
+MAX_BODY_IN_ERROR = 2000
+"""How much of a body an error quotes: enough to recognise an HTML error page, not a whole one."""
 
 
 def timestamp_from_unix(seconds: float | None) -> datetime:
@@ -186,15 +231,30 @@ class ProviderModel(Model, Generic[ClientT]):
             built.append(client)  # type: ignore[arg-type]
         return self._sdk, client
 
+    def _target(self, client: ClientT) -> str:
+        return f"{self.provider_label} model {self._model_name!r} at {getattr(client, 'base_url', self.base_url)}"
+
     @contextmanager
-    def _translate_errors(self, sdk: ModuleType, client: ClientT) -> Iterator[None]:
-        """Turn the SDK's HTTP errors into `ModelHTTPError` and its network errors into `AgentRunError`."""
+    def _translate_errors(self, sdk: ModuleType, client: ClientT, *, streaming: bool = False) -> Iterator[None]:
+        """Turn the SDK's errors into agentkit's: `ModelHTTPError` for an HTTP error status or an error event,
+        `AgentRunError` for a network failure, `UnexpectedModelBehavior` for a body that is not JSON.
+
+        `streaming`: the block reads a stream that has begun; a connection failing there broke it off.
+        """
+        transport_error = importlib.import_module("httpx2").TransportError
         try:
             yield
         except sdk.APIStatusError as error:
-            raise ModelHTTPError(error.status_code, self._model_name, error.body) from error
-        except sdk.APIConnectionError as error:
-            target = f"{self.provider_label} model {self._model_name!r} at {getattr(client, 'base_url', self.base_url)}"
+            status = error.status_code if error.status_code >= 400 else status_of_error_event(error.body)
+            raise ModelHTTPError(status, self._model_name, error.body) from error
+        except (sdk.APIConnectionError, transport_error) as error:
+            target = self._target(client)
+            if streaming:
+                cause = error.__cause__ if isinstance(error, sdk.APIConnectionError) and error.__cause__ else error
+                raise AgentRunError(
+                    f"The stream from {target} broke off before its end ({cause!r}); the answer is incomplete "
+                    "and was not used: send the request again"
+                ) from error
             if isinstance(error, sdk.APITimeoutError):
                 raise AgentRunError(
                     f"The request to {target} timed out; check that the server is up, "
@@ -204,3 +264,34 @@ class ProviderModel(Model, Generic[ClientT]):
                 f"Could not reach {target}: {error.__cause__ or error!r}; "
                 "check the base_url and that the server is running"
             ) from error
+        except sdk.APIError as error:
+            # An error event in a stream the SDK read (OpenAI's carries no status of its own).
+            raise ModelHTTPError(status_of_error_event(error.body), self._model_name, error.body) from error
+        except json.JSONDecodeError as error:
+            what = "an event whose data is" if streaming else "a body that is"
+            raise UnexpectedModelBehavior(
+                f"{self._target(client)} answered with {what} not JSON ({error}); check that the base_url is "
+                "the API root of a server speaking this API",
+                error.doc[:MAX_BODY_IN_ERROR],
+            ) from error
+
+    def _not_json(self, client: ClientT, body: str) -> UnexpectedModelBehavior:
+        """The error for an answer the SDK handed back as text, as it does when the content type is not JSON."""
+        return UnexpectedModelBehavior(
+            f"{self._target(client)} answered with a body that is not JSON; check that the base_url is the API "
+            "root of a server speaking this API",
+            body[:MAX_BODY_IN_ERROR],
+        )
+
+    async def _check_event_stream(self, client: ClientT, stream: _HasResponse) -> None:
+        """Refuse a streamed answer that is not server-sent events: the SDK would read it as a stream with no events."""
+        content_type = stream.response.headers.get("content-type", "")
+        if "text/event-stream" in content_type:
+            return
+        body = (await stream.response.aread()).decode("utf-8", errors="replace")
+        raise UnexpectedModelBehavior(
+            f"{self._target(client)} answered a streamed request with {content_type or 'no content type'}, not "
+            "server-sent events (text/event-stream); check that the base_url is the API root of a server "
+            "speaking this API",
+            body[:MAX_BODY_IN_ERROR],
+        )
