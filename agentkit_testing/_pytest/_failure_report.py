@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agentkit_testing._pytest._stats import scrubber_key, test_failed_key
+from agentkit_testing._pytest._stats import scrubber_key, test_called_key, test_failed_key
 
 
 @pytest.hookimpl(wrapper=True)
@@ -17,6 +17,8 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Failure output goes to CI logs: secrets are scrubbed from it with the test's cassette rules."""
     report = yield
+    if report.when == "call":
+        item.stash[test_called_key] = True
     if report.when in ("setup", "call") and not report.passed:
         item.stash[test_failed_key] = True
     if report.failed and call.excinfo is not None and item.config.getoption("--agentkit-html"):

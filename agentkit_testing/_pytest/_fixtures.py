@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from agentkit_testing._pytest._options import ALLOW_MARKER, MARKER, RECORDING_MODES, default_cassette_path, record_mode
-from agentkit_testing._pytest._stats import scrubber_key, stale_key, stats_key, test_failed_key
+from agentkit_testing._pytest._stats import scrubber_key, stale_key, stats_key, test_called_key, test_failed_key
 
 if TYPE_CHECKING:
     from agentkit_testing._capture import CapturedRuns
@@ -101,16 +101,21 @@ def agentkit_cassette(request: pytest.FixtureRequest) -> Iterator[CassetteSessio
     # Errors of this cassette say how to record again with the option (or the marker); only its start
     # is advised so, as `cassette()` blocks the test opens itself take `record_mode=`, not the option.
     advice = RecordAdvice("marker" if fixed_by_marker else "pytest")
-    with contextlib.ExitStack() as blocks:
-        with advising(advice):
-            session = blocks.enter_context(cassette(path, mode, **options))  # type: ignore[arg-type]
-            request.node.stash[scrubber_key] = session.cassette.scrubber
-            others = blocks.enter_context(_pydantic_ai_block(session, pydantic_ai_agents, options))
-        blocks.enter_context(_definition_watch(request.config, str(path)))
-        yield session
-        failed = request.node.stash.get(test_failed_key, False)
-        for block in (session, *others):
-            block.check_unplayed_runs = not failed  # the test's own failure is the one to report
+    try:
+        with contextlib.ExitStack() as blocks:
+            with advising(advice):
+                session = blocks.enter_context(cassette(path, mode, **options))  # type: ignore[arg-type]
+                request.node.stash[scrubber_key] = session.cassette.scrubber
+                others = blocks.enter_context(_pydantic_ai_block(session, pydantic_ai_agents, options))
+            blocks.enter_context(_definition_watch(request.config, str(path)))
+            yield session
+            failed = request.node.stash.get(test_failed_key, False)
+            if not failed and not request.node.stash.get(test_called_key, False):
+                raise _TestInterrupted  # leaves the cassette block the way Ctrl-C does: nothing is written
+            for block in (session, *others):
+                block.check_unplayed_runs = not failed  # the test's own failure is the one to report
+    except _TestInterrupted:
+        return
     for block in (session, *others):
         diverged = len(getattr(block, "diverged_runs", ()))
         failed = getattr(block, "failed_replays", 0)
@@ -120,6 +125,15 @@ def agentkit_cassette(request: pytest.FixtureRequest) -> Iterator[CassetteSessio
             (stats.failed, failed),
         ):
             counts[str(path)] = counts.get(str(path), 0) + number
+
+
+class _TestInterrupted(BaseException):
+    """Thrown into a test's cassette block when the test was interrupted, so the block writes nothing.
+
+    After Ctrl-C or `pytest.exit` in a test, pytest tears its fixtures down without the exception,
+    so the block would end as if the test had passed and save the runs cut short (a `KeyboardInterrupt`
+    inside a run is recorded as its cancellation). Not an `Exception`: `cassette()` saves on those.
+    """
 
 
 @contextmanager

@@ -20,6 +20,9 @@ stale_key: pytest.StashKey[StaleFindings] = pytest.StashKey()
 scrubber_key: pytest.StashKey[Scrubber] = pytest.StashKey()
 test_failed_key: pytest.StashKey[bool] = pytest.StashKey()
 """Set when a test failed or was skipped before its teardown: its cassette then skips the unplayed-runs check."""
+test_called_key: pytest.StashKey[bool] = pytest.StashKey()
+"""Set when a test's call phase ended with a report. A teardown without one (and no failed setup) follows
+an interruption (Ctrl-C, `pytest.exit`): pytest then tears fixtures down normally, as if the test had passed."""
 
 
 @dataclass
