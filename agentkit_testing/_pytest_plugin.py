@@ -23,8 +23,9 @@ What it gives a test suite, with nothing to import:
   and what changed, even when matching ignores it (see `_stale_watch`);
 - a terminal summary of what was recorded and replayed, and which cassettes no test used, with
   `--agentkit-delete-unused-cassettes` to remove them. A cassette is unused when it belongs to no
-  collected test of a complete, passing session; after a partial or failing session nothing is
-  reported nor deleted, and the summary says why.
+  collected test of a complete, passing session (by name or marker) and nothing read or wrote it
+  during the session; after a partial or failing session nothing is reported nor deleted, and the
+  summary says why.
 
 Every pytest session of a project with agentkit installed loads this module, so it stays cheap:
 loading it imports only the plugin's own modules (`agentkit_testing/__init__.py` imports nothing

@@ -15,6 +15,7 @@ from agentkit_testing._cassette._eager import load_eagerly, load_whole
 from agentkit_testing._cassette._io import FileFormat, cassette_text, dump_document, file_format_for, header_comment
 from agentkit_testing._cassette._lazy import RunSource, answered_runs, load_lazily
 from agentkit_testing._cassette._limits import check_savable
+from agentkit_testing._cassette._opened import note_opened
 from agentkit_testing._cassette._records import RecordedRun
 from agentkit_testing._cassette._splice import pair_rerecorded, splice_yaml
 from agentkit_testing._cassette._stream import scrub_document
@@ -98,6 +99,7 @@ class Cassette:
         the same way. Without, every run is read and checked now.
         """
         file = Path(path)
+        note_opened(file)
         file_format = file_format or file_format_for(file)
         # Taken before reading: if the file is replaced in between, a merging save sees a
         # signature that is not the file's and reads it again (the safe side).
@@ -181,6 +183,7 @@ class Cassette:
         target = Path(path) if path is not None else self.path
         if target is None:
             raise CassetteError("This cassette has no file: pass a path to save() or create it with one")
+        note_opened(target)
         with self._lock:
             entries = list(self._entries)
         runs: list[RecordedRun] = []

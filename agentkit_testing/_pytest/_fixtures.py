@@ -6,12 +6,11 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from agentkit_testing._pytest._options import ALLOW_MARKER, MARKER, RECORDING_MODES, default_cassette_path, record_mode
+from agentkit_testing._pytest._options import ALLOW_MARKER, MARKER, RECORDING_MODES, cassette_path, record_mode
 from agentkit_testing._pytest._stats import scrubber_key, stale_key, stats_key, test_called_key, test_failed_key
 
 if TYPE_CHECKING:
@@ -88,9 +87,8 @@ def agentkit_cassette(request: pytest.FixtureRequest) -> Iterator[CassetteSessio
     marker = request.node.get_closest_marker(MARKER)
     options = dict(marker.kwargs) if marker is not None else {}
     fixed_by_marker = options.pop("record_mode", None) is not None
-    path = Path(options.pop("path", None) or default_cassette_path(request.node))
-    if not path.is_absolute():
-        path = Path(str(request.config.rootpath)) / path
+    options.pop("path", None)
+    path = cassette_path(request.node, marker)
     mode = record_mode(request.config, marker)
     if mode in RECORDING_MODES:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -54,6 +54,13 @@ def record_mode(config: pytest.Config, marker: pytest.Mark | None = None) -> str
     return str(mode)
 
 
+def cassette_path(item: pytest.Item, marker: pytest.Mark | None) -> Path:
+    """The test's cassette file: the marker's `path` (relative to the rootdir), else `default_cassette_path`."""
+    named = marker.kwargs.get("path") if marker is not None else None
+    path = Path(named or default_cassette_path(item))
+    return path if path.is_absolute() else Path(str(item.config.rootpath)) / path
+
+
 def default_cassette_path(item: pytest.Item) -> Path:
     """`<rootdir>/cassettes/<test module>/<test name>.yaml`, the module as its path from the rootdir.
 

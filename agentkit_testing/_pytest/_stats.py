@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from agentkit_testing._pytest._options import default_cassette_path
+from agentkit_testing._pytest._options import MARKER, cassette_path, default_cassette_path
 
 if TYPE_CHECKING:
     from agentkit_testing._secrets import Scrubber
@@ -41,6 +43,15 @@ class CassetteStats:
     """Node ids of every test collected, before any selection."""
     partial: set[str] = field(default_factory=set)
     """Why this session did not run the whole suite (empty when it did)."""
+    kept: set[str] = field(default_factory=set)
+    """Real paths of cassette files never to call unused: named by the marker of a collected test
+    (which may be skipped), or read or written in the process (`note_opened_cassettes`)."""
+
+    def note_opened_cassettes(self) -> None:
+        """Add to `kept` the cassette files read or written in this process, by any API, in any thread."""
+        opened: Any = sys.modules.get("agentkit_testing._cassette._opened")
+        if opened is not None:  # not imported: no cassette was touched
+            self.kept.update(opened.opened_cassettes())
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -50,6 +61,7 @@ class CassetteStats:
             "failed": self.failed,
             "expected": {directory: sorted(names) for directory, names in self.expected.items()},
             "partial": sorted(self.partial),
+            "kept": sorted(self.kept),
         }
 
     def merge_json(self, data: dict[str, Any]) -> None:
@@ -61,6 +73,7 @@ class CassetteStats:
         for directory, names in data["expected"].items():
             self.expected.setdefault(directory, set()).update(names)
         self.partial.update(data.get("partial", ()))
+        self.kept.update(data.get("kept", ()))
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:
@@ -69,6 +82,9 @@ def pytest_itemcollected(item: pytest.Item) -> None:
     path = default_cassette_path(item)
     stats.expected.setdefault(str(path.parent), set()).add(path.name)
     stats.collected.add(item.nodeid)
+    marker = item.get_closest_marker(MARKER)
+    if marker is not None and marker.kwargs.get("path"):
+        stats.kept.add(os.path.realpath(cassette_path(item, marker)))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -87,7 +103,9 @@ class XdistBridge:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         workeroutput = getattr(self.config, "workeroutput", None)
         if workeroutput is not None:
-            workeroutput["agentkit_cassettes"] = self.config.stash[stats_key].to_json()
+            stats = self.config.stash[stats_key]
+            stats.note_opened_cassettes()
+            workeroutput["agentkit_cassettes"] = stats.to_json()
             findings = self.config.stash.get(stale_key, None)
             if findings is not None:
                 workeroutput["agentkit_stale_cassettes"] = findings.to_json()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,12 @@ def _unused_cassettes(stats: CassetteStats) -> list[Path]:
         if not folder.is_dir():
             continue
         for candidate in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.json")):
-            if candidate.name not in expected and str(candidate) not in stats.used and _is_agentkit_cassette(candidate):
+            if (
+                candidate.name not in expected
+                and str(candidate) not in stats.used
+                and os.path.realpath(candidate) not in stats.kept
+                and _is_agentkit_cassette(candidate)
+            ):
                 unused.append(candidate)
     return unused
 
@@ -61,6 +67,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     stats = config.stash[stats_key]
     delete = bool(config.getoption("--agentkit-delete-unused-cassettes"))
     unknown = unused_unknown_because(config, exitstatus, stats)
+    if unknown is None:
+        stats.note_opened_cassettes()
     unused = _unused_cassettes(stats) if unknown is None else []
     if not (stats.used or unused or delete):
         return

@@ -179,3 +179,62 @@ def test_xdist_complete_passing_session_deletes_the_stale_cassette(project: pyte
     result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines(["*1 cassette(s) deleted:*"])
     assert cassettes(project) == ["test_a.yaml", "test_b.yaml", "test_c.yaml"]
+
+
+OWN_BLOCKS = textwrap.dedent(
+    """
+    import sys
+    import threading
+    import pytest
+    import agent_module
+    from agentkit_testing import cassette
+
+
+    def test_opens_its_own_block(agentkit_record_mode):
+        with cassette("cassettes/test_own/extra.yaml", agentkit_record_mode):
+            assert agent_module.agent.run_sync("extra").data == "answer"
+
+
+    def test_opens_a_block_in_a_thread(agentkit_record_mode):
+        def body():
+            with cassette("cassettes/test_own/threaded.yaml", agentkit_record_mode):
+                agent_module.agent.run_sync("threaded")
+
+        thread = threading.Thread(target=body)
+        thread.start()
+        thread.join()
+
+
+    @pytest.mark.agentkit_cassette(path="cassettes/test_own/only_elsewhere.yaml")
+    @pytest.mark.skipif(sys.platform != "plan9", reason="stands for a test skipped on this platform")
+    def test_skipped_here():
+        agent_module.agent.run_sync("elsewhere")
+
+
+    @pytest.mark.skip(reason="not now")
+    @pytest.mark.agentkit_cassette(path="cassettes/test_own/shared.json")
+    def test_skipped_always():
+        agent_module.agent.run_sync("json")
+    """
+)
+
+
+@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["serial", "xdist"])
+def test_cassettes_a_test_opens_itself_or_a_skipped_test_names_are_kept(
+    pytester: pytest.Pytester, workers: tuple[str, ...]
+) -> None:
+    if workers:
+        pytest.importorskip("xdist")
+    pytester.makepyfile(agent_module=AGENT_MODULE, test_own=OWN_BLOCKS)
+    pytester.syspathinsert()
+    pytester.runpytest(*QUIET, "--agentkit-record-mode=once").assert_outcomes(passed=2, skipped=2)
+    folder = pytester.path / "cassettes" / "test_own"
+    for name in ("only_elsewhere.yaml", "shared.json"):  # recorded where those tests do run
+        (folder / name).write_text(STALE)
+    (folder / "test_removed_long_ago.yaml").write_text(STALE)
+    expected = ["extra.yaml", "only_elsewhere.yaml", "shared.json", "test_removed_long_ago.yaml", "threaded.yaml"]
+    assert sorted(path.name for path in folder.iterdir()) == expected
+    result = pytester.runpytest_subprocess(*QUIET, *workers, DELETE) if workers else pytester.runpytest(*QUIET, DELETE)
+    result.assert_outcomes(passed=2, skipped=2)
+    result.stdout.fnmatch_lines(["*1 cassette(s) deleted:*", "*test_own/test_removed_long_ago.yaml*"])
+    assert sorted(path.name for path in folder.iterdir()) == [name for name in expected if "removed" not in name]
