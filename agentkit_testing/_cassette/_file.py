@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Protocol, TypeAlias
+from typing import Protocol, TypeAlias, cast
 
 from agentkit_testing._cassette._codec import encode_document
 from agentkit_testing._cassette._eager import load_eagerly, load_whole
@@ -71,6 +71,8 @@ class Cassette:
         self.before_record = before_record
         self.file_format: FileFormat = file_format or (file_format_for(self.path) if self.path else "yaml")
         self._entries: list[RecordedRun | PendingRun] = list(runs)
+        self._given = len(self._entries)
+        """How many entries, from the first, are the runs this cassette started with (never pending)."""
         self._ids = {run.id for run in self._entries if isinstance(run, RecordedRun)}
         self._initial_ids = frozenset(self._ids)
         """The runs this cassette started with (e.g. loaded from its file); the others are new."""
@@ -78,6 +80,7 @@ class Cassette:
         self._source: RunSource | None = None
         """The loaded file's text, run by run, when it follows the writer's layout (see `_lazy`)."""
         self._loaded: tuple[RecordedRun, ...] = ()
+        self._loaded_ids: frozenset[str] = frozenset()
         self._loaded_signature: tuple[int, ...] | None = None
         """What the file held when loaded: a save that merges with the file reads it again only if it changed."""
 
@@ -119,6 +122,7 @@ class Cassette:
             source.data = data
         cassette._source = source
         cassette._loaded = tuple(runs)
+        cassette._loaded_ids = cassette._initial_ids
         cassette._loaded_signature = signature
         return cassette
 
@@ -130,8 +134,9 @@ class Cassette:
         """The recorded runs, in recording order, including runs being recorded now."""
         with self._lock:
             entries = list(self._entries)
-        runs: list[RecordedRun] = []
-        for entry in entries:
+            given = self._given
+        runs = cast(list[RecordedRun], entries[:given])  # never pending: taken without a look at each
+        for entry in entries[given:]:
             run = entry if isinstance(entry, RecordedRun) else entry.snapshot()
             if run is not None:
                 runs.append(run)
@@ -152,6 +157,7 @@ class Cassette:
         """Forget every run, and that any came from the file (`rewrite`; `once` over a file with nothing to replay)."""
         with self._lock:
             self._entries.clear()
+            self._given = 0
             self._ids.clear()
             self._initial_ids = frozenset()
 
@@ -186,8 +192,10 @@ class Cassette:
         note_opened(target)
         with self._lock:
             entries = list(self._entries)
-        runs: list[RecordedRun] = []
-        for entry in entries:
+            given = self._given
+        # The runs it started with are taken as they are, without a look at each (a big file's).
+        runs = cast(list[RecordedRun], entries[:given])
+        for entry in entries[given:]:
             if isinstance(entry, RecordedRun):
                 runs.append(entry)
                 continue
@@ -201,7 +209,7 @@ class Cassette:
         with exclusive_directory_lock(target.parent):
             if merge and target.exists():
                 on_disk, source = self._on_disk(target, file_format)
-                runs = self._merged_with(on_disk, source, runs, rerecorded=rerecorded)
+                runs = self._merged_with(on_disk, source, runs, rerecorded=rerecorded, given=given)
             elif rerecorded and target.exists():
                 runs, source = self._rerecorded_over(target, file_format, runs)
             comment = self.scrubber.scrub_text(self.comment if self.comment is not None else DEFAULT_COMMENT)
@@ -259,27 +267,33 @@ class Cassette:
         runs: list[RecordedRun],
         *,
         rerecorded: bool = False,
+        given: int = 0,
     ) -> list[RecordedRun]:
         """The runs on disk, then this cassette's new runs, with fresh ids where they clash.
 
         Runs on disk that no model ever answered (no request, an error: what earlier versions
         recorded for a run that failed at once) are dropped: they cannot be replayed, and left in
         place they would be picked for the live runs re-recorded now. With `rerecorded`, new runs
-        that record a run on disk unchanged are not added: that run stays.
+        that record a run on disk unchanged are not added: that run stays. The first `given` of
+        `runs` are runs this cassette started with.
         """
         merged = answered_runs(on_disk, source)
-        used = {run.id for run in merged}
-        fresh = [run for run in runs if run.id not in self._initial_ids]  # runs loaded from the file are never edited
+        # The ids on disk: when all the runs loaded are kept, the set made at load serves.
+        kept_all_loaded = on_disk is self._loaded and len(merged) == len(on_disk)
+        on_disk_ids = self._loaded_ids if kept_all_loaded else frozenset(run.id for run in merged)
+        # Runs this cassette started with (loaded from the file) are never edited, so never added.
+        fresh = [run for run in runs[given:] if run.id not in self._initial_ids]
         if rerecorded:
             pairs = pair_rerecorded(fresh, merged, self.scrubber)
             fresh = [run for run, pair in zip(fresh, pairs, strict=True) if pair is None]
-        number = len(used)
+        added: set[str] = set()
+        number = len(merged)
         for run in fresh:
-            if run.id in used:
-                while f"run-{number}" in used:
+            if run.id in on_disk_ids or run.id in added:
+                while f"run-{number}" in on_disk_ids or f"run-{number}" in added:
                     number += 1
                 run = dataclasses.replace(run, id=f"run-{number}")
-            used.add(run.id)
+            added.add(run.id)
             merged.append(run)
         return merged
 

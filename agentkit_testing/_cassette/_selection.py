@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -17,6 +18,7 @@ from agentkit_testing._matching import Comparator, RunKey, same_json
 __all__ = ("RunSelector",)
 
 _NAMED_UNPLAYED = 10
+_USER_PROMPT = operator.attrgetter("user_prompt")
 
 
 class RunSelector:
@@ -70,9 +72,8 @@ class RunSelector:
         self._keys: dict[str, RunKey] = {}
         """Identities as matched, computed when first needed: normalizing every prompt of a big
         cassette costs more than loading it, and a block usually replays few of its runs."""
-        self._by_text: dict[tuple[str | None, str, str], list[RecordedRun]] = {}
-        for run in self._runs:
-            self._by_text.setdefault((run.agent, run.model, run.user_prompt), []).append(run)
+        self._by_text: dict[tuple[str | None, str, str], list[RecordedRun]] | None = None
+        self._text_scanned = False
         self._by_prompt_text: dict[str, list[RecordedRun]] | None = None
         self._by_key: dict[RunKey, list[RecordedRun]] | None = None
         self._by_prompt: dict[tuple[str, str | None], list[RecordedRun]] | None = None
@@ -96,7 +97,7 @@ class RunSelector:
         with self._lock:
             if self._comparator.only_itself_normalizes_to(key.user_prompt):
                 # Only runs recorded with this very prompt can have it as their compared prompt.
-                group = self._by_text.get((key.agent, key.model, key.user_prompt), ())
+                group = self._recorded_with(key.agent, key.model, key.user_prompt)
                 group = [run for run in group if _without_deps(self.key_of(run)) == wanted]
             else:
                 group = self._index()[0].get(wanted, [])
@@ -120,6 +121,23 @@ class RunSelector:
             else:
                 candidates = self._index()[1].get((prompt, fingerprint), [])
             return self._first_unplayed(candidates)
+
+    def _recorded_with(self, agent: str | None, model: str, user_prompt: str) -> list[RecordedRun]:
+        """The recorded runs of `agent` and `model` started with this very prompt text, in recording order.
+
+        The first lookup compares the prompts (in C) instead of indexing the runs by their text:
+        a block that records one new run into a big cassette never needs the index, which costs
+        several times the comparison (a hash of every prompt). The index is built at the next lookup.
+        """
+        if self._by_text is None:
+            if not self._text_scanned:
+                self._text_scanned = True
+                if user_prompt not in map(_USER_PROMPT, self._runs):
+                    return []
+            self._by_text = {}
+            for run in self._runs:
+                self._by_text.setdefault((run.agent, run.model, run.user_prompt), []).append(run)
+        return self._by_text.get((agent, model, user_prompt), [])
 
     def _index(
         self,

@@ -109,21 +109,18 @@ def splice_yaml(
     A kept run is written as it is, unless the scrubber now finds a secret in it (a secret variable
     set, or a pattern added, since it was written): then it is written from its data, scrubbed.
     The file's own runs at the head of `runs` are one piece, a view of the bytes it was loaded from
-    when it has them (`RunSource.data`): appending to a big file copies none of its text.
+    when it has them (`RunSource.data`): appending to a big file copies none of its text, and
+    (with no secret variables or patterns to look for) looks at none of those runs.
     """
-    texts, kept = _kept_texts(runs, source)
-    _drop_texts_with_secrets(texts, scrubber)
-    with contextlib.suppress(ValueError):
-        kept = texts.index(None, 0, kept)  # a kept run holding a secret now ends the piece before it
+    head, texts = _kept_texts(runs, source, scrubber)
+    tail = runs[head:]
     catalog = ToolCatalog()
     if source is not None:
-        catalog.seed(_catalog_kept_runs_name(source, runs, texts))
+        catalog.seed(_catalog_kept_runs_name(source, runs[:head], tail, texts))
     seeded = {identity: dict(entry) for identity, entry in catalog.entries.items()}
-    encoded = [encode_run(run, catalog) if text is None else None for run, text in zip(runs, texts, strict=True)]
+    encoded = [encode_run(run, catalog) for run, text in zip(tail, texts, strict=True) if text is None]
     entries = catalog.entries
-    document = scrub_document(
-        {"tool_definitions": entries, "runs": [run for run in encoded if run is not None]}, scrubber
-    )
+    document = scrub_document({"tool_definitions": entries, "runs": encoded}, scrubber)
     check_savable(document, path)
     header_fields: dict[str, Any] = {"format": CASSETTE_FORMAT, "version": CASSETTE_VERSION}
     if document["tool_definitions"]:
@@ -133,36 +130,54 @@ def splice_yaml(
     else:
         header = dump_header(header_fields, comment)
     pieces: list[bytes | memoryview] = [header.encode()]
-    if source is not None and source.data is not None and kept:
+    if source is not None and source.data is not None and head:
         start = len(source.layout.header)  # the file's text is ASCII: a character is a byte
-        pieces.append(memoryview(source.data)[start : start + sum(map(len, texts[:kept]))])  # type: ignore[arg-type]
-    else:
-        kept = 0
+        pieces.append(memoryview(source.data)[start : start + _length_of_runs(source, source.data, head)])
     fresh = iter(document["runs"])
-    body = [text if text is not None else to_yaml_text([next(fresh)]) for text in texts[kept:]]
+    body = [text if text is not None else to_yaml_text([next(fresh)]) for text in texts]
     pieces.append(("".join(body) + END_MARKER).encode())
     return pieces
 
 
-def _kept_texts(runs: Sequence[RecordedRun], source: RunSource | None) -> tuple[list[str | None], int]:
-    """The text in `source` of each run loaded from it and not replaced since (`None` for the others),
-    and how many runs at the head of `runs` are the file's own, in its order.
+def _kept_texts(
+    runs: Sequence[RecordedRun], source: RunSource | None, scrubber: Scrubber
+) -> tuple[int, list[str | None]]:
+    """How many runs at the head of `runs` are written as one piece of `source`'s bytes, and for each
+    run after them its text in `source` when it is kept as it is (`None`: it is dumped).
 
-    Those (all the file's runs, when runs were only added) are taken in one slice of its layout,
-    without a look at each.
+    The head is the runs, from the first, that are the file's own in its order (all of them, when
+    runs were only added), up to the first one in which the scrubber now finds a secret; it is
+    looked at run by run only when there is something to look for, and is empty when `source`
+    has not kept the file's bytes (a file that is not ASCII), whose runs are then joined as texts.
     """
     if source is None:
-        return [None] * len(runs), 0
+        return 0, [None] * len(runs)
     kept = source.kept_prefix(runs)
+    after: list[str | None] = [run.text_in(source) if isinstance(run, LoadedRun) else None for run in runs[kept:]]
+    if source.data is not None and not scrubber.refresh().has_context_rules:
+        return kept, after
     texts: list[str | None] = [text.text for text in source.layout.runs[:kept]]
-    texts.extend(run.text_in(source) if isinstance(run, LoadedRun) else None for run in runs[kept:])
-    return texts, kept
+    texts.extend(after)
+    _drop_texts_with_secrets(texts, scrubber)
+    if source.data is None:
+        return 0, texts
+    with contextlib.suppress(ValueError):
+        kept = texts.index(None, 0, kept)  # a kept run holding a secret now ends the piece before it
+    return kept, texts[kept:]
+
+
+def _length_of_runs(source: RunSource, data: bytes, count: int) -> int:
+    """How many characters (bytes of `data`, the file's) the first `count` runs of `source` take."""
+    if count == len(source.layout.runs):  # all of them: the file between its header and end marker
+        return len(data) - len(source.layout.header) - len(END_MARKER)
+    return sum(len(text.text) for text in source.layout.runs[:count])
 
 
 def _catalog_kept_runs_name(
-    source: RunSource, runs: Sequence[RecordedRun], texts: Sequence[str | None]
+    source: RunSource, head: Sequence[RecordedRun], tail: Sequence[RecordedRun], texts: Sequence[str | None]
 ) -> dict[str, ToolDefinition]:
-    """The entries of `source`'s catalog that the kept runs' texts name, in the file's order.
+    """The entries of `source`'s catalog that the kept runs (`head`, and those of `tail` that have a
+    text in `texts`) name, in the file's order.
 
     All of them while a kept run has not been decoded (its text may name any), or when the file
     gives one definition two ids.
@@ -170,9 +185,8 @@ def _catalog_kept_runs_name(
     names = ToolCatalog()
     if not names.seed(source.catalog):
         return source.catalog
-    for run, text in zip(runs, texts, strict=True):
-        if text is None:
-            continue
+    kept = [*head, *(run for run, text in zip(tail, texts, strict=True) if text is not None)]
+    for run in kept:
         if isinstance(run, LoadedRun) and not run.decoded:
             return source.catalog
         for request in run.requests:

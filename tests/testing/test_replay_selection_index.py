@@ -92,3 +92,29 @@ def test_a_scrubber_that_scrubs_text_its_own_way_still_matches_as_it_compares(tm
     with cassette(path, matching=SOME, scrubber=_CaseBlindScrubber()) as session:
         Agent(TestModel(), name="index").run_sync("SECOND QUESTION")
     assert [run.id for run in session.replayed_runs] == ["run-2"]
+
+
+@pytest.mark.parametrize(
+    ("prompts", "recorded_now"),
+    [
+        (
+            ("a new question", "question 2", "question 1", "another new one", "question 2", "question 2"),
+            ["a new question", "another new one", "question 2"],
+        ),
+        (
+            ("question 2", "question 2", "question 1", "another new one", "question 2"),
+            ["another new one", "question 2"],
+        ),
+    ],
+)
+def test_new_and_recorded_prompts_in_any_order_record_and_replay_as_they_should(
+    tmp_path: Path, prompts: tuple[str, ...], recorded_now: list[str]
+) -> None:
+    # The first lookup of a block compares prompts; the later ones use the index built then.
+    path = recorded(tmp_path, ("question 1", "question 2", "question 2"))
+    agent = Agent(TestModel(), name="index")
+    with cassette(path, "new_episodes") as session:
+        for prompt in prompts:
+            agent.run_sync(prompt)
+    assert [run.id for run in session.replayed_runs] == ["run-1", "run-2", "run-3"]
+    assert [run.user_prompt for run in session.recorded_runs] == recorded_now

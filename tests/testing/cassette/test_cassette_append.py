@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from agentkit import Agent
 from agentkit.models import TestModel
 from agentkit_testing import Cassette, RecordedError, RecordedRun, cassette
 from agentkit_testing._cassette import _lazy
-from agentkit_testing._cassette._layout import END_MARKER, RUNS_LINE
+from agentkit_testing._cassette._layout import END_MARKER, RUNS_LINE, RunText
 from agentkit_testing._cassette._lazy import LoadedRun
 
 
@@ -38,6 +39,34 @@ def test_appending_looks_at_none_of_the_files_runs_one_by_one(tmp_path: Path, mo
     append(path, "a new question")
     assert looked_at == []
     assert path.read_bytes().startswith(before.removesuffix(END_MARKER.encode()) + b"- id: run-11\n")
+
+
+def test_appending_reads_none_of_the_files_run_texts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The file's runs are one slice of its bytes: neither each run's text nor its length is read.
+    path = recorded(tmp_path, tuple(f"question {number}" for number in range(10)))
+    before = path.read_bytes()
+    loaded = Cassette.load(path, lazy=True)
+    loaded.add_run(dataclasses.replace(Cassette.load(path).runs[0], id="run-11", user_prompt="a new question"))
+    read: list[int] = []
+    text = RunText.text
+    monkeypatch.setattr(RunText, "text", property(lambda run: read.append(run.line) or text.__get__(run)))
+    loaded.save(merge=True)
+    assert read == []
+    assert path.read_bytes().startswith(before.removesuffix(END_MARKER.encode()) + b"- id: run-11\n")
+
+
+def test_a_new_run_whose_id_the_file_holds_is_renumbered_after_the_files_runs(tmp_path: Path) -> None:
+    path = recorded(tmp_path, ("one", "two", "three"))
+    loaded = Cassette.load(path, lazy=True)
+    loaded.clear()  # its runs are new ones now, and the file's are merged back in on saving
+    loaded.add_run(dataclasses.replace(Cassette.load(path).runs[0], id="run-2", user_prompt="four"))
+    loaded.save(merge=True)
+    assert [(run.id, run.user_prompt) for run in Cassette.load(path).runs] == [
+        ("run-1", "one"),
+        ("run-2", "two"),
+        ("run-3", "three"),
+        ("run-4", "four"),
+    ]
 
 
 def test_appending_to_a_cassette_with_text_beyond_ascii_keeps_its_runs_bytes(tmp_path: Path) -> None:
