@@ -30,9 +30,11 @@ from agentkit.messages import (
     ToolReturnPart,
     UserContent,
     UserPromptPart,
+    messages_to_json,
 )
 from agentkit.models._base import ModelRequestParameters, StreamedResponse, schema_for_provider
 from agentkit.models._provider import (
+    MAX_BODY_IN_ERROR,
     ProviderModel,
     close_shielded,
     import_sdk,
@@ -169,8 +171,14 @@ class OpenAIModel(ProviderModel["AsyncOpenAI"]):
         sdk, client = self._start_request()
         arguments = self._arguments(messages, model_settings, model_request_parameters)
         with self._translate_errors(sdk, client):
-            completion: ChatCompletion = await client.chat.completions.create(**arguments, stream=False)
-        return self._response(completion), _usage(completion.usage)
+            completion: ChatCompletion | str = await client.chat.completions.create(**arguments, stream=False)
+        if isinstance(completion, str):  # the SDK hands over a body whose content type is not JSON as text
+            raise self._not_json(client, completion)
+        try:
+            return self._response(completion), _usage(completion.usage)
+        except (AttributeError, TypeError, ValueError) as error:
+            # The SDK builds its objects without validating them: any field may hold any JSON value.
+            raise _not_a_completion(self._target(client), str(error), _dumped(completion)) from error
 
     @asynccontextmanager
     async def request_stream(
@@ -184,7 +192,9 @@ class OpenAIModel(ProviderModel["AsyncOpenAI"]):
         with self._translate_errors(sdk, client):
             stream = await self._create_stream(sdk, client, arguments)
         try:
-            yield OpenAIStreamedResponse(self._model_name, stream, partial(self._translate_errors, sdk, client))
+            await self._check_event_stream(client, stream)
+            translate = partial(self._translate_errors, sdk, client, streaming=True)
+            yield OpenAIStreamedResponse(self._model_name, stream, translate, self._target(client))
         finally:
             await close_shielded(stream)
 
@@ -247,11 +257,14 @@ class OpenAIModel(ProviderModel["AsyncOpenAI"]):
             )
         message = completion.choices[0].message
         parts: list[ModelResponsePart] = []
-        if message.content:
-            parts.append(TextPart(message.content))
-        for call in message.tool_calls or ():
+        content = _text_field(message.content, "choices[0].message.content")
+        if content:
+            parts.append(TextPart(content))
+        for index, call in enumerate(message.tool_calls or ()):
             if call.type == "function":
-                parts.append(ToolCallPart(call.function.name, call.function.arguments, call.id))
+                where = f"choices[0].message.tool_calls[{index}].function"
+                name = _text_field(call.function.name, f"{where}.name")
+                parts.append(ToolCallPart(name, _text_field(call.function.arguments, f"{where}.arguments"), call.id))
         return ModelResponse(
             parts=parts, model_name=completion.model, timestamp=timestamp_from_unix(completion.created)
         )
@@ -265,31 +278,52 @@ class OpenAIStreamedResponse(StreamedResponse):
         model_name: str,
         stream: AsyncStream[ChatCompletionChunk],
         translate_errors: Callable[[], AbstractContextManager[None]],
+        target: str = "the OpenAI model",
     ) -> None:
         super().__init__(model_name)
         self._stream = stream
         self._translate_errors = translate_errors
+        self._target = target
 
     async def _events(self) -> AsyncIterator[ModelResponseStreamEvent]:
         first = True
+        finished = False
         with self._translate_errors():
             async for chunk in self._stream:
-                if first:
-                    self.model_name = chunk.model or self.model_name
-                    self.timestamp = timestamp_from_unix(chunk.created)
-                    first = False
-                if chunk.usage is not None:
-                    self._usage = _usage(chunk.usage)
-                for event in self._chunk_events(chunk):
+                try:
+                    if first:
+                        self.model_name = chunk.model or self.model_name
+                        self.timestamp = timestamp_from_unix(chunk.created)
+                        first = False
+                    if chunk.usage is not None:
+                        self._usage = _usage(chunk.usage)
+                    events = self._chunk_events(chunk)
+                    finished = finished or any(choice.finish_reason is not None for choice in chunk.choices or ())
+                except (AttributeError, TypeError, ValueError) as error:  # unvalidated SDK objects, as above
+                    raise UnexpectedModelBehavior(
+                        f"{self._target} sent a stream chunk that is not a chat completion chunk ({error})",
+                        _dumped(chunk),
+                    ) from error
+                for event in events:
                     yield event
+        if not finished:
+            # A stream cut short (a dropped connection, a server that stopped) would otherwise pass for
+            # a complete answer; what did arrive is kept in the error.
+            raise UnexpectedModelBehavior(
+                f"The stream from {self._target} ended before the model finished (no chunk carried a "
+                "finish_reason): the connection was cut, the server stopped early, or it did not stream; "
+                "what arrived is in this error's body",
+                messages_to_json([self.get()]).decode(),
+            )
 
     def _chunk_events(self, chunk: ChatCompletionChunk) -> list[ModelResponseStreamEvent]:
         if not chunk.choices:
             return []
         delta = chunk.choices[0].delta
         events: list[ModelResponseStreamEvent | None] = []
-        if delta.content:
-            events.append(self._text_delta("content", delta.content))
+        content = _text_field(delta.content, "choices[0].delta.content")
+        if content:
+            events.append(self._text_delta("content", content))
         for call in delta.tool_calls or ():
             key = ("tool_call", call.index)
             index = self._known_vendor_ids().get(key)
@@ -401,6 +435,35 @@ def _map_response(response: ModelResponse) -> dict[str, Any]:
     return message
 
 
+def _not_a_completion(target: str, what: str, body: str | None) -> UnexpectedModelBehavior:
+    return UnexpectedModelBehavior(
+        f"{target} answered with a body that is not a chat completion ({what}); check that the base_url is the "
+        "API root of an OpenAI-compatible server",
+        body,
+    )
+
+
+def _dumped(value: Any) -> str | None:
+    """An SDK object as JSON for an error's body, whatever its fields hold."""
+    try:
+        text: str = value.model_dump_json(warnings=False)
+    except (TypeError, ValueError):  # fields pydantic cannot serialize: the error shows the repr instead
+        text = repr(value)
+    return text[:MAX_BODY_IN_ERROR]
+
+
+def _text_field(value: Any, where: str) -> Any:
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"{where} is {type(value).__name__} {value!r}, not text")
+    return value
+
+
+def _token_count(value: Any, where: str) -> int | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise TypeError(f"usage.{where} is {type(value).__name__} {value!r}, not an integer")
+    return value
+
+
 def _usage(usage: CompletionUsage | None) -> Usage:
     if usage is None:
         return Usage()
@@ -410,8 +473,8 @@ def _usage(usage: CompletionUsage | None) -> Usage:
     if usage.completion_tokens_details and usage.completion_tokens_details.reasoning_tokens:
         details["reasoning_tokens"] = usage.completion_tokens_details.reasoning_tokens
     return Usage(
-        request_tokens=usage.prompt_tokens,
-        response_tokens=usage.completion_tokens,
-        total_tokens=usage.total_tokens,
+        request_tokens=_token_count(usage.prompt_tokens, "prompt_tokens"),
+        response_tokens=_token_count(usage.completion_tokens, "completion_tokens"),
+        total_tokens=_token_count(usage.total_tokens, "total_tokens"),
         details=details or None,
     )
