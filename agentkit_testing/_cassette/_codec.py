@@ -18,6 +18,7 @@ import base64
 import dataclasses
 import functools
 import json
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -265,8 +266,10 @@ def encode_messages(messages: Sequence[ModelMessage]) -> list[dict[str, Any]]:
         list(messages), mode="json", fallback=unknown_as_text
     )
     encoded: list[dict[str, Any]] = []
-    for message in plain:
+    for original, message in zip(messages, plain, strict=True):
         _drop_none_defaults(message)
+        for part, plain_part in zip(original.parts, message["parts"], strict=True):
+            _keep_non_finite(part, plain_part)
         parts = [_encode_part(part) for part in message.pop("parts")]
         kind = message.pop("kind")
         encoded.append({"kind": kind, **message, "parts": parts})
@@ -276,7 +279,33 @@ def encode_messages(messages: Sequence[ModelMessage]) -> list[dict[str, Any]]:
 def encode_tool_result(part: ToolReturnPart | RetryPromptPart) -> dict[str, Any]:
     """A tool's return (or retry request) as plain data."""
     plain: dict[str, Any] = _request_part_adapter().dump_python(part, mode="json", fallback=unknown_as_text)
+    _keep_non_finite(part, plain)
     return _encode_part(plain)
+
+
+def _keep_non_finite(part: Any, plain: dict[str, Any]) -> None:
+    """Put back the infinities and NaNs that pydantic's JSON mode wrote as null in a part's content or args.
+
+    As null they were saved and compared as null, so the file lost them and the same run, replayed,
+    diverged on them with an empty diff; kept, saving refuses them with the field named.
+    """
+    for field in ("content", "args"):
+        value = getattr(part, field, None)
+        if isinstance(value, str | None) or field not in plain:
+            continue
+        kept = to_plain(value)
+        if _has_non_finite(kept):
+            plain[field] = kept
+
+
+def _has_non_finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(_has_non_finite(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_non_finite(item) for item in value)
+    return False
 
 
 def _drop_none_defaults(mapping: dict[str, Any]) -> None:

@@ -36,6 +36,10 @@ def _nested(depth: int) -> Any:
         (10**1200, "more than 1000 digits"),
         (_nested(150), "nests deeper than 100 levels"),
         ("\ud800 lone", "lone surrogate"),
+        # pydantic's JSON mode writes these as null: the file said null, and replay of the same run
+        # then diverged with an empty diff.
+        (float("inf"), "is inf, which JSON and cassettes cannot hold"),
+        ({"a": [float("nan")]}, "is nan, which JSON and cassettes cannot hold"),
     ],
 )
 def test_a_value_the_loader_would_refuse_fails_the_save_and_writes_nothing(
@@ -63,3 +67,18 @@ def test_values_within_the_limits_save_and_load_back(tmp_path: Path) -> None:
     _record(path, {"deep": _nested(80), "big": 10**900, "text": "caf\u00e9 \U0001f600"})
     (run,) = Cassette.load(path).runs
     assert run.requests
+
+
+def test_a_run_whose_history_holds_a_non_finite_tool_return_fails_the_save(tmp_path: Path) -> None:
+    agent: Agent[None, str] = Agent(TestModel())
+
+    @agent.tool_plain
+    def measure() -> float:
+        return float("-inf")
+
+    history = agent.run_sync("measure it").all_messages()  # a tool return of -inf, not recorded
+    path = tmp_path / "c.json"
+    refused = pytest.raises(CassetteError, match="is -inf, which JSON and cassettes cannot hold")
+    with refused, cassette(path, record_mode="all"):
+        agent.run_sync("again", message_history=history, model=TestModel(call_tools=[]))
+    assert not path.exists()
