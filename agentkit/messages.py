@@ -113,11 +113,9 @@ class ToolReturnPart:
         """The return as text for a model API."""
         if isinstance(self.content, str):
             return self.content
-        import pydantic_core
-
         try:
             return _json_text(self.content)
-        except pydantic_core.PydanticSerializationError as error:
+        except ValueError as error:  # pydantic's serialization error, or a bare one for a circular reference
             raise _unserializable_return(self.tool_name, self.tool_call_id, self.content, error) from error
 
     def model_response_object(self) -> dict[str, Any]:
@@ -126,7 +124,7 @@ class ToolReturnPart:
 
         try:
             plain = pydantic_core.to_jsonable_python(self.content)
-        except pydantic_core.PydanticSerializationError as error:
+        except ValueError as error:  # pydantic's serialization error, or a bare one for a circular reference
             raise _unserializable_return(self.tool_name, self.tool_call_id, self.content, error) from error
         return plain if isinstance(self.content, dict) else {"return_value": plain}
 

@@ -113,3 +113,28 @@ def test_the_json_object_form_of_an_unserializable_return_names_the_tool() -> No
     part = ToolReturnPart("sockets", [Opaque()], "call-1")
     with pytest.raises(UserError, match=r"Tool 'sockets' \(tool_call_id='call-1'\) returned a builtins\.list"):
         part.model_response_object()
+
+
+def _loop() -> dict[str, object]:
+    loop: dict[str, object] = {}
+    loop["self"] = loop
+    return loop
+
+
+def test_a_return_that_holds_itself_names_the_tool_on_test_model() -> None:
+    # The circular reference is a ValueError from pydantic, not its serialization error: it escaped
+    # TestModel bare ("Circular reference detected (id repeated)") with no tool named.
+    agent = Agent(TestModel())
+
+    @agent.tool_plain
+    def tree() -> dict[str, object]:
+        return _loop()
+
+    with pytest.raises(UserError, match=r"Tool 'tree' .* returned a builtins\.dict, which cannot be serialized"):
+        agent.run_sync("walk")
+
+
+def test_the_json_object_form_of_a_return_that_holds_itself_names_the_tool() -> None:
+    part = ToolReturnPart("tree", _loop(), "call-1")
+    with pytest.raises(UserError, match=r"Tool 'tree' \(tool_call_id='call-1'\) returned a builtins\.dict.*Circular"):
+        part.model_response_object()

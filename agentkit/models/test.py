@@ -234,7 +234,15 @@ def _tool_returns_text(messages: list[ModelMessage]) -> str:
         return "success (no tool calls)"
     import pydantic_core
 
-    return pydantic_core.to_json(returns, fallback=str).decode()
+    try:
+        return pydantic_core.to_json(returns, fallback=str).decode()
+    except ValueError:  # a return no model could be sent (one that holds itself): the error names the tool
+        for message in messages:
+            if isinstance(message, ModelRequest):
+                for returned in message.parts:
+                    if isinstance(returned, ToolReturnPart):
+                        returned.model_response_str()
+        raise
 
 
 def _chunks(text: str, size: int | None) -> list[str]:
