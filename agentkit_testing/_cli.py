@@ -7,6 +7,7 @@ This is the only module that imports click, and nothing imports it: it is the co
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from typing import Any
 import anyio
 import click
 
-from agentkit import AgentkitError
+from agentkit import Agent, AgentkitError
 from agentkit_testing._cassette._file import Cassette
 from agentkit_testing._cassette._show import diff_cassettes, render_cassette, summarize
 from agentkit_testing._exceptions import CassetteError
@@ -122,7 +123,7 @@ def check(paths: tuple[str, ...], agent_path: str, deps_path: str | None) -> Non
     request of each recorded run, before anything is replayed.
     """
     stale = importlib.import_module("agentkit_testing._stale")
-    agent = _import_object(agent_path, "--agent")
+    agent = _agent_option(agent_path)
     deps = _import_object(deps_path, "--deps") if deps_path else None
     if callable(deps):
         deps = deps()
@@ -183,7 +184,7 @@ def fork_run(
     """
     fork_module = importlib.import_module("agentkit_testing._fork")
     matching_module = importlib.import_module("agentkit_testing._matching")
-    agent = _import_object(agent_path, "--agent")
+    agent = _agent_option(agent_path)
     deps = _import_object(deps_path, "--deps") if deps_path else None
     if callable(deps):
         deps = deps()
@@ -232,6 +233,18 @@ def _model_option(name: str) -> Any:
     return model
 
 
+def _agent_option(path: str) -> Any:
+    """The agentkit `Agent` that `--agent module:attribute` names."""
+    agent = _import_object(path, "--agent")
+    if not isinstance(agent, Agent):
+        kind = "function" if inspect.isfunction(agent) else type(agent).__name__
+        raise click.BadParameter(
+            f"{path!r} is a {kind}, not an agentkit Agent; name the module attribute that holds the Agent",
+            param_hint="--agent",
+        )
+    return agent
+
+
 def _import_object(path: str, option: str) -> Any:
     module_name, _, attribute = path.partition(":")
     if not module_name or not attribute:
@@ -265,7 +278,13 @@ def _write_page(cassettes: list[Cassette], target: Path) -> None:
         raise click.ClickException(
             f"the cassette page needs Jinja2 ({error}); install it with: pip install 'agentkit[testing]'"
         ) from None
-    target.write_text(page, encoding="utf-8")
+    try:
+        target.write_text(page, encoding="utf-8")
+    except OSError as error:
+        raise click.ClickException(
+            f"cannot write the page to {target} ({error.strerror or error}); check that its folder exists "
+            "and is writable, or pass another -o"
+        ) from None
     click.echo(f"wrote {target} ({len(page.encode()):,} bytes): open it in a browser")
 
 

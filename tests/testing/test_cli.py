@@ -129,3 +129,24 @@ def test_demo_runs_the_demo_agent(runner: CliRunner) -> None:
     assert result.exit_code == 0, result.output
     assert "ModelRequestNode(" in result.output
     assert "End(data=FinalResult(" in result.output
+
+
+def test_view_into_a_missing_folder_says_so_without_a_traceback(runner: CliRunner, dice: Path, tmp_path: Path) -> None:
+    target = tmp_path / "no-such-folder" / "page.html"
+    result = runner.invoke(main, ["cassette", "view", str(dice), "-o", str(target)])
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert f"cannot write the page to {target}" in result.output
+    assert "folder" in result.output
+
+
+@pytest.mark.parametrize("command", ["fork", "check"])
+def test_an_agent_option_naming_something_else_is_a_usage_error(runner: CliRunner, dice: Path, command: str) -> None:
+    # `roll_die` is the example's tool function: it failed with a traceback (AttributeError: 'function'
+    # object has no attribute 'name')
+    arguments = ["--run", "run-1", "--at-node", "2"] if command == "fork" else []
+    result = runner.invoke(
+        main, ["cassette", command, str(dice), *arguments, "--agent", "examples.cassette_dice_game:roll_die"]
+    )
+    assert result.exit_code == 2
+    assert "'examples.cassette_dice_game:roll_die' is a function, not an agentkit Agent" in result.output
