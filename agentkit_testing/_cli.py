@@ -11,6 +11,7 @@ import inspect
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,11 @@ import anyio
 import click
 
 from agentkit import Agent, AgentkitError
+from agentkit_testing._cassette._eager import each_checked_run
 from agentkit_testing._cassette._file import Cassette
-from agentkit_testing._cassette._show import diff_cassettes, render_cassette, summarize
+from agentkit_testing._cassette._io import file_format_for
+from agentkit_testing._cassette._records import RecordedRun
+from agentkit_testing._cassette._show import diff_cassettes, render_runs, summarize_runs
 from agentkit_testing._exceptions import CassetteError
 
 __all__ = ("main",)
@@ -55,7 +59,20 @@ def cassette() -> None:
 @click.argument("file", type=_FILE)
 def show(file: str) -> None:
     """Print the runs of FILE as trees of nodes: what each request sent, got back and ran."""
-    click.echo(render_cassette(_load(file)), nl=False)
+    try:
+        text = render_runs(Path(file), _each_run(file))
+    except CassetteError as error:
+        raise click.ClickException(str(error)) from None
+    except OSError as error:
+        raise click.ClickException(_unreadable(file, error)) from None
+    click.echo(text, nl=False)
+
+
+def _each_run(file: str) -> Iterator[RecordedRun]:
+    """The runs of the cassette FILE one at a time, checked as `Cassette.load` checks them: a big file's
+    decoded runs are never all in memory at once."""
+    path = Path(file)
+    return each_checked_run(path, file_format_for(path))
 
 
 @cassette.command()
@@ -83,7 +100,7 @@ def verify(files: tuple[str, ...]) -> None:
     failed = False
     for file in files:
         try:
-            loaded = Cassette.load(file)
+            summary = summarize_runs(Path(file), _each_run(file))
         except CassetteError as error:
             click.echo(f"FAIL {error}", err=True)
             failed = True
@@ -91,7 +108,7 @@ def verify(files: tuple[str, ...]) -> None:
             click.echo(f"FAIL {_unreadable(file, error)}", err=True)
             failed = True
         else:
-            click.echo(f"ok   {summarize(loaded)}")
+            click.echo(f"ok   {summary}")
     if failed:
         raise SystemExit(1)
 

@@ -15,10 +15,12 @@ message, line and field: the first problem of the file in the whole-file loader'
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+from agentkit import ToolDefinition
 from agentkit_testing._cassette._decode import check_header, decode_catalog, decode_document, decode_one_run
-from agentkit_testing._cassette._io import FileFormat, parse_document
+from agentkit_testing._cassette._io import FileFormat, cassette_text, parse_document
 from agentkit_testing._cassette._layout import END_MARKER, RUNS_LINE, Layout, split_layout
 from agentkit_testing._cassette._lazy import LoadedRun, RunSource, keep_texts, run_fields
 from agentkit_testing._cassette._limits import no_gc
@@ -27,7 +29,7 @@ from agentkit_testing._cassette._run_reader import LinesRead, read_run
 from agentkit_testing._cassette._yaml_loader import load_yaml
 from agentkit_testing._exceptions import CassetteFormatError
 
-__all__ = ("load_eagerly", "load_whole")
+__all__ = ("each_checked_run", "load_eagerly", "load_whole")
 
 
 def load_eagerly(text: str, path: Path, comment: str | None) -> tuple[list[RecordedRun], RunSource] | None:
@@ -44,30 +46,10 @@ def load_eagerly(text: str, path: Path, comment: str | None) -> tuple[list[Recor
 
 def _checked_runs(layout: Layout, path: Path, comment: str | None) -> tuple[list[RecordedRun], RunSource] | None:
     try:
-        header_text = layout.header[: -len(RUNS_LINE)] + "runs: []\n" + END_MARKER
-        header = load_yaml(header_text, path)
-        if not isinstance(header, dict):
-            return None
-        check_header(header, path, b"")
-        catalog = decode_catalog(header.get("tool_definitions"), path, b"")
+        catalog = _catalog(layout, path)
         source = RunSource(path, layout, catalog, comment)
         runs: list[RecordedRun] = []
-        seen: set[str] = set()
-        lines_read: LinesRead = {}
-        for index, run_text in enumerate(layout.runs):
-            data = read_run(run_text.text, lines_read)
-            if data is None:
-                document = load_yaml(RUNS_LINE + run_text.text, path)
-                if not isinstance(document, dict) or len(document.get("runs") or ()) != 1:
-                    return None
-            else:
-                document = {"runs": [data]}
-            # Index 0: the document holds this run alone. Errors are only a signal here (see above),
-            # so they need no line: b"" spares the search for it.
-            run = decode_one_run(document, 0, catalog, path, b"")
-            if run.id in seen:
-                return None
-            seen.add(run.id)
+        for index, run in enumerate(_each_run(layout, catalog, path)):
             loaded = LoadedRun.__new__(LoadedRun)
             loaded.__dict__.update(run_fields(run), _source=source, _index=index)
             runs.append(loaded)
@@ -75,6 +57,64 @@ def _checked_runs(layout: Layout, path: Path, comment: str | None) -> tuple[list
         return None
     source.runs = tuple(runs)
     return runs, source
+
+
+def each_checked_run(path: Path, file_format: FileFormat) -> Iterator[RecordedRun]:
+    """Every run of the cassette file, read and checked one at a time and kept by no one: for looking through it.
+
+    The runs are those of `Cassette.load`, in order. A file that `Cassette.load` refuses raises
+    the same `CassetteFormatError`, possibly after some runs were given: a caller that must not
+    show a part of a refused file keeps what it makes of them until the end (`agentkit cassette
+    verify` keeps counts, `show` the text of each run: far less than the runs).
+    """
+    data = path.read_bytes()
+    text = cassette_text(data, path)
+    layout = split_layout(text) if file_format == "yaml" else None
+    given = 0
+    if layout is not None:
+        try:
+            with no_gc():
+                catalog = _catalog(layout, path)
+            for run in _each_run(layout, catalog, path):
+                yield run
+                given += 1
+            return
+        except CassetteFormatError:
+            pass  # a signal only: the whole-file load names the problem
+    # The whole-file load raises the error; were it to read the file after all, its first runs are those given.
+    yield from load_whole(data, text, path, file_format)[0][given:]
+
+
+def _catalog(layout: Layout, path: Path) -> dict[str, ToolDefinition]:
+    """The header of a file in the layout, checked as the lazy load checks it: its catalog of tools."""
+    header_text = layout.header[: -len(RUNS_LINE)] + "runs: []\n" + END_MARKER
+    header = load_yaml(header_text, path)
+    if not isinstance(header, dict):
+        raise CassetteFormatError(f"{path}: the header is not a mapping", path=path)
+    check_header(header, path, b"")
+    return decode_catalog(header.get("tool_definitions"), path, b"")
+
+
+def _each_run(layout: Layout, catalog: dict[str, ToolDefinition], path: Path) -> Iterator[RecordedRun]:
+    """Each run of the layout, read and checked; `CassetteFormatError` at the first problem (errors are only a
+    signal here: they name no line, and the caller loads the file whole to name the problem)."""
+    seen: set[str] = set()
+    lines_read: LinesRead = {}
+    for run_text in layout.runs:
+        with no_gc():  # as in `load_yaml`: a run is many new objects, none of them garbage
+            data = read_run(run_text.text, lines_read)
+            if data is None:
+                document = load_yaml(RUNS_LINE + run_text.text, path)
+                if not isinstance(document, dict) or len(document.get("runs") or ()) != 1:
+                    raise CassetteFormatError(f"{path}: a run's text is not one run", path=path)
+            else:
+                document = {"runs": [data]}
+            # Index 0: the document holds this run alone; b"" spares the search for a line.
+            run = decode_one_run(document, 0, catalog, path, b"")
+        if run.id in seen:
+            raise CassetteFormatError(f"{path}: duplicate run id {run.id!r}", path=path)
+        seen.add(run.id)
+        yield run
 
 
 def load_whole(

@@ -22,7 +22,7 @@ from agentkit_testing._cassette._records import CASSETTE_VERSION, RecordedReques
 from agentkit_testing._divergence import unified_diff
 from agentkit_testing._runtime_text import runtime_node_details
 
-__all__ = ("diff_cassettes", "render_cassette", "render_run", "summarize")
+__all__ = ("diff_cassettes", "render_cassette", "render_run", "render_runs", "summarize", "summarize_runs")
 
 _WIDTH = 100
 _VOLATILE_KEYS = frozenset({"timestamp", "tool_call_id"})
@@ -30,19 +30,41 @@ _VOLATILE_KEYS = frozenset({"timestamp", "tool_call_id"})
 
 def summarize(cassette: Cassette) -> str:
     """One line: the file, the format version, and how many runs, requests and tool calls it holds."""
-    runs = cassette.runs
-    requests = sum(len(run.requests) + len(run.runtime_requests) for run in runs)
-    calls = sum(len(run.tool_calls) + len(run.runtime_tool_calls) for run in runs)
+    return summarize_runs(cassette.path, cassette.runs)
+
+
+def summarize_runs(path: object, runs: Iterable[RecordedRun]) -> str:
+    """`summarize` of the cassette file `path` holding `runs`, taken one at a time (none kept)."""
+    count = requests = calls = 0
+    for run in runs:
+        count += 1
+        requests += len(run.requests) + len(run.runtime_requests)
+        calls += len(run.tool_calls) + len(run.runtime_tool_calls)
+    return _summary(path, count, requests, calls)
+
+
+def _summary(path: object, runs: int, requests: int, calls: int) -> str:
     return (
-        f"{cassette.path}: agentkit cassette version {CASSETTE_VERSION}, "
-        f"{_count(len(runs), 'run')}, {_count(requests, 'request')}, {_count(calls, 'tool call')}"
+        f"{path}: agentkit cassette version {CASSETTE_VERSION}, "
+        f"{_count(runs, 'run')}, {_count(requests, 'request')}, {_count(calls, 'tool call')}"
     )
 
 
 def render_cassette(cassette: Cassette) -> str:
     """Every run of the cassette as a node tree."""
-    blocks = [summarize(cassette)]
-    blocks.extend("\n".join(render_run(run)) for run in cassette.runs)
+    return render_runs(cassette.path, cassette.runs)
+
+
+def render_runs(path: object, runs: Iterable[RecordedRun]) -> str:
+    """`render_cassette` of the file `path` holding `runs`, taken one at a time: only their text is kept."""
+    blocks = [""]
+    count = requests = calls = 0
+    for run in runs:
+        count += 1
+        requests += len(run.requests) + len(run.runtime_requests)
+        calls += len(run.tool_calls) + len(run.runtime_tool_calls)
+        blocks.append("\n".join(render_run(run)))
+    blocks[0] = _summary(path, count, requests, calls)
     return "\n\n".join(blocks) + "\n"
 
 

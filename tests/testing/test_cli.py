@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+import gc
 import importlib.metadata
+import weakref
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from agentkit_testing import Cassette, CassetteFormatError, RecordedRun, _cli
+from agentkit_testing._cassette._io import FileFormat
 from agentkit_testing._cli import main
 
 
@@ -150,3 +156,54 @@ def test_an_agent_option_naming_something_else_is_a_usage_error(runner: CliRunne
     )
     assert result.exit_code == 2
     assert "'examples.cassette_dice_game:roll_die' is a function, not an agentkit Agent" in result.output
+
+
+def many_runs(dice: Path, tmp_path: Path, count: int) -> Path:
+    path = tmp_path / "many.yaml"
+    (run,) = Cassette.load(dice).runs
+    Cassette(path, [dataclasses.replace(run, id=f"run-{index + 1}") for index in range(count)]).save()
+    return path
+
+
+@pytest.mark.parametrize("command", ["show", "verify"])
+def test_show_and_verify_hold_one_decoded_run_at_a_time(
+    runner: CliRunner, dice: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    path = many_runs(dice, tmp_path, 6)
+    given: list[weakref.ref[RecordedRun]] = []
+    each_run = _cli.each_checked_run
+
+    def watched(file: Path, file_format: FileFormat) -> Iterator[RecordedRun]:
+        for run in each_run(file, file_format):
+            gc.collect()
+            assert [ref() for ref in given[:-1]] == [None] * len(given[:-1]), "earlier runs are still alive"
+            given.append(weakref.ref(run))
+            yield run
+
+    monkeypatch.setattr(_cli, "each_checked_run", watched)
+    result = runner.invoke(main, ["cassette", command, str(path)])
+    assert result.exit_code == 0, result.output
+    assert len(given) == 6
+    assert "6 runs, 12 requests" in result.output
+    if command == "show":
+        assert result.output.count("\nrun-") == 6
+
+
+def test_show_and_verify_refuse_a_bad_last_run_with_the_error_of_a_load(
+    runner: CliRunner, dice: Path, tmp_path: Path
+) -> None:
+    path = many_runs(dice, tmp_path, 30)
+    text = path.read_text()
+    last = text.index("- id: run-30")
+    path.write_text(text[:last] + text[last:].replace("usage: {", "usage: {requests: many, ", 1))
+    with pytest.raises(CassetteFormatError) as raised:
+        Cassette.load(path)
+    assert "runs[29]" in str(raised.value)
+    verified = runner.invoke(main, ["cassette", "verify", str(path)])
+    assert verified.exit_code == 1
+    assert verified.stdout == ""
+    assert verified.stderr == f"FAIL {raised.value}\n"
+    shown = runner.invoke(main, ["cassette", "show", str(path)])
+    assert shown.exit_code == 1
+    assert shown.stdout == ""
+    assert shown.stderr == f"Error: {raised.value}\n"

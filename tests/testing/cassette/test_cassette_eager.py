@@ -22,7 +22,7 @@ from agentkit import Agent
 from agentkit.models import TestModel
 from agentkit_testing import Cassette, CassetteFormatError, cassette
 from agentkit_testing._cassette import _eager
-from agentkit_testing._cassette._eager import load_whole
+from agentkit_testing._cassette._eager import each_checked_run, load_whole
 from agentkit_testing._cassette._io import FlowDict, FlowList, cassette_text, to_yaml_text
 from agentkit_testing._cassette._layout import RUNS_LINE, split_layout
 from agentkit_testing._cassette._run_reader import read_run
@@ -267,3 +267,13 @@ def test_the_fast_reader_reads_the_common_shapes_of_the_writer() -> None:
     }
     text = to_yaml_text([run])
     assert read_run(text) == run
+
+
+@pytest.mark.parametrize(
+    "path",
+    [*COMMITTED, *sorted((CORPUS / "refused").glob("*.yaml")), *sorted((CORPUS / "valid").glob("*.yaml"))],
+    ids=lambda path: str(path.relative_to(REPOSITORY)),
+)
+def test_runs_taken_one_at_a_time_are_those_of_a_load_or_its_error(path: Path) -> None:
+    expected = assert_same_as_whole(path)
+    assert outcome(lambda: each_checked_run(path, "yaml")) == expected
