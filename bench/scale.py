@@ -6,8 +6,11 @@ figure is measured in a fresh process so that peak memory is the figure's own:
 
 - `load_s`: `Cassette.load(path, lazy=True)` of the file, as `cassette()` loads it (run identities
   now, the rest of each run on first use);
-- `peak_rss_growth_mb`: how much the process's peak RSS grew during that load;
-- `load_whole_s`: `Cassette.load(path)`, which reads and checks every run now;
+- `peak_rss_growth_mb`: how much the process's peak RSS grew during that load (Linux: the
+  process's own high-water mark, `VmHWM`; `ru_maxrss` would start at the peak of this script,
+  which builds the file, since Linux keeps it across fork and exec);
+- `load_whole_s`, `load_whole_peak_rss_growth_mb`: `Cassette.load(path)`, which reads and checks
+  every run now;
 - `append_s`: `cassette(path, 'new_episodes')` around one new run: load, record it, save;
 - `replay_one_s`: `cassette(path)` around one replayed run (the last run of the file): load, replay;
 - `append_warm_s`, `replay_one_warm_s`: the same, in a process that has already run the agent once
@@ -91,7 +94,7 @@ def measure(figure: str, path: Path, size: int) -> dict[str, float]:
     figure = figure.removesuffix("_warm")
     if warm:  # what the first agent run of any process costs, paid before the clock starts
         two_tool_agent(TestModel()).run_sync("A warm-up question", deps="x")
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak_rss_kb()
     start = time.perf_counter()
     if figure == "load":
         loaded = load_as_cassette_does(path)
@@ -116,8 +119,17 @@ def measure(figure: str, path: Path, size: int) -> dict[str, float]:
     else:
         raise SystemExit(f"unknown figure {figure!r}")
     elapsed = time.perf_counter() - start
-    growth_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    growth_kb = peak_rss_kb() - before
     return {"seconds": round(elapsed, 3), "peak_rss_growth_mb": round(growth_kb / 1024, 1)}
+
+
+def peak_rss_kb() -> int:
+    """This process's peak resident memory so far, in KiB."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:  # not Linux: ru_maxrss (KiB on Linux, bytes on macOS; only Linux is measured here)
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
 
 
 def load_as_cassette_does(path: Path) -> Cassette:
@@ -179,6 +191,7 @@ def _summary(sample: dict[str, list[dict[str, float]]]) -> dict[str, float]:
         "load_s": median("load"),
         "peak_rss_growth_mb": median("load", "peak_rss_growth_mb"),
         "load_whole_s": median("load_whole"),
+        "load_whole_peak_rss_growth_mb": median("load_whole", "peak_rss_growth_mb"),
         "append_s": median("append"),
         "append_warm_s": median("append_warm"),
         "replay_one_s": median("replay_one"),
