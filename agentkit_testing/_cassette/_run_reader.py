@@ -183,21 +183,24 @@ class _Reader:
         mapping: dict[Any, Any] = {}
         pairs = 0
         contents, indents, count, lines_read = self.contents, self.indents, len(self.lines), self.lines_read
-        while self.index < count:
-            at = indents[self.index]
-            if at < indent:
-                break
-            if at > indent:
+        index = self.index  # kept in a local in this hot loop; `self.index` is set before any call that reads on
+        while index < count:
+            at = indents[index]
+            if at != indent:
+                if at < indent:
+                    break
                 raise _unsupported()
-            content = contents[self.index]
+            content = contents[index]
             known = lines_read.get(content)
             if known is not None:
                 key, value, shape = known
-                self.index += 1
+                index += 1
                 if shape is _SHARED:
                     mapping[key] = value
                 elif shape is _BLOCK:
+                    self.index = index
                     mapping[key] = self.block_value(indent, depth + 1, indentless=True)
+                    index = self.index
                 else:
                     mapping[key] = list(value) if shape is _LIST else dict(value)
                 pairs += 1
@@ -208,7 +211,7 @@ class _Reader:
             if split is None:
                 raise _unsupported()
             key, rest = split
-            self.index += 1
+            self.index = index + 1
             if rest is None:
                 lines_read[content] = (key, None, _BLOCK)
                 mapping[key] = self.block_value(indent, depth + 1, indentless=True)
@@ -216,7 +219,9 @@ class _Reader:
                 value = mapping[key] = self.value(rest, indent, depth + 1)
                 if rest[0] != "|" and len(lines_read) < _MAX_LINES_READ:
                     _remember(lines_read, content, key, value)
+            index = self.index
             pairs += 1
+        self.index = index
         if len(mapping) != pairs:
             raise _unsupported()  # a duplicate key: the loader names it
         return mapping
