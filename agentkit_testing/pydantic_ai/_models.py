@@ -17,8 +17,9 @@ these wrappers to runs in other threads, is the adapter's one private hook).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+import sys
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,7 @@ from pydantic_ai.settings import ModelSettings
 from pydantic_ai.toolsets import AbstractToolset, WrapperToolset
 from pydantic_ai.toolsets.abstract import ToolsetTool
 
+from agentkit.exceptions import ModelRequestsBlocked
 from agentkit_testing._divergence import UNKNOWN_CONTEXT, RecordAdvice
 from agentkit_testing._exceptions import CassetteError, UnrecordedRequest
 from agentkit_testing.pydantic_ai._runs import RunReplay
@@ -93,7 +95,8 @@ class CassetteModel(WrapperModel):
         if isinstance(live, RunReplay):
             return live.answer(messages, model_settings, model_request_parameters)
         index, sent = live.begin(messages)
-        response = await self.wrapped.request(messages, model_settings, model_request_parameters)
+        with self._explain_blocked_requests():
+            response = await self.wrapped.request(messages, model_settings, model_request_parameters)
         live.finish(index, sent, response, model_settings, model_request_parameters, streamed=False)
         return response
 
@@ -121,15 +124,41 @@ class CassetteModel(WrapperModel):
             )
             return
         index, sent = live.begin(messages)
-        async with self.wrapped.request_stream(
-            messages, model_settings, model_request_parameters, run_context
-        ) as stream:
-            events = [event async for event in stream]
-            response = stream.get()
+        with self._explain_blocked_requests():
+            async with self.wrapped.request_stream(
+                messages, model_settings, model_request_parameters, run_context
+            ) as stream:
+                events = [event async for event in stream]
+                response = stream.get()
         live.finish(index, sent, response, model_settings, model_request_parameters, streamed=True, events=events)
         yield CompletedStreamedResponse(
             response, model_request_parameters=model_request_parameters, replay_events=events
         )
+
+    @contextmanager
+    def _explain_blocked_requests(self) -> Iterator[None]:
+        """pydantic-ai's own refusal to send (its `ALLOW_MODEL_REQUESTS` switch) as an error saying how to record.
+
+        Under pytest the plugin sets that switch from its own record mode, so a block that records
+        inside a test that replays is refused: pydantic-ai's message named neither the cause nor the fix.
+        """
+        try:
+            yield
+        except RuntimeError as error:
+            models = sys.modules.get("pydantic_ai.models")
+            if (
+                models is None
+                or getattr(models, "ALLOW_MODEL_REQUESTS", True)
+                or "ALLOW_MODEL_REQUESTS" not in str(error)
+            ):
+                raise
+            raise ModelRequestsBlocked(
+                f"pydantic-ai agent {self.agent_name!r} was about to send a real request to {self.system}:"
+                f"{self.model_name} to record it in {self.session.cassette.path}, but model requests are blocked "
+                "(pydantic_ai.models.ALLOW_MODEL_REQUESTS is False). Under pytest the plugin's record mode decides, "
+                "not the block's record_mode: record with pytest --agentkit-record-mode=once, or mark a live test "
+                "@pytest.mark.agentkit_allow_model_requests"
+            ) from error
 
     def _after_the_block(self, messages: Sequence[ModelMessage]) -> bool:
         """Whether the block has ended, so a new run is the agent's own; an error for a run begun inside it.

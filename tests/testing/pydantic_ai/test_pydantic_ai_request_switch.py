@@ -129,3 +129,33 @@ def test_the_switch_is_restored_after_the_session(pytester: pytest.Pytester, mon
     )
     pytester.runpytest_inprocess(*QUIET).assert_outcomes(passed=1)
     assert pydantic_ai.models.ALLOW_MODEL_REQUESTS is True
+
+
+BLOCK_TEST = textwrap.dedent(
+    """
+    from agentkit_testing.pydantic_ai import cassette
+
+    import provider_agent
+
+
+    def test_records_in_a_block():
+        with cassette("cassettes/block.yaml", agents=[provider_agent.unnamed], record_mode="once"):
+            assert provider_agent.run("hello") == "live answer"
+    """
+)
+
+
+def test_a_recording_block_in_a_replaying_test_says_how_to_record(pytester: pytest.Pytester) -> None:
+    # The README's first step ("pytest test_weather.py" with a key) failed with pydantic-ai's own
+    # "Model requests are not allowed, since ALLOW_MODEL_REQUESTS is False", naming no fix.
+    pytester.makepyfile(provider_agent=MODULE, test_block=BLOCK_TEST)
+    # In subprocesses: a second in-process run re-imports the cassette writer, whose YAML representers
+    # the first run registered for its own classes.
+    result = pytester.runpytest_subprocess(*QUIET)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*ModelRequestsBlocked: pydantic-ai agent 'unnamed' * cassettes/block.yaml*--agentkit-record-mode=once*"]
+    )
+    assert not (pytester.path / "cassettes" / "block.yaml").exists()
+    pytester.runpytest_subprocess(*QUIET, "--agentkit-record-mode=once").assert_outcomes(passed=1)
+    assert (pytester.path / "cassettes" / "block.yaml").exists()
