@@ -37,6 +37,7 @@ from pydantic_ai import Agent
 from pydantic_ai.exceptions import UserError
 from pydantic_ai.messages import ModelMessage
 from pydantic_ai.models import Model, infer_model
+from pydantic_ai.providers import Provider, infer_provider_class
 
 from agentkit_testing._cassette._file import BeforeRecord, Cassette
 from agentkit_testing._cassette._records import RecordedRun, RecordMode
@@ -281,8 +282,31 @@ def _base_model(agent: Agent[Any, Any], session: PydanticAISession) -> Model:
     except UserError:
         if session.records:
             raise  # recording needs the real model: its error (a missing key, say) is the one to see
-        system, _, name = str(model).partition(":")
-        return RecordedModel(system if name else "unknown", name or system, advice=session.advice)
+        system, name = _offline_identity(str(model))
+        return RecordedModel(system, name, advice=session.advice)
+
+
+def _offline_identity(model: str) -> tuple[str, str]:
+    """The system and model name pydantic-ai gives the model `model` names, found without its key.
+
+    The provider prefix is not always the model's system ('openai-chat:' and 'openai-responses:'
+    models say 'openai'), and a recording names the run by the system: the model is built with a
+    placeholder key, which is never sent (it stands in for a model that never requests). A provider
+    that needs more than a key (a base URL, a package not installed) falls back to the prefix.
+    """
+    prefix, _, name = model.partition(":")
+    if not name:
+        return "unknown", prefix
+
+    def placeholder_key_provider(provider: str) -> Provider[Any]:
+        built: Provider[Any] = infer_provider_class(provider)(api_key="placeholder-never-sent")  # type: ignore[call-arg]
+        return built
+
+    try:
+        built = infer_model(model, provider_factory=placeholder_key_provider)
+    except (UserError, ImportError, TypeError, ValueError):
+        return prefix, name
+    return built.system, built.model_name
 
 
 @contextmanager

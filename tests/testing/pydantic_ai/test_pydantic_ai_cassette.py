@@ -236,6 +236,24 @@ def test_an_agent_on_a_provider_model_replays_without_a_key(tmp_path: Path, monk
         assert run_sync(live, "Weather in Paris?").output == "Sunny"
 
 
+@pytest.mark.parametrize("model", ["openai-chat:gpt-4o", "openai-responses:gpt-4o"])
+def test_a_provider_prefix_unlike_the_models_system_replays_without_a_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model: str
+) -> None:
+    # Recorded live, 'openai-chat:gpt-4o' is OpenAIChatModel, whose system is 'openai': the run says
+    # openai:gpt-4o. Replayed without a key, the stand-in took the prefix as the system and the run
+    # diverged on "the model" (openai-chat:gpt-4o), the README's no-key replay failing.
+    path = tmp_path / "c.yaml"
+    recording = Agent(TestModel(custom_output_text="Sunny"), name="weather")
+    with cassette(path, agents=[recording], record_mode="once"):
+        run_sync(recording, "Weather in Paris?")
+    path.write_text(path.read_text().replace("model: test:test", "model: openai:gpt-4o"))
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    live = Agent(model, name="weather", defer_model_check=True)
+    with cassette(path, agents=[live]):
+        assert run_sync(live, "Weather in Paris?").output == "Sunny"
+
+
 def test_recording_an_agent_whose_model_cannot_be_built_shows_the_providers_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
