@@ -13,8 +13,10 @@ from agentkit import (
     Agent,
     ModelMessage,
     ModelRequestNode,
+    ModelRetry,
     PartDeltaEvent,
     PartStartEvent,
+    UnexpectedModelBehavior,
     UsageLimitExceeded,
     UsageLimits,
 )
@@ -182,3 +184,37 @@ async def test_stream_text_after_a_partial_structured_read_starts_with_the_text_
         assert first.parts[0].content == "The "  # type: ignore[union-attr]
         deltas = [text async for text in result.stream_text(delta=True, debounce_by=None)]
     assert deltas == ["The ", "answer ", "is ", "42"]
+
+
+async def test_a_validator_retry_on_a_streamed_text_is_an_error_saying_why() -> None:
+    # Result validators run on each partial text of stream_text(); a ModelRetry there escaped as
+    # agentkit's internal ToolRetry (the reference leaks its private ToolRetryError, with no message).
+    agent = Agent(FunctionModel(stream_function=words))
+
+    @agent.result_validator
+    def long_enough(text: str) -> str:
+        if len(text) < 10:
+            raise ModelRetry("too short")
+        return text
+
+    with pytest.raises(UnexpectedModelBehavior, match=r"result validator asked for a retry \('too short'\)") as raised:
+        async with agent.run_stream("go") as result:
+            [text async for text in result.stream_text(debounce_by=None)]
+    assert "partial" in str(raised.value)
+
+
+async def test_a_validator_retry_from_validate_structured_result_is_an_error_saying_why() -> None:
+    agent: Agent[None, Person] = Agent(FunctionModel(stream_function=person_stream), result_type=Person)
+
+    @agent.result_validator
+    def named(person: Person) -> Person:
+        if "age" not in person:
+            raise ModelRetry("no age yet")
+        return person
+
+    async with agent.run_stream("go") as result:
+        async for message, last in result.stream_structured(debounce_by=None):
+            if not last:
+                with pytest.raises(UnexpectedModelBehavior, match=r"\('no age yet'\)"):
+                    await result.validate_structured_result(message, allow_partial=True)
+                break

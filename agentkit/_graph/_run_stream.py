@@ -22,9 +22,10 @@ from agentkit.messages import (
     PartStartEvent,
     TextPart,
     TextPartDelta,
+    ToolCallPart,
     messages_to_json,
 )
-from agentkit.result import ResultDataT
+from agentkit.result import ResultDataT, ToolRetry
 from agentkit.usage import Usage
 
 __all__ = ("StreamedRunResult", "stream_final_result")
@@ -134,10 +135,7 @@ class StreamedRunResult(Generic[AgentDepsT, ResultDataT]):
                 raise UnexpectedModelBehavior(f"Invalid response, unable to find tool: {schema.tool_names()}")
             call, tool = match
             data = tool.validate(call, allow_partial=allow_partial, wrap_errors=False)
-        run_context = ctx.run_context()
-        for validator in ctx.deps.result_validators:
-            data = await validator.validate(data, run_context, call)
-        result: ResultDataT = data
+        result: ResultDataT = await self._run_validators(data, call)
         return result
 
     # --- machinery ------------------------------------------------------------------------------
@@ -207,13 +205,26 @@ class StreamedRunResult(Generic[AgentDepsT, ResultDataT]):
         await self._complete()
 
     async def _validate_text(self, text: str) -> str:
-        ctx = self._agent_run.ctx
-        if not ctx.deps.result_validators:
+        if not self._agent_run.ctx.deps.result_validators:
             return text
+        validated: str = await self._run_validators(text, None)
+        return validated
+
+    async def _run_validators(self, data: Any, call: ToolCallPart | None) -> Any:
+        """The result validators on `data`; a retry they ask for is an error, as the answer is already streaming."""
+        ctx = self._agent_run.ctx
         run_context = ctx.run_context()
-        for validator in ctx.deps.result_validators:
-            text = await validator.validate(text, run_context, None)
-        return text
+        try:
+            for validator in ctx.deps.result_validators:
+                data = await validator.validate(data, run_context, call)
+        except ToolRetry as retry:
+            raise UnexpectedModelBehavior(
+                f"A result validator asked for a retry ({retry.retry_prompt.content!r}) of a streamed result, which "
+                "cannot go back to the model once it streams to you. Validators run on each partial result "
+                "(stream(), stream_text(), validate_structured_result()): let partial values through, or read "
+                "the whole answer with get_data() (or stream_text(delta=True)) and check it there"
+            ) from retry
+        return data
 
     async def _complete(self) -> None:
         """Finish the streamed node, then run the remaining nodes to `End`."""
