@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeAlias
 
-from agentkit import ModelRequest, ModelResponse, RetryPromptPart, ToolDefinition
+from agentkit import ModelRequest, ModelResponse, RetryPromptPart, ToolDefinition, UserError
 from agentkit.models import ModelRequestParameters
 from agentkit_testing._cassette._codec import encode_messages, to_plain
 from agentkit_testing._cassette._records import RecordedRequest
@@ -117,8 +117,26 @@ class Matching:
         normalizers: Iterable[Normalizer] = (),
         allow_unplayed_runs: bool = False,
     ) -> None:
+        # A str or a lone function would pass as an iterable (or fail as one) far from the mistake.
+        if isinstance(ignore, str):
+            raise UserError(
+                f"Matching(ignore={ignore!r}) is one text, which would be read as its characters; "
+                f"pass a set of field names: Matching(ignore={{{ignore!r}}})"
+            )
+        if callable(normalizers):
+            name = getattr(normalizers, "__name__", repr(normalizers))
+            raise UserError(
+                f"Matching(normalizers={name}) is one function; pass a sequence of them: Matching(normalizers=[{name}])"
+            )
+        normalizers = tuple(normalizers)
+        for index, normalizer in enumerate(normalizers):
+            if not callable(normalizer):
+                raise UserError(
+                    f"Matching: normalizers[{index}] is a {type(normalizer).__name__} ({normalizer!r}), not a "
+                    "function from text to text; build one with replace_pattern(pattern, replacement)"
+                )
         object.__setattr__(self, "ignore", frozenset(ignore))
-        object.__setattr__(self, "normalizers", tuple(normalizers))
+        object.__setattr__(self, "normalizers", normalizers)
         object.__setattr__(self, "allow_unplayed_runs", allow_unplayed_runs)
 
 
@@ -174,7 +192,15 @@ class Comparator:
             return known
         normalized = value
         for normalizer in self._text_normalizers:
-            normalized = normalizer(normalized)
+            given = normalized
+            normalized = normalizer(given)
+            if not isinstance(normalized, str):
+                name = getattr(normalizer, "__name__", repr(normalizer))
+                raise UserError(
+                    f"Matching: normalizer {name} returned {type(normalized).__name__} {normalized!r} for "
+                    f"{given[:80]!r}; a normalizer takes a text and returns a text (return the text itself when "
+                    "nothing changes)"
+                )
         if len(self._texts) < _TEXT_CACHE_SIZE:
             self._texts[value] = normalized
         return normalized
