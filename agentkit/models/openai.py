@@ -9,10 +9,12 @@ import base64
 import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager, asynccontextmanager
+from dataclasses import replace
 from functools import partial
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
+from agentkit._sources import new_id
 from agentkit.exceptions import UnexpectedModelBehavior, UserError
 from agentkit.messages import (
     AudioUrl,
@@ -27,6 +29,7 @@ from agentkit.messages import (
     SystemPromptPart,
     TextPart,
     ToolCallPart,
+    ToolCallPartDelta,
     ToolReturnPart,
     UserContent,
     UserPromptPart,
@@ -271,7 +274,11 @@ class OpenAIModel(ProviderModel["AsyncOpenAI"]):
 
 
 class OpenAIStreamedResponse(StreamedResponse):
-    """Turns chat-completion chunks into part events: text deltas and tool-call deltas by index."""
+    """Turns chat-completion chunks into part events: text deltas and tool-call deltas by index.
+
+    The stream must end with a `finish_reason`: a stream without one broke off, and its answer is
+    refused rather than passed on as a whole one; so is one the server filtered or cut inside a tool call.
+    """
 
     def __init__(
         self,
@@ -284,21 +291,22 @@ class OpenAIStreamedResponse(StreamedResponse):
         self._stream = stream
         self._translate_errors = translate_errors
         self._target = target
+        self._requested_model = model_name
+        self._chunks = 0
+        self._finish_reason: str | None = None
+        self._last_call: tuple[str, object] | None = None
 
     async def _events(self) -> AsyncIterator[ModelResponseStreamEvent]:
-        first = True
-        finished = False
         with self._translate_errors():
             async for chunk in self._stream:
+                self._chunks += 1
                 try:
-                    if first:
+                    if self._chunks == 1:
                         self.model_name = chunk.model or self.model_name
                         self.timestamp = timestamp_from_unix(chunk.created)
-                        first = False
                     if chunk.usage is not None:
                         self._usage = _usage(chunk.usage)
                     events = self._chunk_events(chunk)
-                    finished = finished or any(choice.finish_reason is not None for choice in chunk.choices or ())
                 except (AttributeError, TypeError, ValueError) as error:  # unvalidated SDK objects, as above
                     raise UnexpectedModelBehavior(
                         f"{self._target} sent a stream chunk that is not a chat completion chunk ({error})",
@@ -306,7 +314,7 @@ class OpenAIStreamedResponse(StreamedResponse):
                     ) from error
                 for event in events:
                     yield event
-        if not finished:
+        if self._finish_reason is None:
             # A stream cut short (a dropped connection, a server that stopped) would otherwise pass for
             # a complete answer; what did arrive is kept in the error.
             raise UnexpectedModelBehavior(
@@ -315,17 +323,20 @@ class OpenAIStreamedResponse(StreamedResponse):
                 "what arrived is in this error's body",
                 messages_to_json([self.get()]).decode(),
             )
+        self._check_finished()
 
     def _chunk_events(self, chunk: ChatCompletionChunk) -> list[ModelResponseStreamEvent]:
         if not chunk.choices:
             return []
-        delta = chunk.choices[0].delta
+        choice = chunk.choices[0]
+        self._finish_reason = choice.finish_reason or self._finish_reason
+        delta = choice.delta
         events: list[ModelResponseStreamEvent | None] = []
         content = _text_field(delta.content, "choices[0].delta.content")
         if content:
             events.append(self._text_delta("content", content))
         for call in delta.tool_calls or ():
-            key = ("tool_call", call.index)
+            key = self._call_key(call.index, call.id)
             index = self._known_vendor_ids().get(key)
             current = self._parts[index] if index is not None else None
             function = call.function
@@ -339,6 +350,50 @@ class OpenAIStreamedResponse(StreamedResponse):
                 )
             )
         return [event for event in events if event is not None]
+
+    def _call_key(self, index: int | None, call_id: str | None) -> tuple[str, object]:
+        """Which tool call a delta belongs to: its index; without one, its id, else the call before it."""
+        if index is not None:
+            key: tuple[str, object] = ("tool_call", index)
+        elif call_id is not None:
+            key = ("tool_call_id", call_id)
+        elif self._last_call is not None:
+            key = self._last_call
+        else:
+            raise UnexpectedModelBehavior(
+                f"OpenAI model {self._requested_model!r} sent a tool-call delta with neither an index nor an id, "
+                f"and no tool call before it to continue (chunk {self._chunks})"
+            )
+        self._last_call = key
+        return key
+
+    def _check_finished(self) -> None:
+        """Refuse an answer filtered or cut inside a tool call; give tool calls sent without an id one."""
+        model = self._requested_model
+        last = self._parts[-1] if self._parts else None
+        if self._finish_reason == "length" and isinstance(last, ToolCallPart | ToolCallPartDelta):
+            raise UnexpectedModelBehavior(
+                f"OpenAI model {model!r} reached its token limit in the middle of tool call "
+                f"{last.tool_name if isinstance(last, ToolCallPart) else last.tool_name_delta!r} (finish_reason "
+                "'length' in the stream's last choice): its arguments are cut off; raise the max_tokens setting",
+                last.args_as_json_str() if isinstance(last, ToolCallPart) else None,
+            )
+        if self._finish_reason == "content_filter":
+            text = "".join(part.content for part in self._parts if isinstance(part, TextPart))
+            raise UnexpectedModelBehavior(
+                f"OpenAI model {model!r} had its answer withheld by the server's content filter (finish_reason "
+                "'content_filter' in the stream's last choice)",
+                text or None,
+            )
+        for index, part in enumerate(self._parts):
+            if isinstance(part, ToolCallPartDelta):
+                raise UnexpectedModelBehavior(
+                    f"The stream of OpenAI model {model!r} never named the tool of tool call {index} (arguments "
+                    f"{part.args_delta!r}): the call cannot be made"
+                )
+            if isinstance(part, ToolCallPart) and part.tool_call_id is None:
+                # The id goes back with the call's return; the API refuses a tool message without one.
+                self._parts[index] = replace(part, tool_call_id=new_id())
 
 
 def _provider_connection(
