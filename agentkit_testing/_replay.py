@@ -179,11 +179,26 @@ class RunReplayer(RunObserver):
         index, requests = self._request_index, self.run.requests
         node = self._node_index if self._observed else (requests[index].node if index < len(requests) else 2 * index)
         if index >= len(requests):
+            if self.run.error is not None and index == len(requests):
+                # The recording stopped here on an error (often the model's answer that could not be
+                # used): there is no answer to replay, and the error is kept only to be read.
+                ended_by = self.run.error
+                # Its first line: `UnexpectedModelBehavior` puts the raw body it quotes on the lines after.
+                headline = ended_by.message.partition("\n")[0].removesuffix(", body:")
+                why = (
+                    f"The recording ended at that request with {ended_by.type}: {headline} "
+                    "(no answer was recorded for it, and the error is not replayed): record the cassette again "
+                    f"once the model answers ({self._advice.record_again('rewrite')})."
+                )
+            else:
+                why = (
+                    "The run goes further than its recording: record the cassette again "
+                    f"({self._advice.record_again('rewrite')})."
+                )
             raise self._failed(
                 unrecorded(
                     f"{self._cassette_name()}: {describe_run(self.run)} recorded {len(requests)} model request(s), "
-                    f"but the live run sent request {index + 1} (at node {node}). The run goes further than its "
-                    f"recording: record the cassette again ({self._advice.record_again('rewrite')}).",
+                    f"but the live run sent request {index + 1} (at node {node}). {why}",
                     path=self._path,
                     scrubber=self._comparator.scrubber,
                 )
