@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
-from agentkit_testing._secrets import Scrubber, is_secret_name
+from agentkit_testing._secrets import MIN_ENV_SECRET_LENGTH, Scrubber, is_secret_name
 
 __all__ = ("HttpScrubber", "is_secret_header", "vcr_config")
 
@@ -40,13 +41,20 @@ class HttpScrubber:
     def __init__(self, scrubber: Scrubber | None = None, *, secret_headers: Iterable[str] = ()) -> None:
         self.scrubber = scrubber if scrubber is not None else Scrubber()
         self._extra_headers = frozenset(name.lower() for name in secret_headers)
+        self._sent_secrets: dict[str, str] = {}
+        """Credentials seen in requests (secret header and query values), by the name they came under.
+
+        A server may echo the key it was sent in an error body; a key of no known shape (a local
+        server's, an Azure one) is recognised there only because the request carried it.
+        """
 
     def scrub_request(self, request: Any) -> Any:
         """vcrpy's `before_record_request`: the request with its credentials replaced by `<redacted:...>`."""
         self.scrubber.refresh()
+        self._learn_secrets(request)
         for name in list(request.headers):
             request.headers[name] = self._header_value(name, request.headers[name])
-        request.uri = self.scrubber.scrub_text(request.uri)
+        request.uri = self._text(request.uri)
         body = request.body
         if isinstance(body, bytes | str):
             request.body = self._body(body)
@@ -74,21 +82,45 @@ class HttpScrubber:
             body["string"] = self._body(body["string"])
         return response
 
+    def _is_secret(self, header: str) -> bool:
+        return header.lower() in self._extra_headers or is_secret_header(header)
+
+    def _learn_secrets(self, request: Any) -> None:
+        found: list[tuple[str, str]] = []
+        for name in request.headers:
+            value = request.headers[name]
+            if self._is_secret(name) and isinstance(value, str):
+                scheme, _, credential = value.partition(" ")
+                # `Bearer KEY`: the key alone is what a server echoes.
+                found.append((name, credential if credential and scheme.isalpha() else value))
+        found.extend((name, value) for name, value in parse_qsl(urlsplit(request.uri).query) if is_secret_name(name))
+        for name, value in found:
+            if len(value) >= MIN_ENV_SECRET_LENGTH and not value.startswith("<redacted:"):
+                self._sent_secrets[value] = name.lower()
+
+    def _text(self, text: str) -> str:
+        clean = self.scrubber.scrub_text(text)
+        # Longest first, so a key that holds a shorter one is replaced whole.
+        for secret in sorted(self._sent_secrets, key=len, reverse=True):
+            if secret in clean:
+                clean = clean.replace(secret, f"<redacted:{self._sent_secrets[secret]}>")
+        return clean
+
     def _header_value(self, name: str, value: Any) -> Any:
-        if name.lower() in self._extra_headers or is_secret_header(name):
+        if self._is_secret(name):
             return f"<redacted:{name.lower()}>"
         if isinstance(value, str):
-            return self.scrubber.scrub_text(value)
+            return self._text(value)
         return value
 
     def _body(self, body: bytes | str) -> bytes | str:
         if isinstance(body, str):
-            return self.scrubber.scrub_text(body)
+            return self._text(body)
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             return body  # binary: no text rule applies safely to it
-        clean = self.scrubber.scrub_text(text)
+        clean = self._text(text)
         return body if clean == text else clean.encode("utf-8")
 
 
