@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import email.utils
 import importlib
 import json
 import os
+import time
 from abc import abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import ModuleType
@@ -28,6 +30,7 @@ __all__ = (
     "close_shielded",
     "import_sdk",
     "read_api_key",
+    "refuse_long_retry_waits",
     "status_of_error_event",
     "timestamp_from_unix",
     "tool_choice_for",
@@ -82,7 +85,7 @@ class _Closable(Protocol):
 
 class _Response(Protocol):
     @property
-    def headers(self) -> Mapping[str, str]: ...
+    def headers(self) -> MutableMapping[str, str]: ...
 
     async def aread(self) -> bytes: ...
 
@@ -149,6 +152,36 @@ def status_of_error_event(body: object) -> int:
     error = body.get("error", body) if isinstance(body, dict) else None
     kind = error.get("type") if isinstance(error, dict) else None
     return _STATUS_OF_ERROR_TYPE.get(kind, 500) if isinstance(kind, str) else 500
+
+
+MAX_RETRY_WAIT = 60.0
+"""The longest `retry-after` worth waiting for within a run: a longer one fails the request at once.
+
+The OpenAI SDK has this bound; the Anthropic SDK waits as long as it is told, an hour for a 429
+with `retry-after: 3600`, and the run hangs that long.
+"""
+
+
+async def refuse_long_retry_waits(response: _Response) -> None:
+    """An httpx response hook: an answer asking for a wait over `MAX_RETRY_WAIT` is not retried.
+
+    It sets `x-should-retry: false`, the header by which the SDKs let a server forbid a retry, so
+    the SDK raises the error status (`ModelHTTPError` then) instead of sleeping.
+    """
+    wait = _retry_after_seconds(response.headers)
+    if wait is not None and wait > MAX_RETRY_WAIT:
+        response.headers["x-should-retry"] = "false"
+
+
+def _retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """The wait a response asks for: `retry-after-ms`, or `retry-after` in seconds or as an HTTP date."""
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        try:
+            return float(headers.get(name, "")) * scale
+        except ValueError:
+            pass
+    date = email.utils.parsedate_tz(headers.get("retry-after", ""))
+    return None if date is None else email.utils.mktime_tz(date) - time.time()
 
 
 MAX_BODY_IN_ERROR = 2000

@@ -31,7 +31,14 @@ from agentkit.messages import (
     UserPromptPart,
 )
 from agentkit.models._base import ModelRequestParameters, StreamedResponse, schema_for_provider
-from agentkit.models._provider import ProviderModel, close_shielded, import_sdk, tool_choice_for, tools_for
+from agentkit.models._provider import (
+    ProviderModel,
+    close_shielded,
+    import_sdk,
+    refuse_long_retry_waits,
+    tool_choice_for,
+    tools_for,
+)
 from agentkit.settings import ModelSettings
 from agentkit.usage import Usage
 
@@ -78,6 +85,9 @@ class AnthropicModel(ProviderModel["AsyncAnthropic"]):
             `api_key` and `http_client` must be None.
         http_client: an `httpx2.AsyncClient` for the SDK client to send its requests with.
         base_url: the API root; Anthropic's by default.
+
+    The client it builds does not wait out a `retry-after` over a minute (the SDK would, an hour if
+    told so): that error status is raised at once as `ModelHTTPError`. A client you pass is used as it is.
     """
 
     sdk_name = "anthropic"
@@ -110,7 +120,8 @@ class AnthropicModel(ProviderModel["AsyncAnthropic"]):
         return f"{type(self).__name__}()"
 
     def _create_client(self, sdk: ModuleType, api_key: str) -> AsyncAnthropic:
-        client: AsyncAnthropic = sdk.AsyncAnthropic(api_key=api_key, base_url=self._base_url)
+        http_client = sdk.DefaultAsyncHttpxClient(event_hooks={"response": [refuse_long_retry_waits]})
+        client: AsyncAnthropic = sdk.AsyncAnthropic(api_key=api_key, base_url=self._base_url, http_client=http_client)
         return client
 
     async def request(

@@ -227,6 +227,16 @@ async def test_a_429_is_retried_after_the_time_the_server_asks() -> None:
     assert await run([limited, json_reply(message(TEXT))], max_retries=1) == "Paris"
 
 
+@pytest.mark.parametrize("header", [("retry-after", "3600"), ("retry-after-ms", "3600000")])
+def test_a_429_asking_for_an_hour_fails_at_once_instead_of_sleeping(header: tuple[str, str]) -> None:
+    # The client agentkit builds, with the SDK's default retries: it slept the hour (twice) before.
+    # run_sync, as it closes that client when its loop ends.
+    limited = json_reply(RATE_LIMITED, status=429, headers=[header])
+    with serve_script([limited, json_reply(message(TEXT))]) as server, pytest.raises(ModelHTTPError) as raised:
+        Agent(AnthropicModel(MODEL, api_key="sk-ant-test", base_url=server.url)).run_sync("Hi")
+    assert (raised.value.status_code, raised.value.body, len(server.requests)) == (429, RATE_LIMITED, 1)
+
+
 @pytest.mark.parametrize(
     ("status", "body"),
     [(429, RATE_LIMITED), (529, {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})],
