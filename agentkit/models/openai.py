@@ -329,8 +329,15 @@ class OpenAIStreamedResponse(StreamedResponse):
         if not chunk.choices:
             return []
         choice = chunk.choices[0]
+        if choice.index not in (0, None) or len(chunk.choices) > 1:
+            raise UnexpectedModelBehavior(
+                f"OpenAI model {self._requested_model!r} streamed choice {choice.index} (chunk {self._chunks}), "
+                "but one answer was asked for (n=1): the pieces of several answers cannot be told apart"
+            )
         self._finish_reason = choice.finish_reason or self._finish_reason
         delta = choice.delta
+        if delta is None:  # some servers send the last chunk with a finish_reason only
+            return []
         events: list[ModelResponseStreamEvent | None] = []
         content = _text_field(delta.content, "choices[0].delta.content")
         if content:

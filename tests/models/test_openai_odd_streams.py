@@ -116,6 +116,22 @@ async def test_a_chunk_without_choices_is_skipped() -> None:
 
 
 @pytest.mark.parametrize(
+    "last", [{"index": 0, "finish_reason": "stop"}, {"index": 0, "delta": None, "finish_reason": "stop"}]
+)
+async def test_a_last_chunk_without_a_delta_ends_the_answer(last: dict[str, Any]) -> None:
+    # It raised a bare AttributeError ('NoneType' object has no attribute 'content').
+    replies = [sse_reply([*text_chunks("Paris", finish_reason=None)[:2], chunk(None, choices=[last]), DONE])]
+    assert (await stream(replies))[0] == "Paris"
+
+
+async def test_a_second_choice_is_an_error_not_text_joined_to_the_first() -> None:
+    # The pieces of choice 1 were joined to the answer ('RomeParis').
+    rome = chunk(None, choices=[{"index": 1, "delta": {"content": "Rome"}, "finish_reason": None}])
+    with pytest.raises(UnexpectedModelBehavior, match=r"streamed choice 1 \(chunk 2\), but one answer was asked for"):
+        await stream([sse_reply([chunk({"content": ""}), rome, *text_chunks("Paris"), DONE])])
+
+
+@pytest.mark.parametrize(
     "keys",
     [
         {"first": {"id": "call_1"}, "later": {}},
