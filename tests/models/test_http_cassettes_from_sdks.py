@@ -23,6 +23,8 @@ import agentkit_testing
 from agentkit import Agent, ModelHTTPError, ModelMessage
 from agentkit.models import AnthropicModel, Model, OpenAIModel, override_allow_model_requests
 
+pytest_plugins = ["pytester"]
+
 pytestmark = [
     pytest.mark.anyio,
     # Under trio the SDK leaves its inner stream generators unclosed after the last event (harmless).
@@ -117,3 +119,61 @@ async def test_a_streamed_answer_replays_through_vcrpy_to_the_same_run(provider:
     replayed = await run_through_vcr(provider, cassette, url, stream=True, mode="none")  # the server is gone
     assert replayed[0] == live[0]
     assert [message.parts for message in replayed[1][1:]] == [message.parts for message in live[1][1:]]
+
+
+INNER_TESTS = """
+import asyncio, os
+
+import anthropic, openai, pytest
+
+import agentkit_testing
+from agentkit import Agent, ModelHTTPError
+from agentkit.models import AnthropicModel, OpenAIModel
+
+KEY, URL = "{key}", os.environ["INNER_URL"]  # not in a *_KEY variable, which the scrubber knows
+
+
+@pytest.fixture
+def vcr_config():
+    return agentkit_testing.vcr_config()
+
+
+async def openai_stream():
+    client = openai.AsyncOpenAI(base_url=URL + "/v1", api_key=KEY, max_retries=0, default_query={"api-key": KEY})
+    async with client, Agent(OpenAIModel("gpt-4o-mini", openai_client=client)).run_stream("Hi") as streamed:
+        return await streamed.get_data()
+
+
+async def anthropic_run():
+    headers = {"x-api-key": KEY}
+    async with anthropic.AsyncAnthropic(base_url=URL, api_key=KEY, max_retries=0, default_headers=headers) as client:
+        return (await Agent(AnthropicModel("claude-haiku-4-5", anthropic_client=client)).run("Hi")).data
+
+
+@pytest.mark.vcr
+@pytest.mark.agentkit_allow_model_requests
+def test_openai_stream():
+    assert asyncio.run(openai_stream()) == "Paris"
+
+
+@pytest.mark.vcr
+@pytest.mark.agentkit_allow_model_requests
+def test_anthropic_401():
+    with pytest.raises(ModelHTTPError) as raised:
+        asyncio.run(anthropic_run())
+    assert raised.value.status_code == 401
+"""
+
+
+def test_pytest_recording_writes_no_key_and_replays_with_the_server_gone(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile(test_inner=INNER_TESTS.replace("{key}", KEY))
+    with serve_script([sse_answer("openai"), echoing_401("anthropic")]) as server:
+        monkeypatch.setenv("INNER_URL", server.url)
+        pytester.runpytest("--record-mode=once", "-p", "no:cacheprovider").assert_outcomes(passed=2)
+    written = sorted((pytester.path / "cassettes" / "test_inner").glob("*.yaml"))
+    assert [path.name for path in written] == ["test_anthropic_401.yaml", "test_openai_stream.yaml"]
+    for path in written:
+        assert KEY not in path.read_text(), path.name
+    pytester.runpytest("--record-mode=none", "-p", "no:cacheprovider").assert_outcomes(passed=2)
