@@ -322,6 +322,12 @@ class _Answer:
             return
         where = f"stop_reason {stop_reason!r} in {self._stop_source}"
         text = "".join(part.content for part in self.parts if isinstance(part, TextPart))
+        if stop_reason is None:
+            raise UnexpectedModelBehavior(
+                f"Anthropic model {self.model_name!r} gave no stop_reason ({self._stop_source} has none), so "
+                "whether its answer is whole is unknown, and it was not used",
+                body() if body else text or None,
+            )
         if stop_reason == "max_tokens":
             last = self.parts[-1] if self.parts else None
             if isinstance(last, ToolCallPart):

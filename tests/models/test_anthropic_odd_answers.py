@@ -146,6 +146,14 @@ async def test_an_unknown_stop_reason_is_not_taken_for_a_whole_answer() -> None:
     assert '"text":"Paris"' in str(raised.value)  # the body, to see what came
 
 
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])
+async def test_a_missing_stop_reason_is_not_taken_for_a_whole_answer(stream: bool) -> None:
+    without_delta = [event for event in events(text_events(0, "Paris")) if "message_delta" not in event]
+    reply = sse_reply(without_delta) if stream else json_reply(message(TEXT, None))
+    with pytest.raises(UnexpectedModelBehavior, match=rf"^Anthropic model {MODEL!r} gave no stop_reason \(the "):
+        await run([reply], stream=stream)
+
+
 # --- content blocks ----------------------------------------------------------------------------
 
 
@@ -302,3 +310,11 @@ async def test_tool_arguments_that_never_close_go_back_to_the_model_as_a_retry()
         retry = server.requests[1][2]["messages"][-1]["content"][0]
     assert (retry["type"], retry["tool_use_id"], retry["is_error"]) == ("tool_result", "toolu_1", True)
     assert "Invalid JSON" in retry["content"]
+
+
+async def test_an_event_whose_data_is_not_json_is_quoted_in_the_error() -> None:
+    page = "event: content_block_delta\ndata: <html>502 Bad Gateway</html>\n\n"
+    with pytest.raises(UnexpectedModelBehavior) as raised:
+        await run([sse_reply([*events(text_events(0, "Paris"))[:3], page])], stream=True)
+    assert "answered with an event whose data is not JSON" in raised.value.message
+    assert raised.value.body == "<html>502 Bad Gateway</html>"

@@ -205,3 +205,12 @@ async def test_a_streamed_request_answered_with_html_quotes_the_page() -> None:
         await stream([page])
     assert "answered a streamed request with text/html, not server-sent events" in raised.value.message
     assert raised.value.body == "<html>502 Bad Gateway</html>"
+
+
+async def test_a_chunk_whose_data_is_not_json_is_quoted_in_the_error() -> None:
+    page = "data: <html>502 Bad Gateway</html>\n\n"
+    with pytest.raises(UnexpectedModelBehavior) as raised:
+        await stream([sse_reply([*text_chunks("Par", finish_reason=None)[:2], page, DONE])])
+    assert raised.value.message.startswith(f"OpenAI model {MODEL!r} at http://127.0.0.1:")
+    assert "answered with an event whose data is not JSON" in raised.value.message
+    assert raised.value.body == "<html>502 Bad Gateway</html>"
