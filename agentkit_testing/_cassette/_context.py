@@ -13,7 +13,9 @@ or their runs finish after the cassette was written. Record modes follow vcrpy /
 - `once`: record everything when the file does not exist yet; otherwise behave like `none`.
 - `new_episodes`: replay recorded runs, record runs the cassette does not hold, and add them.
 - `all`: record every run, never replay; new runs are added after the ones in the file.
-- `rewrite`: record every run, never replay; the file then holds only this block's runs.
+- `rewrite`: record every run, never replay; the file then holds only this block's runs. With a
+  `label` (the pytest plugin gives each test its id), only the runs with that label or none are
+  replaced, so tests sharing one cassette each rewrite their own runs and keep the others'.
 
 The file is written (atomically) when the block ends, unless nothing new was recorded, or the
 block was interrupted (KeyboardInterrupt, cancellation) in which case the file is left as it was.
@@ -362,9 +364,12 @@ def cassette(
 
 def _save(session: CassetteSession) -> None:
     # Runs that reached no model are not recorded; when every run of the block failed that way the
-    # file is left as it was, even in `rewrite` (a block that started no run at all empties it).
+    # file is left as it was, even in `rewrite` (a block that started no run at all empties it, or
+    # with a label drops that label's runs).
     writes = bool(session.recorded_runs) or (session.record_mode == "rewrite" and not session.recorded_anything)
     if writes and session.cassette.path is not None:
         session.cassette.save(
-            merge=session.record_mode != "rewrite", rerecorded=session.record_mode in ("all", "rewrite")
+            merge=session.record_mode != "rewrite",
+            rerecorded=session.record_mode in ("all", "rewrite"),
+            replacing_label=session.label if session.record_mode == "rewrite" else None,
         )

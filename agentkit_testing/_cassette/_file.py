@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol, TypeAlias, cast
@@ -171,7 +171,12 @@ class Cassette:
             return f"run-{number}"
 
     def save(
-        self, path: str | os.PathLike[str] | None = None, *, merge: bool = False, rerecorded: bool = False
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        merge: bool = False,
+        rerecorded: bool = False,
+        replacing_label: str | None = None,
     ) -> None:
         """Write the cassette atomically, after the `before_record` hook and the scrubber.
 
@@ -181,7 +186,10 @@ class Cassette:
         workers recording into one cassette lose nothing. With `rerecorded` (record modes `all`
         and `rewrite`), a new run that records what a run of the file holds, volatile values
         aside (see `_splice`), leaves that run as it is in the file instead of being
-        added (with `merge`) or taking its place (without).
+        added (with `merge`) or taking its place (without). With `replacing_label` (`rewrite` in a
+        block with a label: a cassette shared by several tests), only the file's runs with that
+        label, or none, are replaced: the runs other blocks recorded under other labels are kept
+        as the file holds them now, even those another process wrote since it was loaded.
 
         Runs loaded from the file and not changed keep their text byte for byte: a YAML file in
         the writer's layout is written by splicing the header, those texts and the new runs.
@@ -207,7 +215,9 @@ class Cassette:
         file_format = self.file_format if path is None else file_format_for(target)
         source = self._source
         with exclusive_directory_lock(target.parent):
-            if merge and target.exists():
+            if replacing_label is not None and target.exists():
+                runs, source = self._replacing(target, file_format, runs, replacing_label, rerecorded=rerecorded)
+            elif merge and target.exists():
                 on_disk, source = self._on_disk(target, file_format)
                 runs = self._merged_with(on_disk, source, runs, rerecorded=rerecorded, given=given)
             elif rerecorded and target.exists():
@@ -244,8 +254,29 @@ class Cassette:
             previous, source = self._on_disk(target, file_format)
         except CassetteError:
             return runs, None  # the file is being re-recorded because it cannot be read: nothing to keep
+        return self._unchanged_kept(runs, previous, set()), source
+
+    def _replacing(
+        self, target: Path, file_format: FileFormat, runs: list[RecordedRun], label: str, *, rerecorded: bool
+    ) -> tuple[list[RecordedRun], RunSource | None]:
+        """The file's runs with other labels, as they are now, then `runs` in place of those with `label` or none."""
+        try:
+            on_disk, source = self._on_disk(target, file_format)
+        except CassetteError:
+            return runs, None  # the file is being re-recorded because it cannot be read: nothing to keep
+        others: list[RecordedRun] = []
+        replaced: list[RecordedRun] = []
+        for run in answered_runs(on_disk, source):
+            (replaced if run.label in (label, None) else others).append(run)
+        own = self._unchanged_kept(runs, replaced if rerecorded else [], {run.id for run in others})
+        return others + own, source
+
+    def _unchanged_kept(
+        self, runs: list[RecordedRun], previous: Sequence[RecordedRun], taken: set[str]
+    ) -> list[RecordedRun]:
+        """`runs`, each one that records a run of `previous` unchanged replaced by that run; no id among `taken`."""
         pairs = pair_rerecorded(runs, previous, self.scrubber)
-        used = {pair.id for pair in pairs if pair is not None}
+        used = taken | {pair.id for pair in pairs if pair is not None}
         written: list[RecordedRun] = []
         number = 1
         for run, pair in zip(runs, pairs, strict=True):
@@ -258,7 +289,7 @@ class Cassette:
                 run = dataclasses.replace(run, id=f"run-{number}")
             used.add(run.id)
             written.append(run)
-        return written, source
+        return written
 
     def _merged_with(
         self,

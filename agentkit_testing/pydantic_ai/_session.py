@@ -389,5 +389,7 @@ def cassette(
 def _save(session: PydanticAISession) -> None:
     if session.recorded_runs and session.cassette.path is not None:
         session.cassette.save(
-            merge=session.record_mode != "rewrite", rerecorded=session.record_mode in ("all", "rewrite")
+            merge=session.record_mode != "rewrite",
+            rerecorded=session.record_mode in ("all", "rewrite"),
+            replacing_label=session.label if session.record_mode == "rewrite" else None,
         )
