@@ -77,4 +77,10 @@ def default_cassette_path(item: pytest.Item) -> Path:
 
 
 def _file_name(test_name: str) -> str:
+    if "[" in test_name:
+        # A parameter's value is part of the id (`test_x[<value>]`): a key passed as one must not
+        # become a file name, committed and shown in the summary.
+        from agentkit_testing._secrets import Scrubber
+
+        test_name = Scrubber().scrub_text(test_name)
     return re.sub(r"[^\w.\-\[\]]+", "_", test_name).strip("_") or "test"
