@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,7 +11,15 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from agentkit_testing._pytest._options import ALLOW_MARKER, MARKER, RECORDING_MODES, cassette_path, record_mode
+from agentkit_testing._pytest._options import (
+    ALLOW_MARKER,
+    MARKER,
+    RECORDING_MODES,
+    cassette_path,
+    check_cassette_path,
+    check_marker,
+    record_mode,
+)
 from agentkit_testing._pytest._stats import scrubber_key, stale_key, stats_key, test_called_key, test_failed_key
 
 if TYPE_CHECKING:
@@ -85,10 +94,13 @@ def agentkit_cassette(request: pytest.FixtureRequest) -> Iterator[CassetteSessio
     from agentkit_testing._divergence import RecordAdvice, advising
 
     marker = request.node.get_closest_marker(MARKER)
+    if marker is not None:
+        check_marker(request.node, marker, inspect.signature(cassette).parameters)
     options = dict(marker.kwargs) if marker is not None else {}
     fixed_by_marker = options.pop("record_mode", None) is not None
     options.pop("path", None)
     path = cassette_path(request.node, marker)
+    check_cassette_path(request.node, path)
     mode = record_mode(request.config, marker)
     if mode in RECORDING_MODES:
         path.parent.mkdir(parents=True, exist_ok=True)

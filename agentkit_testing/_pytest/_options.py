@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -59,6 +61,45 @@ def cassette_path(item: pytest.Item, marker: pytest.Mark | None) -> Path:
     named = marker.kwargs.get("path") if marker is not None else None
     path = Path(named or default_cassette_path(item))
     return path if path.is_absolute() else Path(str(item.config.rootpath)) / path
+
+
+def check_marker(item: pytest.Item, marker: pytest.Mark, cassette_options: Iterable[str]) -> None:
+    """Refuse a marker argument the plugin would not use (a positional path, a misspelled option), naming the fix.
+
+    Left alone, a positional path (as pytest-recording's `vcr` marker takes) or `recordmode=` would be
+    dropped or fail deep inside the cassette, and the test would record under another name or mode.
+    """
+    if marker.args:
+        fix = f"path={marker.args[0]!r}" if len(marker.args) == 1 else "path=..."
+        raise pytest.UsageError(
+            f"{item.nodeid}: the {MARKER} marker takes keyword arguments only, got {marker.args!r}: "
+            f"write @pytest.mark.{MARKER}({fix})"
+        )
+    known = sorted({"path", "record_mode", "pydantic_ai_agents", *cassette_options})
+    for name in marker.kwargs:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise pytest.UsageError(
+                f"{item.nodeid}: the {MARKER} marker has no argument {name!r}; {hint}it takes {', '.join(known)}"
+            )
+
+
+def check_cassette_path(item: pytest.Item, path: Path) -> None:
+    """Refuse a cassette path that is a directory, or under a file, naming it and the fix (not a bare OSError later)."""
+    if path.is_dir():
+        raise pytest.UsageError(
+            f"{item.nodeid}: the cassette path {path} is a directory, not a file: move it away, or give the "
+            f"{MARKER} marker another path="
+        )
+    for folder in path.parents:
+        if folder.exists():
+            if not folder.is_dir():
+                raise pytest.UsageError(
+                    f"{item.nodeid}: cannot make the cassette folder {path.parent}: {folder} is a file; move it "
+                    f"away, or give the {MARKER} marker another path="
+                )
+            return
 
 
 def default_cassette_path(item: pytest.Item) -> Path:

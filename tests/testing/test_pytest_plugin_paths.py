@@ -63,3 +63,72 @@ def test_a_secret_in_a_parametrized_test_id_is_not_in_the_cassette_file_name(
     assert not any(SECRET in name for name in names), names
     assert SECRET not in result.stdout.str().split("agentkit cassettes")[-1]
     project.runpytest(*QUIET).assert_outcomes(passed=2)  # replays from the same names
+
+
+MARKED = textwrap.dedent(
+    """
+    import pytest
+    import agent_module
+
+
+    @pytest.mark.agentkit_cassette("cassettes/positional.yaml")
+    def test_positional():
+        agent_module.agent.run_sync("hello")
+
+
+    @pytest.mark.agentkit_cassette(recordmode="once")
+    def test_misspelled():
+        agent_module.agent.run_sync("hello")
+    """
+)
+
+
+def test_a_marker_argument_the_plugin_does_not_take_is_an_error_naming_the_test_and_the_fix(
+    project: pytest.Pytester,
+) -> None:
+    project.makepyfile(test_marked=MARKED)
+    result = project.runpytest(*QUIET, "--agentkit-record-mode=once")
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_marked.py::test_positional: the agentkit_cassette marker takes keyword arguments only*"
+            "path='cassettes/positional.yaml'*",
+            "*test_marked.py::test_misspelled: the agentkit_cassette marker has no argument 'recordmode'*record_mode*",
+        ]
+    )
+    assert not (project.path / "cassettes").exists()  # nothing was recorded under another name
+
+
+@pytest.mark.parametrize("mode", ["none", "once"])
+def test_a_cassette_path_that_is_a_directory_is_an_error_naming_it(project: pytest.Pytester, mode: str) -> None:
+    project.makepyfile(
+        test_dir="""
+        import agent_module
+
+
+        def test_a(agentkit_cassette):
+            agent_module.agent.run_sync("hello")
+        """
+    )
+    (project.path / "cassettes" / "test_dir" / "test_a.yaml").mkdir(parents=True)
+    result = project.runpytest(*QUIET, f"--agentkit-record-mode={mode}")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*test_dir.py::test_a: the cassette path *test_a.yaml is a directory, not a file*"])
+
+
+def test_a_cassette_folder_that_is_a_file_is_an_error_naming_it(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_dir="""
+        import agent_module
+
+
+        def test_a(agentkit_cassette):
+            agent_module.agent.run_sync("hello")
+        """
+    )
+    (project.path / "cassettes").mkdir()
+    (project.path / "cassettes" / "test_dir").write_text("not a folder")
+    result = project.runpytest(*QUIET, "--agentkit-record-mode=once")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*test_dir.py::test_a: cannot make the cassette folder *test_dir: *is a file*"])
+    assert (project.path / "cassettes" / "test_dir").read_text() == "not a folder"
