@@ -214,7 +214,10 @@ class Cassette:
                 runs.append(run)
         file_format = self.file_format if path is None else file_format_for(target)
         source = self._source
-        with exclusive_directory_lock(target.parent):
+        # Through a symlink, the file it points to gets the new text and the link stays (a rename
+        # over the link would replace it by a copy, leaving the shared file as it was).
+        destination = Path(os.path.realpath(target)) if target.is_symlink() else target
+        with exclusive_directory_lock(destination.parent):
             if replacing_label is not None and target.exists():
                 runs, source = self._replacing(target, file_format, runs, replacing_label, rerecorded=rerecorded)
             elif merge and target.exists():
@@ -230,7 +233,7 @@ class Cassette:
                 document = scrub_document(encode_document(runs), self.scrubber)
                 check_savable(document, target)
                 data = dump_document(document, file_format, comment)
-            atomic_write(target, data)
+            atomic_write(destination, data)
 
     def _on_disk(self, target: Path, file_format: FileFormat) -> tuple[tuple[RecordedRun, ...], RunSource | None]:
         """The runs in the file now, and its source: those loaded, unless another process wrote it since."""

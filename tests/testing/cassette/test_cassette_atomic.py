@@ -243,3 +243,22 @@ def test_writer_killed_mid_write_leaves_a_private_temp_file_that_the_next_save_r
     assert temporary.exists()
     Cassette.load(previous).save()
     assert leftovers(previous.parent) == []
+
+
+@pytest.mark.anyio
+async def test_a_symlinked_cassette_keeps_its_link_and_its_file_gets_the_new_runs(
+    previous: Path, tmp_path: Path, dice_game: Callable[..., DiceGame]
+) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    target = shared / "dice.yaml"
+    previous.rename(target)
+    link = tmp_path / "linked.yaml"
+    link.symlink_to(target)
+    with cassette(link, "all"):
+        await dice_game(roll="6").agent.run("Roll again", deps="Anne")
+    assert link.is_symlink()
+    assert link.resolve() == target
+    assert "Roll again" in target.read_text()
+    assert leftovers(tmp_path) == []
+    assert leftovers(shared) == []
