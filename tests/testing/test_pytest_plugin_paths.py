@@ -5,7 +5,6 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-import yaml  # noqa: F401  (loaded before the inner sessions, see below)
 
 pytest_plugins = ["pytester"]
 
@@ -26,10 +25,6 @@ AGENT_MODULE = textwrap.dedent(
 )
 
 SECRET = "zq7Xw2Pp9LmN4kR8tYv1Bc6Hd3Jf5Gs0"
-
-# `yaml` is imported above so that the in-process sessions share it: pytester drops the modules a
-# session imported, and when this module ran alone the second session's replay failed inside the
-# cassette's YAML loader (every node's tag None) with a yaml module loaded anew under it.
 
 
 @pytest.fixture
