@@ -133,6 +133,11 @@ class CassetteSession:
         return [run for run in (recorder.snapshot() for recorder in self._recorders) if run is not None]
 
     @property
+    def records(self) -> bool:
+        """Whether this block records runs: its mode records, or it is `once` on a file with nothing to replay."""
+        return self._records
+
+    @property
     def recorded_anything(self) -> bool:
         return bool(self._recorders)
 

@@ -118,6 +118,14 @@ def agentkit_cassette(request: pytest.FixtureRequest) -> Iterator[CassetteSessio
                 request.node.stash[scrubber_key] = session.cassette.scrubber
                 others = blocks.enter_context(_pydantic_ai_block(session, pydantic_ai_agents, options))
             blocks.enter_context(_definition_watch(request.config, str(path)))
+            if not session.records and request.node.get_closest_marker(ALLOW_MARKER) is None:
+                # `once` on an existing file only replays: the guard the mode's name opened is closed
+                # again, or a request no cassette covers (a pydantic-ai agent the marker does not name,
+                # a model called outside a run) would reach its provider and be recorded nowhere.
+                from agentkit.models import override_allow_model_requests
+
+                blocks.enter_context(override_allow_model_requests(False))
+                blocks.enter_context(_pydantic_ai_requests(False))
             yield session
             failed = request.node.stash.get(test_failed_key, False)
             if not failed and not request.node.stash.get(test_called_key, False):
