@@ -13,6 +13,7 @@ from pathlib import Path
 from agentkit_testing._cassette._file import Cassette
 from agentkit_testing._cassette._write import atomic_write
 from agentkit_testing._exceptions import CassetteDivergence, CassetteError
+from agentkit_testing._secrets import Scrubber
 
 __all__ = ("find_divergence", "page_file_name", "report_divergence_page", "write_divergence_page")
 
@@ -53,6 +54,7 @@ def write_divergence_page(error: CassetteDivergence, directory: Path, test_id: s
     """
     if error.path is None:
         raise ValueError("the replay diverged from an in-memory cassette: there is no file to show")
+    test_id = Scrubber().scrub_text(test_id)  # a parameter's value (a key) is part of the id
     from agentkit_testing._viewer._page import render_cassette_page  # Jinja2, only when a page is asked for
 
     cassette = Cassette.load(error.path)

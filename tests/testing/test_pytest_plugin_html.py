@@ -159,3 +159,24 @@ def test_page_file_names_are_safe_and_bounded() -> None:
     name = page_file_name(long_id)
     assert len(name) <= 125
     assert name != page_file_name(long_id + "c")
+
+
+def test_a_secret_in_the_test_id_is_in_neither_the_page_nor_its_file_name(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "zq7Xw2Pp9LmN4kR8tYv1Bc6Hd3Jf5Gs0"
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+    pytester.makepyfile(
+        test_keyed=DICE.replace(
+            "def test_roll(agentkit_cassette):",
+            "@pytest.mark.parametrize('key', [os.environ['OPENAI_API_KEY']])\ndef test_roll(agentkit_cassette, key):",
+        ).replace("import os\n", "import os\nimport pytest\n", 1)
+    )
+    monkeypatch.delenv("ROLL", raising=False)
+    pytester.runpytest(*QUIET, "--agentkit-record-mode=once", "-k", "test_roll").assert_outcomes(passed=1)
+    monkeypatch.setenv("ROLL", "6")
+    pytester.runpytest(*QUIET, "--agentkit-html=pages", "-k", "test_roll").assert_outcomes(failed=1)
+    (page,) = (pytester.path / "pages").iterdir()
+    assert secret not in page.name
+    assert "You rolled it" in page.read_text()  # the cassette's page it is
+    assert secret not in page.read_text()
