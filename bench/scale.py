@@ -18,6 +18,10 @@ figure is measured in a fresh process so that peak memory is the figure's own:
   building the tools' schemas: ~0.2 s here, the same for every cassette size);
 - `append_over_load`, `replay_one_over_load` (and `_warm_`): those figures divided by the load time
   measured just before them (the median of the repetitions' ratios);
+- `append_cpu_over_load`, ... : the same ratios of the CPU time the process used in those windows
+  (`time.process_time`): on a machine shared with other work, waiting for a core inflates wall times
+  at random, CPU times far less; they leave out waiting for the disk (an append's fsync), so read
+  them beside the wall-time ratios, not instead;
 - `replay_model_ms_per_run`: a bare `ReplayModel` over the loaded file serving 100 runs spread
   over it, per run (constant in the file's size when runs are indexed, not scanned).
 
@@ -95,7 +99,7 @@ def measure(figure: str, path: Path, size: int) -> dict[str, float]:
     if warm:  # what the first agent run of any process costs, paid before the clock starts
         two_tool_agent(TestModel()).run_sync("A warm-up question", deps="x")
     before = peak_rss_kb()
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     if figure == "load":
         loaded = load_as_cassette_does(path)
         assert len(loaded.runs) == size
@@ -118,9 +122,9 @@ def measure(figure: str, path: Path, size: int) -> dict[str, float]:
             anyio.run(_replay_last, size)
     else:
         raise SystemExit(f"unknown figure {figure!r}")
-    elapsed = time.perf_counter() - start
-    growth_kb = peak_rss_kb() - before
-    return {"seconds": round(elapsed, 3), "peak_rss_growth_mb": round(growth_kb / 1024, 1)}
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    growth_mb = round((peak_rss_kb() - before) / 1024, 1)
+    return {"seconds": round(elapsed, 3), "cpu_seconds": round(cpu, 4), "peak_rss_growth_mb": growth_mb}
 
 
 def peak_rss_kb() -> int:
@@ -198,10 +202,11 @@ def _summary(sample: dict[str, list[dict[str, float]]]) -> dict[str, float]:
         "replay_one_warm_s": median("replay_one_warm"),
         "replay_model_ms_per_run": median("replay_model", "ms_per_run"),
     }
-    loads = [result["seconds"] for result in sample["load"]]
-    for figure in ("append", "append_warm", "replay_one", "replay_one_warm"):
-        ratios = [result["seconds"] / load for result, load in zip(sample[figure], loads, strict=True)]
-        summary[f"{figure}_over_load"] = round(statistics.median(ratios), 2)
+    for clock, infix in (("seconds", ""), ("cpu_seconds", "_cpu")):
+        loads = [result[clock] for result in sample["load"]]
+        for figure in ("append", "append_warm", "replay_one", "replay_one_warm"):
+            ratios = [result[clock] / load for result, load in zip(sample[figure], loads, strict=True)]
+            summary[f"{figure}{infix}_over_load"] = round(statistics.median(ratios), 2)
     return summary
 
 
