@@ -147,11 +147,19 @@ def status_of_error_event(body: object) -> int:
     """The HTTP status of an error a server sent inside a stream it had opened with 200, from the error's type.
 
     The same error sent before the stream opened comes with that status, and callers (`FallbackModel`
-    among them) decide on it; a type no documentation names is taken for a server error, 500.
+    among them) decide on it. A `code` that is an error status wins (vLLM and llama.cpp's server send
+    the status there); an error whose type or code no documentation names is taken for a server error, 500.
     """
     error = body.get("error", body) if isinstance(body, dict) else None
-    kind = error.get("type") if isinstance(error, dict) else None
-    return _STATUS_OF_ERROR_TYPE.get(kind, 500) if isinstance(kind, str) else 500
+    if not isinstance(error, dict):
+        return 500
+    code, kind = error.get("code"), error.get("type")
+    if isinstance(code, int) and not isinstance(code, bool) and 400 <= code < 600:
+        return code
+    for name in (kind, code):  # OpenAI names a rate limit in `code` ('rate_limit_exceeded'), its type is 'requests'
+        if isinstance(name, str) and name in _STATUS_OF_ERROR_TYPE:
+            return _STATUS_OF_ERROR_TYPE[name]
+    return 500
 
 
 MAX_RETRY_WAIT = 60.0

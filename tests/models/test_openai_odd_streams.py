@@ -191,12 +191,19 @@ async def test_a_filtered_answer_is_an_error_not_its_partial_text() -> None:
         await stream([sse_reply([*text_chunks("Par", "content_filter"), DONE])])
 
 
-async def test_an_error_chunk_mid_stream_is_a_model_http_error() -> None:
-    error = {"message": "The server had an error", "type": "server_error"}
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        ({"message": "The server had an error", "type": "server_error"}, 500),
+        ({"message": "Rate limit reached", "type": "requests", "code": "rate_limit_exceeded"}, 429),
+        ({"object": "error", "message": "Too long", "type": "BadRequestError", "code": 400}, 400),  # vLLM
+    ],
+)
+async def test_an_error_chunk_mid_stream_is_a_model_http_error(error: dict[str, Any], status: int) -> None:
     broken = sse_reply([*text_chunks("Par", finish_reason=None)[:2], sse_event(None, {"error": error})])
     with pytest.raises(ModelHTTPError) as raised:
         await stream([broken])
-    assert (raised.value.status_code, raised.value.model_name, raised.value.body) == (500, MODEL, error)
+    assert (raised.value.status_code, raised.value.model_name, raised.value.body) == (status, MODEL, error)
 
 
 async def test_a_streamed_request_answered_with_html_quotes_the_page() -> None:
