@@ -17,6 +17,7 @@ from agentkit_testing._pytest._options import (
     RECORDING_MODES,
     cassette_path,
     check_cassette_path,
+    check_default_path_is_its_own,
     check_marker,
     record_mode,
 )
@@ -101,11 +102,13 @@ def agentkit_cassette(request: pytest.FixtureRequest) -> Iterator[CassetteSessio
     options.pop("path", None)
     path = cassette_path(request.node, marker)
     check_cassette_path(request.node, path)
+    stats = request.config.stash[stats_key]
+    if marker is None or not marker.kwargs.get("path"):
+        check_default_path_is_its_own(request.node, path, stats.default_users.get(str(path), set()))
     mode = record_mode(request.config, marker)
     if mode in RECORDING_MODES:
         path.parent.mkdir(parents=True, exist_ok=True)
     options.setdefault("label", request.node.nodeid)
-    stats = request.config.stash[stats_key]
     stats.used.add(str(path))
     pydantic_ai_agents = options.pop("pydantic_ai_agents", ())
     # Errors of this cassette say how to record again with the option (or the marker); only its start

@@ -102,6 +102,21 @@ def check_cassette_path(item: pytest.Item, path: Path) -> None:
             return
 
 
+def check_default_path_is_its_own(item: pytest.Item, path: Path, users: set[str]) -> None:
+    """Refuse a default cassette file that other collected tests' names also make (`test_x[a/b]`, `test_x[a_b]`).
+
+    They would share one file without knowing: the second would replay the first's recording.
+    """
+    others = sorted(users - {item.nodeid})
+    if others:
+        raise pytest.UsageError(
+            f"{item.nodeid} and {', '.join(others)} make the same cassette file name, {path.name} (a file name "
+            "cannot hold some characters of their ids), so each would replay the other's runs: give them "
+            f"ids that differ in letters, digits or '.-_' (pytest.param(..., id=...)), or a {MARKER} marker with "
+            "path="
+        )
+
+
 def default_cassette_path(item: pytest.Item) -> Path:
     """`<rootdir>/cassettes/<test module>/<test name>.yaml`, the module as its path from the rootdir.
 

@@ -43,6 +43,8 @@ class CassetteStats:
     """Node ids of every test collected, before any selection."""
     partial: set[str] = field(default_factory=set)
     """Why this session did not run the whole suite (empty when it did)."""
+    default_users: dict[str, set[str]] = field(default_factory=dict)
+    """Per default cassette path, the collected tests whose names make it (more than one: a clash)."""
     kept: set[str] = field(default_factory=set)
     """Real paths of cassette files never to call unused: named by the marker of a collected test
     (which may be skipped), or read or written in the process (`note_opened_cassettes`)."""
@@ -82,6 +84,7 @@ def pytest_itemcollected(item: pytest.Item) -> None:
     path = default_cassette_path(item)
     stats.expected.setdefault(str(path.parent), set()).add(path.name)
     stats.collected.add(item.nodeid)
+    stats.default_users.setdefault(str(path), set()).add(item.nodeid)
     marker = item.get_closest_marker(MARKER)
     if marker is not None and marker.kwargs.get("path"):
         stats.kept.add(os.path.realpath(cassette_path(item, marker)))

@@ -127,3 +127,29 @@ def test_a_cassette_folder_that_is_a_file_is_an_error_naming_it(project: pytest.
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*test_dir.py::test_a: cannot make the cassette folder *test_dir: *is a file*"])
     assert (project.path / "cassettes" / "test_dir").read_text() == "not a folder"
+
+
+def test_tests_whose_names_make_one_cassette_file_name_are_refused_not_mixed(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_where="""
+        import pytest
+        import agent_module
+
+
+        @pytest.mark.parametrize("where", ["a/b", "a_b"])
+        def test_where(agentkit_cassette, where):
+            agent_module.agent.run_sync("hello")
+
+
+        @pytest.mark.parametrize("where", ["x/y"])
+        @pytest.mark.agentkit_cassette(path="cassettes/own.yaml")
+        def test_named(where):
+            agent_module.agent.run_sync("hello")
+        """
+    )
+    result = project.runpytest(*QUIET, "--agentkit-record-mode=once")
+    result.assert_outcomes(passed=1, errors=2)  # each would have replayed the other's recording
+    result.stdout.fnmatch_lines(
+        ["*test_where.py::test_where[[]a/b[]]*test_where.py::test_where[[]a_b[]]*test_where[[]a_b[]].yaml*path=*"]
+    )
+    assert not (project.path / "cassettes" / "test_where").exists()
