@@ -44,6 +44,8 @@ reports (`_failure_report`), and the terminal summary (`_summary`).
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from agentkit_testing._pytest._failure_report import pytest_runtest_makereport
@@ -76,6 +78,7 @@ __all__ = (
     "pytest_collection_finish",
     "pytest_configure",
     "pytest_itemcollected",
+    "pytest_plugin_registered",
     "pytest_runtest_makereport",
     "pytest_terminal_summary",
 )
@@ -98,3 +101,25 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(StaleSummary(), "agentkit-stale-summary")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(XdistBridge(config), "agentkit-xdist-bridge")
+
+
+def pytest_plugin_registered(plugin: object) -> None:
+    """Load the harness up front in a session that has pytester, before any in-process run drops it.
+
+    pytester's in-process runs (`runpytest`, `inline_run`) remove the modules imported during them,
+    and the harness is imported at first use, so inside such a run: the next run imported it anew
+    beside modules that stayed, and mixed the two (libyaml's C module, set up once a process, kept
+    building the first import's nodes, so the writer raised `EmitterError`; a lazily built pydantic
+    adapter met the other import's classes and was "not fully defined"). Loaded here, outside any
+    run, the harness is shared by all of them, as it was before it loaded lazily. Sessions without
+    pytester do not pay for it.
+    """
+    if getattr(plugin, "__name__", None) != "_pytest.pytester":
+        return
+    import yaml  # noqa: F401
+
+    import agentkit_testing
+
+    for name in agentkit_testing.__all__:
+        with contextlib.suppress(ImportError):  # an optional part (syrupy) that is not installed
+            getattr(agentkit_testing, name)

@@ -8,20 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import yaml  # noqa: F401  (see below)
 
 from agentkit import Agent, RunContext
 from agentkit.models import Model, TestModel
 
 REPOSITORY = Path(__file__).resolve().parents[2]
-
-# `yaml` is loaded above, before any pytester session. An in-process session drops the modules it
-# imported, and the next one imports `yaml` anew; its cassette loader then tagged every node None
-# and a replay failed with AttributeError in _yaml_loader (libyaml's C parser, loaded once per
-# process, appears to keep building nodes of the first import's classes, which the resolver
-# compares by identity). Since the plugin loads the harness lazily, a plugin test module run
-# alone (or first on an xdist worker) met it; with `yaml` loaded here every session shares it.
-
 
 @dataclass
 class DiceGame:
