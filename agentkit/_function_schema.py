@@ -129,7 +129,7 @@ def _parse_docstring(function: Callable[..., Any], docstring_format: DocstringFo
     if _is_summary_only(text):
         # Every style reads such a line as the summary alone; importing the parser (~4 ms) and
         # setting up its styles (~2 ms a call) is most of what describing a tool with it costs.
-        return text.strip(), {}
+        return text, {}  # as the parser gives it: `getdoc` dropped leading space, trailing space stays
     lines = text.splitlines()
     leading_section = bool(lines) and _LEADING_SECTION.match(lines[0]) is not None
     if leading_section:

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import docstring_parser
 import pydantic
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from typing_extensions import TypedDict
 
@@ -158,6 +158,8 @@ _STYLES = {"auto": "AUTO", "google": "GOOGLE", "numpy": "NUMPYDOC", "sphinx": "R
 _HEADERS = ("Args", "Arguments", "Parameters", "Params", "Keyword Args", "Returns", "Raises")
 
 
+@example(line="0 ", docstring_format="auto")  # trailing space: the parser keeps it (the fast path once stripped it)
+@example(line=" 0\u2003", docstring_format="numpy")
 @settings(max_examples=300, deadline=None)
 @given(
     line=st.text(st.characters(blacklist_characters=":", blacklist_categories=("Cs",)), max_size=40),
