@@ -143,8 +143,18 @@ class Cassette:
         return tuple(runs)
 
     def add_run(self, run: RecordedRun) -> None:
-        """Append a finished run."""
+        """Append a finished run; its id must not be one this cassette already has (see `new_run_id`)."""
         with self._lock:
+            # (`_ids` also holds ids handed out by `new_run_id`, which the run added may carry.)
+            added = (entry.id for entry in self._entries[self._given :] if isinstance(entry, RecordedRun))
+            if run.id in self._initial_ids or run.id in added:
+                where = f" ({self.path})" if self.path is not None else ""
+                raise CassetteError(
+                    f"This cassette{where} already has a run with id {run.id!r}; two runs of one cassette "
+                    "cannot share an id. Add it with a new one: "
+                    "dataclasses.replace(run, id=cassette.new_run_id())",
+                    path=self.path,
+                )
             self._entries.append(run)
             self._ids.add(run.id)
 
@@ -315,8 +325,9 @@ class Cassette:
         # The ids on disk: when all the runs loaded are kept, the set made at load serves.
         kept_all_loaded = on_disk is self._loaded and len(merged) == len(on_disk)
         on_disk_ids = self._loaded_ids if kept_all_loaded else frozenset(run.id for run in merged)
-        # Runs this cassette started with (loaded from the file) are never edited, so never added.
-        fresh = [run for run in runs[given:] if run.id not in self._initial_ids]
+        # Runs this cassette started with (loaded from the file) are never edited, so never added; the
+        # others are new, whatever their ids (a clash gets a fresh id below, never a dropped run).
+        fresh = runs[given:]
         if rerecorded:
             pairs = pair_rerecorded(fresh, merged, self.scrubber)
             fresh = [run for run, pair in zip(fresh, pairs, strict=True) if pair is None]

@@ -9,7 +9,7 @@ import pytest
 
 from agentkit import Agent
 from agentkit.models import TestModel
-from agentkit_testing import Cassette, RecordedError, RecordedRun, cassette
+from agentkit_testing import Cassette, CassetteError, RecordedError, RecordedRun, cassette
 from agentkit_testing._cassette import _lazy
 from agentkit_testing._cassette._layout import END_MARKER, RUNS_LINE, RunText
 from agentkit_testing._cassette._lazy import LoadedRun
@@ -124,3 +124,17 @@ def test_appending_drops_a_run_of_the_file_that_no_model_answered_and_keeps_the_
     Cassette(path, [first, failed, third]).save()
     append(path, "fourth")
     assert [run.user_prompt for run in Cassette.load(path).runs] == ["first", "third", "fourth"]
+
+
+def test_a_run_added_with_an_id_the_cassette_has_is_refused_naming_it(tmp_path: Path) -> None:
+    # It used to be taken, then dropped without a word by the merging save (its id was a loaded run's).
+    path = recorded(tmp_path, ("first",))
+    other = Cassette.load(recorded(tmp_path / "other", ("second",)))
+    loaded = Cassette.load(path)
+    copied = other.runs[0]
+    assert copied.id == loaded.runs[0].id == "run-1"
+    with pytest.raises(CassetteError, match=r"already has a run with id 'run-1'.*new_run_id\(\)"):
+        loaded.add_run(copied)
+    loaded.add_run(dataclasses.replace(copied, id=loaded.new_run_id()))
+    loaded.save(merge=True)
+    assert [run.user_prompt for run in Cassette.load(path).runs] == ["first", "second"]
