@@ -8,13 +8,11 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractContextManager, asynccontextmanager
-from dataclasses import replace
+from contextlib import asynccontextmanager
 from functools import partial
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
-from agentkit._sources import new_id
 from agentkit.exceptions import UnexpectedModelBehavior, UserError
 from agentkit.messages import (
     AudioUrl,
@@ -24,20 +22,17 @@ from agentkit.messages import (
     ModelRequest,
     ModelResponse,
     ModelResponsePart,
-    ModelResponseStreamEvent,
     RetryPromptPart,
     SystemPromptPart,
     TextPart,
     ToolCallPart,
-    ToolCallPartDelta,
     ToolReturnPart,
     UserContent,
     UserPromptPart,
-    messages_to_json,
 )
 from agentkit.models._base import ModelRequestParameters, StreamedResponse, schema_for_provider
+from agentkit.models._openai_stream import OpenAIStreamedResponse, completion_usage, dumped, text_field
 from agentkit.models._provider import (
-    MAX_BODY_IN_ERROR,
     ProviderModel,
     close_shielded,
     import_sdk,
@@ -54,7 +49,6 @@ from agentkit.usage import Usage
 if TYPE_CHECKING:
     import httpx2
     from openai import AsyncOpenAI, AsyncStream
-    from openai.types import CompletionUsage
     from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 __all__ = ("OpenAIModel", "OpenAIModelName", "OpenAIModelSettings", "OpenAISystemPromptRole")
@@ -178,10 +172,10 @@ class OpenAIModel(ProviderModel["AsyncOpenAI"]):
         if isinstance(completion, str):  # the SDK hands over a body whose content type is not JSON as text
             raise self._not_json(client, completion)
         try:
-            return self._response(completion), _usage(completion.usage)
+            return self._response(completion), completion_usage(completion.usage)
         except (AttributeError, TypeError, ValueError) as error:
             # The SDK builds its objects without validating them: any field may hold any JSON value.
-            raise _not_a_completion(self._target(client), str(error), _dumped(completion)) from error
+            raise _not_a_completion(self._target(client), str(error), dumped(completion)) from error
 
     @asynccontextmanager
     async def request_stream(
@@ -260,147 +254,17 @@ class OpenAIModel(ProviderModel["AsyncOpenAI"]):
             )
         message = completion.choices[0].message
         parts: list[ModelResponsePart] = []
-        content = _text_field(message.content, "choices[0].message.content")
+        content = text_field(message.content, "choices[0].message.content")
         if content:
             parts.append(TextPart(content))
         for index, call in enumerate(message.tool_calls or ()):
             if call.type == "function":
                 where = f"choices[0].message.tool_calls[{index}].function"
-                name = _text_field(call.function.name, f"{where}.name")
-                parts.append(ToolCallPart(name, _text_field(call.function.arguments, f"{where}.arguments"), call.id))
+                name = text_field(call.function.name, f"{where}.name")
+                parts.append(ToolCallPart(name, text_field(call.function.arguments, f"{where}.arguments"), call.id))
         return ModelResponse(
             parts=parts, model_name=completion.model, timestamp=timestamp_from_unix(completion.created)
         )
-
-
-class OpenAIStreamedResponse(StreamedResponse):
-    """Turns chat-completion chunks into part events: text deltas and tool-call deltas by index.
-
-    The stream must end with a `finish_reason`: a stream without one broke off, and its answer is
-    refused rather than passed on as a whole one; so is one the server filtered or cut inside a tool call.
-    """
-
-    def __init__(
-        self,
-        model_name: str,
-        stream: AsyncStream[ChatCompletionChunk],
-        translate_errors: Callable[[], AbstractContextManager[None]],
-        target: str = "the OpenAI model",
-    ) -> None:
-        super().__init__(model_name)
-        self._stream = stream
-        self._translate_errors = translate_errors
-        self._target = target
-        self._requested_model = model_name
-        self._chunks = 0
-        self._finish_reason: str | None = None
-        self._last_call: tuple[str, object] | None = None
-
-    async def _events(self) -> AsyncIterator[ModelResponseStreamEvent]:
-        with self._translate_errors():
-            async for chunk in self._stream:
-                self._chunks += 1
-                try:
-                    if self._chunks == 1:
-                        self.model_name = chunk.model or self.model_name
-                        self.timestamp = timestamp_from_unix(chunk.created)
-                    if chunk.usage is not None:
-                        self._usage = _usage(chunk.usage)
-                    events = self._chunk_events(chunk)
-                except (AttributeError, TypeError, ValueError) as error:  # unvalidated SDK objects, as above
-                    raise UnexpectedModelBehavior(
-                        f"{self._target} sent a stream chunk that is not a chat completion chunk ({error})",
-                        _dumped(chunk),
-                    ) from error
-                for event in events:
-                    yield event
-        if self._finish_reason is None:
-            # A stream cut short (a dropped connection, a server that stopped) would otherwise pass for
-            # a complete answer; what did arrive is kept in the error.
-            raise UnexpectedModelBehavior(
-                f"The stream from {self._target} ended before the model finished (no chunk carried a "
-                "finish_reason): the connection was cut, the server stopped early, or it did not stream; "
-                "what arrived is in this error's body",
-                messages_to_json([self.get()]).decode(),
-            )
-        self._check_finished()
-
-    def _chunk_events(self, chunk: ChatCompletionChunk) -> list[ModelResponseStreamEvent]:
-        if not chunk.choices:
-            return []
-        choice = chunk.choices[0]
-        if choice.index not in (0, None) or len(chunk.choices) > 1:
-            raise UnexpectedModelBehavior(
-                f"OpenAI model {self._requested_model!r} streamed choice {choice.index} (chunk {self._chunks}), "
-                "but one answer was asked for (n=1): the pieces of several answers cannot be told apart"
-            )
-        self._finish_reason = choice.finish_reason or self._finish_reason
-        delta = choice.delta
-        if delta is None:  # some servers send the last chunk with a finish_reason only
-            return []
-        events: list[ModelResponseStreamEvent | None] = []
-        content = _text_field(delta.content, "choices[0].delta.content")
-        if content:
-            events.append(self._text_delta("content", content))
-        for call in delta.tool_calls or ():
-            key = self._call_key(call.index, call.id)
-            index = self._known_vendor_ids().get(key)
-            current = self._parts[index] if index is not None else None
-            function = call.function
-            name = function.name if function else None
-            # Some servers repeat the name on every chunk; it is only ever sent whole, so take it once.
-            if isinstance(current, ToolCallPart) and current.tool_name:
-                name = None
-            events.append(
-                self._tool_call_delta(
-                    key, tool_name=name, args=function.arguments if function else None, tool_call_id=call.id
-                )
-            )
-        return [event for event in events if event is not None]
-
-    def _call_key(self, index: int | None, call_id: str | None) -> tuple[str, object]:
-        """Which tool call a delta belongs to: its index; without one, its id, else the call before it."""
-        if index is not None:
-            key: tuple[str, object] = ("tool_call", index)
-        elif call_id is not None:
-            key = ("tool_call_id", call_id)
-        elif self._last_call is not None:
-            key = self._last_call
-        else:
-            raise UnexpectedModelBehavior(
-                f"OpenAI model {self._requested_model!r} sent a tool-call delta with neither an index nor an id, "
-                f"and no tool call before it to continue (chunk {self._chunks})"
-            )
-        self._last_call = key
-        return key
-
-    def _check_finished(self) -> None:
-        """Refuse an answer filtered or cut inside a tool call; give tool calls sent without an id one."""
-        model = self._requested_model
-        last = self._parts[-1] if self._parts else None
-        if self._finish_reason == "length" and isinstance(last, ToolCallPart | ToolCallPartDelta):
-            raise UnexpectedModelBehavior(
-                f"OpenAI model {model!r} reached its token limit in the middle of tool call "
-                f"{last.tool_name if isinstance(last, ToolCallPart) else last.tool_name_delta!r} (finish_reason "
-                "'length' in the stream's last choice): its arguments are cut off; raise the max_tokens setting",
-                last.args_as_json_str() if isinstance(last, ToolCallPart) else None,
-            )
-        if self._finish_reason == "content_filter":
-            text = "".join(part.content for part in self._parts if isinstance(part, TextPart))
-            raise UnexpectedModelBehavior(
-                f"OpenAI model {model!r} had its answer withheld by the server's content filter (finish_reason "
-                "'content_filter' in the stream's last choice)",
-                text or None,
-            )
-        for index, part in enumerate(self._parts):
-            if isinstance(part, ToolCallPartDelta):
-                raise UnexpectedModelBehavior(
-                    f"The stream of OpenAI model {model!r} never named the tool of tool call {index} (arguments "
-                    f"{part.args_delta!r}): the call cannot be made"
-                )
-            if isinstance(part, ToolCallPart) and part.tool_call_id is None:
-                # The id goes back with the call's return; the API refuses a tool message without one.
-                self._parts[index] = replace(part, tool_call_id=new_id())
 
 
 def _provider_connection(
@@ -502,41 +366,4 @@ def _not_a_completion(target: str, what: str, body: str | None) -> UnexpectedMod
         f"{target} answered with a body that is not a chat completion ({what}); check that the base_url is the "
         "API root of an OpenAI-compatible server",
         body,
-    )
-
-
-def _dumped(value: Any) -> str | None:
-    """An SDK object as JSON for an error's body, whatever its fields hold."""
-    try:
-        text: str = value.model_dump_json(warnings=False)
-    except (TypeError, ValueError):  # fields pydantic cannot serialize: the error shows the repr instead
-        text = repr(value)
-    return text[:MAX_BODY_IN_ERROR]
-
-
-def _text_field(value: Any, where: str) -> Any:
-    if value is not None and not isinstance(value, str):
-        raise TypeError(f"{where} is {type(value).__name__} {value!r}, not text")
-    return value
-
-
-def _token_count(value: Any, where: str) -> int | None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-        raise TypeError(f"usage.{where} is {type(value).__name__} {value!r}, not an integer")
-    return value
-
-
-def _usage(usage: CompletionUsage | None) -> Usage:
-    if usage is None:
-        return Usage()
-    details: dict[str, int] = {}
-    if usage.prompt_tokens_details and usage.prompt_tokens_details.cached_tokens:
-        details["cached_tokens"] = usage.prompt_tokens_details.cached_tokens
-    if usage.completion_tokens_details and usage.completion_tokens_details.reasoning_tokens:
-        details["reasoning_tokens"] = usage.completion_tokens_details.reasoning_tokens
-    return Usage(
-        request_tokens=_token_count(usage.prompt_tokens, "prompt_tokens"),
-        response_tokens=_token_count(usage.completion_tokens, "completion_tokens"),
-        total_tokens=_token_count(usage.total_tokens, "total_tokens"),
-        details=details or None,
     )
