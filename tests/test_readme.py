@@ -51,3 +51,15 @@ def test_the_pydantic_ai_property_test_example_runs_as_written() -> None:
     exec(compile(block, "README.md (pydantic-ai property tests)", "exec"), namespace)
     quick = settings(max_examples=10, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
     quick(namespace["test_every_scripted_run_ends_cleanly"])()
+
+
+def test_the_test_command_says_the_page_tests_need_chromium() -> None:
+    text = README.read_text(encoding="utf-8")
+    start = text.index("\n## Set-up")
+    setup = text[start : text.index("\n## ", start + 1)]
+    browser_tests = Path(__file__).parent / "testing" / "viewer" / "test_viewer_browser.py"
+    count = len(re.findall(r"^(?:async )?def test_", browser_tests.read_text(encoding="utf-8"), flags=re.MULTILINE))
+    assert f"The {count} page tests (`tests/testing/viewer/test_viewer_browser.py`)" in setup
+    assert "skipped where none is installed" in setup
+    assert "Debian's `chromium`" in setup
+    assert "`.ci/run`" in setup
