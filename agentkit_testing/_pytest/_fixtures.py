@@ -105,9 +105,8 @@ def agentkit_cassette(request: pytest.FixtureRequest) -> Iterator[CassetteSessio
     stats = request.config.stash[stats_key]
     if marker is None or not marker.kwargs.get("path"):
         check_default_path_is_its_own(request.node, path, stats.default_users.get(str(path), set()))
+    # The folder is made when a run is saved, not here: a recording that fails leaves no empty folder.
     mode = record_mode(request.config, marker)
-    if mode in RECORDING_MODES:
-        path.parent.mkdir(parents=True, exist_ok=True)
     options.setdefault("label", request.node.nodeid)
     stats.used.add(str(path))
     pydantic_ai_agents = options.pop("pydantic_ai_agents", ())

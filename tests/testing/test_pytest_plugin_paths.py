@@ -153,3 +153,49 @@ def test_tests_whose_names_make_one_cassette_file_name_are_refused_not_mixed(pro
         ["*test_where.py::test_where[[]a/b[]]*test_where.py::test_where[[]a_b[]]*test_where[[]a_b[]].yaml*path=*"]
     )
     assert not (project.path / "cassettes" / "test_where").exists()
+
+
+FAILING_FIRST_RECORDING = textwrap.dedent(
+    """
+    import pytest
+    from agentkit import Agent
+    from agentkit.models import FunctionModel
+
+
+    def broken(messages, info):
+        raise ConnectionError("the server is down")
+
+
+    agent = Agent(FunctionModel(broken, model_name="local-1"))
+
+
+    def test_by_fixture(agentkit_cassette):
+        agent.run_sync("hello")
+
+
+    @pytest.mark.agentkit_cassette(path="cassettes/deeper/still/marked.yaml")
+    def test_by_marker():
+        agent.run_sync("hello")
+    """
+)
+
+
+def test_a_first_recording_that_fails_before_any_answer_creates_no_folder(project: pytest.Pytester) -> None:
+    project.makepyfile(test_first=FAILING_FIRST_RECORDING)
+    result = project.runpytest(*QUIET, "--agentkit-record-mode=once")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(["*ConnectionError: the server is down*"])
+    assert not (project.path / "cassettes").exists()
+
+
+def test_a_failed_first_recording_keeps_the_folders_that_were_there(project: pytest.Pytester) -> None:
+    project.makepyfile(test_first=FAILING_FIRST_RECORDING)
+    empty = project.path / "cassettes" / "test_first"
+    empty.mkdir(parents=True)
+    (project.path / "cassettes" / "deeper").mkdir()
+    result = project.runpytest(*QUIET, "--agentkit-record-mode=once")
+    result.assert_outcomes(failed=2)
+    assert empty.is_dir()
+    assert list(empty.iterdir()) == []
+    assert sorted(path.name for path in (project.path / "cassettes").iterdir()) == ["deeper", "test_first"]
+    assert list((project.path / "cassettes" / "deeper").iterdir()) == []
