@@ -94,23 +94,50 @@ def diff(old: str, new: str, exact: bool, html: str | None) -> None:
 
 
 @cassette.command()
-@click.argument("files", nargs=-1, required=True, type=_FILE)
-def verify(files: tuple[str, ...]) -> None:
-    """Check that each FILE is a well-formed cassette of a version this agentkit reads."""
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+def verify(paths: tuple[str, ...]) -> None:
+    """Check that each cassette is well formed and of a version this agentkit reads; exits 1 when one is not.
+
+    PATHS are cassette files, each checked whatever it holds, or folders, searched as `check` searches
+    them: every .yaml, .yml and .json file under each that says it is an agentkit cassette. A folder
+    with none fails, so a mistyped path cannot pass for a clean one.
+    """
     failed = False
+    files: dict[Path, None] = {}  # in the order given, each once
+    for path in map(Path, paths):
+        if not path.is_dir():
+            files[path] = None
+            continue
+        found, others = _cassettes_under(path)
+        if not found:
+            click.echo(f"FAIL {path}: no agentkit cassette under this folder{_skipped(others)}", err=True)
+            failed = True
+        elif others:
+            click.echo(f"skip {path}: {len(others)} file(s) that are not agentkit cassettes{_skipped(others)}")
+        files.update(dict.fromkeys(found))
     for file in files:
         try:
-            summary = summarize_runs(Path(file), _each_run(file))
+            summary = summarize_runs(file, _each_run(str(file)))
         except CassetteError as error:
             click.echo(f"FAIL {error}", err=True)
             failed = True
         except OSError as error:
-            click.echo(f"FAIL {_unreadable(file, error)}", err=True)
+            click.echo(f"FAIL {_unreadable(str(file), error)}", err=True)
             failed = True
         else:
             click.echo(f"ok   {summary}")
     if failed:
         raise SystemExit(1)
+
+
+def _skipped(others: list[Path]) -> str:
+    """Why the files of a folder that `verify` passed over were left out, and how to check one anyway."""
+    if not others:
+        return " (no .yaml, .yml or .json file)"
+    return (
+        f" (such as {others[0]}: no 'agentkit-cassette' in its first {_MARKER_WINDOW} bytes); "
+        "name a file to verify it whatever it holds"
+    )
 
 
 @cassette.command()
@@ -156,6 +183,10 @@ def check(paths: tuple[str, ...], agent_path: str, deps_path: str | None) -> Non
             (result,) = stale.check_cassettes([file], agent, definition)
         except CassetteError as error:
             click.echo(f"error   {error}", err=True)
+            failed = True
+            continue
+        except OSError as error:
+            click.echo(f"error   {_unreadable(str(file), error)}", err=True)
             failed = True
             continue
         runs = f"{len(result.runs)} run(s)" if result.runs else f"no runs of agent {agent.name!r}"
@@ -278,13 +309,32 @@ def _import_object(path: str, option: str) -> Any:
 def _cassette_files(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
-    candidates = sorted(file for pattern in ("*.yaml", "*.yml", "*.json") for file in path.rglob(pattern))
-    return [file for file in candidates if _declares_agentkit_format(file)]
+    found, _ = _cassettes_under(path)
+    return found
+
+
+def _cassettes_under(folder: Path) -> tuple[list[Path], list[Path]]:
+    """The .yaml, .yml and .json files under `folder` that declare the agentkit cassette format, and the others."""
+    patterns = ("*.yaml", "*.yml", "*.json")
+    candidates = sorted(file for pattern in patterns for file in folder.rglob(pattern) if not file.is_dir())
+    found: list[Path] = []
+    others: list[Path] = []
+    for file in candidates:
+        try:
+            declares = _declares_agentkit_format(file)
+        except OSError:  # unreadable (a broken link, no permission): kept, so reading it reports why, by path
+            declares = True
+        (found if declares else others).append(file)
+    return found, others
+
+
+_MARKER_WINDOW = 4096
+"""How far into a file the format marker is looked for: a cassette's header comment comes before it."""
 
 
 def _declares_agentkit_format(path: Path) -> bool:
     with path.open("rb") as file:
-        return b"agentkit-cassette" in file.read(4096)
+        return b"agentkit-cassette" in file.read(_MARKER_WINDOW)
 
 
 def _write_page(cassettes: list[Cassette], target: Path) -> None:

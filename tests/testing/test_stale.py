@@ -186,6 +186,20 @@ def test_cli_reports_a_broken_cassette(project: Path) -> None:
     assert "broken.yaml" in result.output
 
 
+def test_cli_reports_an_unreadable_cassette_in_a_folder_and_passes_over_a_folder_named_like_one(
+    project: Path,
+) -> None:
+    import app
+
+    (project / "cassettes" / "folder.yaml").mkdir(parents=True)
+    (project / "cassettes" / "gone.yaml").symlink_to(project / "moved-away.yaml")
+    record(project / "cassettes" / "fresh.yaml", app.agent)
+    result = CliRunner().invoke(main, ["cassette", "check", "cassettes", "--agent", "app:agent"])
+    assert result.exit_code == 1, result.output
+    assert result.stdout == "fresh   cassettes/fresh.yaml  (1 run(s))\n"
+    assert result.stderr.startswith("error   cassettes/gone.yaml: cannot read the cassette (No such file or directory)")
+
+
 def test_cli_rejects_a_malformed_agent_path(project: Path) -> None:
     result = CliRunner().invoke(main, ["cassette", "check", ".", "--agent", "app"])
     assert result.exit_code == 2
