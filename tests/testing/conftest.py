@@ -14,6 +14,7 @@ from agentkit.models import Model, TestModel
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
+
 @dataclass
 class DiceGame:
     """An agent with two tools, and what its tools were asked to do."""
