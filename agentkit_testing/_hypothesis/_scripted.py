@@ -7,7 +7,6 @@ also write scripts by hand.
 from __future__ import annotations
 
 import contextlib
-import copy
 import datetime
 import os
 import traceback
@@ -40,6 +39,7 @@ from agentkit import (
 from agentkit.models import AgentInfo, FunctionModel, ModelRequestParameters, TestModel
 from agentkit_testing._cassette._context import cassette
 from agentkit_testing._cassette._file import Cassette
+from agentkit_testing._script_player import ScriptPlayer
 
 __all__ = ("SCRIPT_TIME", "ScriptedModel", "ScriptedRun", "probe_agent_info", "replay_example", "run_scripted")
 
@@ -47,7 +47,7 @@ SCRIPT_TIME = datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC)
 """The timestamp of scripted responses, so that scripts are reproducible."""
 
 
-class ScriptedModel(FunctionModel):
+class ScriptedModel(ScriptPlayer[ModelResponse], FunctionModel):
     """A model that plays `responses` in order, then ends the run so it terminates.
 
     When the script runs out it answers with `final_text` if the agent accepts text, otherwise it
@@ -63,27 +63,17 @@ class ScriptedModel(FunctionModel):
         final_result_args: dict[str, Any] | None = None,
         model_name: str = "scripted",
     ) -> None:
-        self.responses = [copy.deepcopy(response) for response in responses]
-        self.final_text = final_text
+        self._load_script(responses, final_text)
         self.final_result_args = final_result_args
-        self.played = 0
         self.agent_infos: list[AgentInfo] = []
         """What the agent offered at each request, in order."""
         super().__init__(self._respond, model_name=model_name)
 
-    def __repr__(self) -> str:
-        return f"ScriptedModel(responses={len(self.responses)}, played={self.played}, final_text={self.final_text!r})"
-
-    @property
-    def exhausted(self) -> bool:
-        """Whether every scripted response has been played."""
-        return self.played >= len(self.responses)
-
     def _respond(self, messages: list[ModelMessage], info: AgentInfo) -> ModelResponse | Awaitable[ModelResponse]:
         self.agent_infos.append(info)
-        if not self.exhausted:
-            self.played += 1
-            return copy.deepcopy(self.responses[self.played - 1])  # the run may change what it is given
+        scripted = self._play_next()
+        if scripted is not None:
+            return scripted
         if info.allow_text_result or not info.result_tools:
             return ModelResponse(parts=[TextPart(self.final_text)], timestamp=SCRIPT_TIME)
         return self._final_result(info.result_tools[0])

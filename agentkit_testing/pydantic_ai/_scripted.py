@@ -8,7 +8,6 @@ is used: `FunctionModel`, `TestModel.gen_tool_args`, `Agent.override`, `Agent.it
 
 from __future__ import annotations
 
-import copy
 import datetime
 import json
 import os
@@ -29,6 +28,7 @@ from pydantic_ai.toolsets import FunctionToolset
 from pydantic_ai.usage import UsageLimits
 
 from agentkit import UserError
+from agentkit_testing._script_player import ScriptPlayer
 from agentkit_testing.pydantic_ai._scripted_checks import (
     check_ending,
     check_requests_counted,
@@ -50,7 +50,7 @@ SCRIPT_TIME = datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC)
 """The timestamp of scripted responses, so that scripts are reproducible and print the same."""
 
 
-class ScriptedModel(FunctionModel):
+class ScriptedModel(ScriptPlayer[ModelResponse], FunctionModel):
     """A pydantic-ai model that plays `responses` in order, then ends the run so it terminates.
 
     When the script runs out it answers with `final_text` if the agent accepts text, otherwise it
@@ -67,28 +67,18 @@ class ScriptedModel(FunctionModel):
         final_output_args: dict[str, Any] | None = None,
         model_name: str = "scripted",
     ) -> None:
-        self.responses = [copy.deepcopy(response) for response in responses]
-        self.final_text = final_text
+        self._load_script(responses, final_text)
         self.final_output_args = final_output_args
-        self.played = 0
         self.finals = 0
         self.agent_infos: list[AgentInfo] = []
         """What the agent offered at each request, in order."""
         super().__init__(self._respond, model_name=model_name)
 
-    def __repr__(self) -> str:
-        return f"ScriptedModel(responses={len(self.responses)}, played={self.played}, final_text={self.final_text!r})"
-
-    @property
-    def exhausted(self) -> bool:
-        """Whether every scripted response has been played."""
-        return self.played >= len(self.responses)
-
     async def _respond(self, messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
         self.agent_infos.append(info)
-        if not self.exhausted:
-            self.played += 1
-            return copy.deepcopy(self.responses[self.played - 1])  # FunctionModel writes its name and usage on it
+        scripted = self._play_next()  # a copy: FunctionModel writes its name and usage on it
+        if scripted is not None:
+            return scripted
         self.finals += 1
         return self._final(info)
 

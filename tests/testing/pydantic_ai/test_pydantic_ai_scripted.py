@@ -19,6 +19,7 @@ from pydantic_ai.usage import UsageLimits
 
 from agentkit import UserError
 from agentkit_testing.pydantic_ai.strategies import (
+    ScriptedModel,
     ScriptedRun,
     model_responses,
     probe_agent_info,
@@ -175,6 +176,18 @@ def test_a_script_is_played_the_same_in_every_run() -> None:
     first, second = (run_scripted_sync(chat, script) for _ in range(2))
     assert first.script == second.script == script
     assert script[0].model_name is None  # the model's own name and usage are written on a copy
+
+
+@pytest.mark.anyio
+async def test_scripted_model_counts_what_it_played_and_shows_it() -> None:
+    model = ScriptedModel([ModelResponse(parts=[TextPart("hello")])], final_text="bye")
+    assert repr(model) == "ScriptedModel(responses=1, played=0, final_text='bye')"
+    assert not model.exhausted
+    with chat.override(model=model):
+        assert (await chat.run("Hi")).output == "hello"
+    assert model.exhausted
+    assert model.played == 1
+    assert repr(model) == "ScriptedModel(responses=1, played=1, final_text='bye')"
 
 
 @pytest.mark.anyio
