@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
-from loopback import LoopbackServer, serve_pong
+from scripted_server import ScriptedServer, serve_pong
 
 from agentkit_testing import vcr_config as scrubbing_vcr_config
 
@@ -175,7 +175,7 @@ def default_cassette_name(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def loopback_server() -> Iterator[LoopbackServer]:
+def loopback_server() -> Iterator[ScriptedServer]:
     """A real HTTP server on loopback answering every chat completion with 'pong' (keep-alive on)."""
     with serve_pong() as server:
         yield server

@@ -3,6 +3,7 @@
 The provider tests use it to see what the models do with answers a well-behaved server never sends:
 bodies that are not JSON, server-sent-event streams cut mid-event, error statuses with headers. The
 connection is a real socket, so the SDKs' own HTTP stacks parse (and fail on) exactly these bytes.
+`serve_pong` is the well-behaved case: the same server answering 'pong' to every request.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import http.server
 import json
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -58,8 +59,14 @@ class ScriptedServer:
 
 
 @contextmanager
-def serve_script(replies: Sequence[Reply], *, path_prefix: str = "") -> Iterator[ScriptedServer]:
-    """Serve `replies` in order on a free loopback port until the block ends; a request past the end gets a 500."""
+def serve_script(
+    replies: Sequence[Reply], *, path_prefix: str = "", then: Reply | None = None
+) -> Iterator[ScriptedServer]:
+    """Serve `replies` in order on a free loopback port until the block ends.
+
+    A request past the end of the script gets `then`, or a 500 when `then` is not given.
+    """
+    after = then if then is not None else json_reply({"error": "no more replies"}, status=500)
     pending = list(replies)
     received: list[tuple[str, dict[str, str], Any]] = []
     lock = threading.Lock()
@@ -72,7 +79,7 @@ def serve_script(replies: Sequence[Reply], *, path_prefix: str = "") -> Iterator
             headers = {name.lower(): value for name, value in self.headers.items()}
             with lock:
                 received.append((self.path, headers, json.loads(raw or b"null")))
-                reply = pending.pop(0) if pending else json_reply({"error": "no more replies"}, status=500)
+                reply = pending.pop(0) if pending else after
             self.send_response(reply.status)
             self.send_header("content-type", reply.content_type)
             for name, value in reply.headers:
@@ -105,3 +112,18 @@ def serve_script(replies: Sequence[Reply], *, path_prefix: str = "") -> Iterator
     finally:
         server.shutdown()
         server.server_close()
+
+
+PONG = {
+    "id": "chatcmpl-1",
+    "object": "chat.completion",
+    "created": 1764148000,
+    "model": "gpt-4o-mini",
+    "choices": [{"index": 0, "message": {"role": "assistant", "content": "pong"}, "finish_reason": "stop"}],
+}
+"""A chat completion whose answer is 'pong'."""
+
+
+def serve_pong() -> AbstractContextManager[ScriptedServer]:
+    """A chat-completions server answering every request with `PONG` (its URL ends in `/v1`, like a base URL)."""
+    return serve_script((), path_prefix="/v1", then=json_reply(PONG))

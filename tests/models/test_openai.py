@@ -20,8 +20,8 @@ from typing import Any
 import httpx2
 import openai
 import pytest
-from loopback import LoopbackServer
 from pydantic import BaseModel
+from scripted_server import ScriptedServer
 
 from agentkit import (
     Agent,
@@ -405,7 +405,7 @@ async def test_timeout_names_the_model_and_the_setting() -> None:
     assert isinstance(raised.value.__cause__, openai.APITimeoutError)
 
 
-def test_run_sync_twice_gets_a_client_per_event_loop(loopback_server: LoopbackServer) -> None:
+def test_run_sync_twice_gets_a_client_per_event_loop(loopback_server: ScriptedServer) -> None:
     agent = Agent(OpenAIModel(STUB_MODEL, base_url=loopback_server.url, api_key=API_KEY))
 
     assert agent.run_sync("ping").data == "pong"
@@ -413,7 +413,7 @@ def test_run_sync_twice_gets_a_client_per_event_loop(loopback_server: LoopbackSe
 
 
 def test_run_sync_closes_the_client_it_built_before_its_loop_ends(
-    loopback_server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+    loopback_server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     closed: list[bool] = []
     close = openai.AsyncOpenAI.close

@@ -11,7 +11,7 @@ import anyio
 import httpx2
 import openai
 import pytest
-from loopback import LoopbackServer
+from scripted_server import ScriptedServer
 
 from agentkit import Agent, UserError
 from agentkit.models import override_allow_model_requests
@@ -32,31 +32,31 @@ def _no_key_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None
         yield
 
 
-def sent_key(server: LoopbackServer) -> str:
-    headers, _ = server.requests[-1]
+def sent_key(server: ScriptedServer) -> str:
+    _, headers, _ = server.requests[-1]
     return headers["authorization"].removeprefix("Bearer ")
 
 
-def test_a_provider_with_a_base_url_reaches_that_server(loopback_server: LoopbackServer) -> None:
+def test_a_provider_with_a_base_url_reaches_that_server(loopback_server: ScriptedServer) -> None:
     model = OpenAIModel("gpt-4o-mini", provider=OpenAIProvider(base_url=loopback_server.url, api_key="sk-given"))
     assert Agent(model).run_sync("ping").data == "pong"
     assert sent_key(loopback_server) == "sk-given"
     assert model.base_url == f"{loopback_server.url}/"
 
 
-def test_a_local_server_needs_no_key(loopback_server: LoopbackServer) -> None:
+def test_a_local_server_needs_no_key(loopback_server: ScriptedServer) -> None:
     model = OpenAIModel("llama3.2", provider=OpenAIProvider(base_url=loopback_server.url))
     assert Agent(model).run_sync("ping").data == "pong"
     assert sent_key(loopback_server) == "api-key-not-set"
 
 
-def test_the_older_base_url_keyword_needs_no_key_either(loopback_server: LoopbackServer) -> None:
+def test_the_older_base_url_keyword_needs_no_key_either(loopback_server: ScriptedServer) -> None:
     assert Agent(OpenAIModel("llama3.2", base_url=loopback_server.url)).run_sync("ping").data == "pong"
     assert sent_key(loopback_server) == "api-key-not-set"
 
 
 def test_the_key_comes_from_the_environment_when_not_given(
-    loopback_server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+    loopback_server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env")
     Agent(OpenAIModel("m", provider=OpenAIProvider(base_url=loopback_server.url))).run_sync("ping")
@@ -77,15 +77,15 @@ def test_the_base_url_comes_from_the_environment_when_not_given(monkeypatch: pyt
     ("role", "sent"), [(None, "system"), ("system", "system"), ("developer", "developer"), ("user", "user")]
 )
 def test_system_prompts_are_sent_with_the_system_prompt_role(
-    loopback_server: LoopbackServer, role: str | None, sent: str
+    loopback_server: ScriptedServer, role: str | None, sent: str
 ) -> None:
     model = OpenAIModel("m", provider=OpenAIProvider(base_url=loopback_server.url), system_prompt_role=role)  # type: ignore[arg-type]
     Agent(model, system_prompt="Be brief.").run_sync("ping")
-    _, body = loopback_server.requests[-1]
+    _, _, body = loopback_server.requests[-1]
     assert body["messages"][0] == {"role": sent, "content": "Be brief."}
 
 
-def test_a_given_http_client_sends_the_requests(loopback_server: LoopbackServer) -> None:
+def test_a_given_http_client_sends_the_requests(loopback_server: ScriptedServer) -> None:
     sent: list[str] = []
 
     async def note(request: httpx2.Request) -> None:
@@ -101,7 +101,7 @@ def test_a_given_http_client_sends_the_requests(loopback_server: LoopbackServer)
     assert sent == [f"{loopback_server.url}/chat/completions"]
 
 
-def test_a_given_openai_client_is_used_as_it_is(loopback_server: LoopbackServer) -> None:
+def test_a_given_openai_client_is_used_as_it_is(loopback_server: ScriptedServer) -> None:
     async def run() -> str:
         async with openai.AsyncOpenAI(base_url=loopback_server.url, api_key="sk-client") as client:
             provider = OpenAIProvider(openai_client=client)
@@ -149,7 +149,7 @@ def test_an_unknown_provider_is_named() -> None:
         infer_provider("nope")
 
 
-def test_a_custom_provider_serves_its_client(loopback_server: LoopbackServer) -> None:
+def test_a_custom_provider_serves_its_client(loopback_server: ScriptedServer) -> None:
     async def run() -> str:
         async with openai.AsyncOpenAI(base_url=loopback_server.url, api_key="sk-local") as local_client:
 
@@ -185,7 +185,7 @@ def test_importing_the_providers_imports_no_sdk() -> None:
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
 
 
-def test_run_sync_closes_the_clients_built_in_its_event_loop(loopback_server: LoopbackServer) -> None:
+def test_run_sync_closes_the_clients_built_in_its_event_loop(loopback_server: ScriptedServer) -> None:
     built: list[openai.AsyncOpenAI] = []
 
     class KeepsTrack(OpenAIModel):
@@ -200,11 +200,11 @@ def test_run_sync_closes_the_clients_built_in_its_event_loop(loopback_server: Lo
     assert all(client.is_closed() for client in built)
 
 
-def test_reasoning_effort_is_sent_from_the_openai_settings(loopback_server: LoopbackServer) -> None:
+def test_reasoning_effort_is_sent_from_the_openai_settings(loopback_server: ScriptedServer) -> None:
     settings: OpenAIModelSettings = {"openai_reasoning_effort": "low"}
     model = OpenAIModel("o3-mini", provider=OpenAIProvider(base_url=loopback_server.url))
     Agent(model, model_settings=settings).run_sync("ping")
-    _, body = loopback_server.requests[-1]
+    _, _, body = loopback_server.requests[-1]
     assert body["reasoning_effort"] == "low"
     assert "openai_reasoning_effort" not in body
 
