@@ -13,19 +13,22 @@ from typing import Any
 
 import anthropic
 import pytest
-from scripted_server import Reply, ScriptedServer, json_reply, serve_script, sse_event, sse_reply
+from scripted_server import (
+    SDK_STREAMS_LEFT_OPEN_UNDER_TRIO,
+    Reply,
+    ScriptedServer,
+    json_reply,
+    serve_script,
+    sse_event,
+    sse_reply,
+)
 
 from agentkit import Agent, AgentRunError, ModelHTTPError, UnexpectedModelBehavior
 from agentkit.models import AnthropicModel, override_allow_model_requests
 
 pytestmark = [
     pytest.mark.anyio,
-    # Under trio the SDK leaves its inner stream generators unclosed after the last event (harmless).
-    pytest.mark.filterwarnings(
-        "ignore:Exception ignored in. <async_generator object "
-        "(SSEDecoder|AsyncStream|Stream|Response|PoolByteStream)\\."
-        ":pytest.PytestUnraisableExceptionWarning"
-    ),
+    SDK_STREAMS_LEFT_OPEN_UNDER_TRIO,
 ]
 
 MODEL = "claude-haiku-4-5"

@@ -14,7 +14,7 @@ import anthropic
 import openai
 import pytest
 import vcr  # type: ignore[import-untyped]
-from scripted_server import Reply, json_reply, serve_script, sse_reply
+from scripted_server import SDK_STREAMS_LEFT_OPEN_UNDER_TRIO, Reply, json_reply, serve_script, sse_reply
 from test_anthropic_odd_answers import MODEL as CLAUDE
 from test_anthropic_odd_answers import events, text_events
 from test_openai_odd_streams import DONE, text_chunks
@@ -27,12 +27,7 @@ pytest_plugins = ["pytester"]
 
 pytestmark = [
     pytest.mark.anyio,
-    # Under trio the SDK leaves its inner stream generators unclosed after the last event (harmless).
-    pytest.mark.filterwarnings(
-        "ignore:Exception ignored in. <async_generator object "
-        "(SSEDecoder|AsyncStream|Stream|Response|PoolByteStream)\\."
-        ":pytest.PytestUnraisableExceptionWarning"
-    ),
+    SDK_STREAMS_LEFT_OPEN_UNDER_TRIO,
 ]
 
 KEY = "local-server-key-7f3a9c21"

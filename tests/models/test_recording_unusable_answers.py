@@ -12,7 +12,7 @@ from pathlib import Path
 import anthropic
 import pytest
 import yaml
-from scripted_server import Reply, serve_script, sse_reply
+from scripted_server import SDK_STREAMS_LEFT_OPEN_UNDER_TRIO, Reply, serve_script, sse_reply
 from test_anthropic_odd_answers import CUT_EVENT, MODEL, events, get_weather, text_events, tool_events
 
 import agentkit_testing
@@ -22,12 +22,7 @@ from agentkit_testing import UnrecordedRequest
 
 pytestmark = [
     pytest.mark.anyio,
-    # Under trio the SDK leaves its inner stream generators unclosed after the last event (harmless).
-    pytest.mark.filterwarnings(
-        "ignore:Exception ignored in. <async_generator object "
-        "(SSEDecoder|AsyncStream|Stream|Response|PoolByteStream)\\."
-        ":pytest.PytestUnraisableExceptionWarning"
-    ),
+    SDK_STREAMS_LEFT_OPEN_UNDER_TRIO,
 ]
 
 TOOL_CALL = sse_reply(events(tool_events(0, ['{"city": "Paris"}']), "tool_use"))
