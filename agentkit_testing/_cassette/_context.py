@@ -39,78 +39,37 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from typing_extensions import Unpack
+
 from agentkit import RunInfo, RunObserver, intercept_runs
+from agentkit_testing._cassette._block import BlockOptions, BlockSession, open_cassette
 from agentkit_testing._cassette._codec import encode_messages
 from agentkit_testing._cassette._file import BeforeRecord, Cassette
 from agentkit_testing._cassette._records import RecordedRun, RecordMode, model_id
-from agentkit_testing._cassette._selection import RunSelector
-from agentkit_testing._divergence import current_advice, divergence, unrecorded
+from agentkit_testing._divergence import divergence, unrecorded
 from agentkit_testing._exceptions import RuntimeMismatch
-from agentkit_testing._matching import Comparator, Matching, Mismatch, RunKey
+from agentkit_testing._matching import Matching, Mismatch, RunKey
 from agentkit_testing._recorder import RunRecorder
 from agentkit_testing._replay import RunReplayer
 from agentkit_testing._secrets import Scrubber
 
 __all__ = ("CassetteSession", "cassette")
 
-_RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
 
-
-class CassetteSession:
+class CassetteSession(BlockSession):
     """What a `cassette()` block gives: its cassette, and which runs it replayed and recorded.
 
     It is the run interceptor of the block: `start_run` decides, for each run, to replay it,
     record it, or fail.
     """
 
-    def __init__(
-        self,
-        cassette: Cassette,
-        record_mode: RecordMode,
-        *,
-        existed: bool,
-        matching: Matching,
-        external_tools: frozenset[str],
-        label: str | None,
-        allow_playback_repeats: bool,
-    ) -> None:
-        self.cassette = cassette
-        self.record_mode = record_mode
-        self.label = label
-        self._existed = existed
-        self._external_tools = external_tools
-        self._comparator = Comparator(matching, cassette.scrubber)
-        self.advice = current_advice()
-        """How this block's errors tell the user to record again (the pytest option, or `record_mode=`)."""
-        replays = record_mode in ("none", "new_episodes") or (record_mode == "once" and existed)
-        self._records = record_mode in ("new_episodes", "all", "rewrite") or (record_mode == "once" and not existed)
-        self._selector = (
-            RunSelector(
-                cassette.runs,
-                self._comparator,
-                repeats=allow_playback_repeats,
-                path=cassette.path,
-                advice=self.advice,
-            )
-            if replays
-            else None
-        )
+    def __init__(self, cassette: Cassette, record_mode: RecordMode, **options: Unpack[BlockOptions]) -> None:
+        super().__init__(cassette, record_mode, **options)
         self._recorders: list[RunRecorder] = []
         self._replayers: list[RunReplayer] = []
         self._unmatched = 0
         self._recording_keys: list[tuple[RunKey, RunRecorder]] = []
         self._recording_lock = threading.Lock()
-        self.check_unplayed_runs = True
-        """Whether the end of the block checks that every recorded run was played (see `check_all_played`);
-        the pytest fixture turns it off when the test itself failed, so that failure is the one reported."""
-
-    def __repr__(self) -> str:
-        return f"<CassetteSession {self.cassette.path} record_mode={self.record_mode!r}>"
-
-    @property
-    def replayed_runs(self) -> list[RecordedRun]:
-        """Recorded runs replayed in this block."""
-        return self._selector.played() if self._selector is not None else []
 
     @property
     def unplayed_runs(self) -> list[RecordedRun]:
@@ -131,11 +90,6 @@ class CassetteSession:
     def recorded_runs(self) -> list[RecordedRun]:
         """Runs recorded in this block (finished ones)."""
         return [run for run in (recorder.snapshot() for recorder in self._recorders) if run is not None]
-
-    @property
-    def records(self) -> bool:
-        """Whether this block records runs: its mode records, or it is `once` on a file with nothing to replay."""
-        return self._records
 
     @property
     def recorded_anything(self) -> bool:
@@ -189,18 +143,6 @@ class CassetteSession:
         with self._recording_lock:
             self._unmatched += 1
         raise self._not_recorded(key, info)
-
-    def check_all_played(self) -> None:
-        """Raise `UnplayedRuns` when this block replays and recorded runs were never played.
-
-        Only runs with the block's `label` (or none) are checked. Skipped when
-        `Matching(allow_unplayed_runs=True)`, when `check_unplayed_runs` is off, and in the modes that
-        record (`new_episodes`, `all`, `rewrite`, `once` on a new file). `cassette()` calls it when its
-        block ends without an error (an error leaving the block is never masked by it).
-        """
-        allowed = self._comparator.matching.allow_unplayed_runs or not self.check_unplayed_runs
-        if self._selector is not None and not self._records and not allowed:
-            self._selector.check_all_played(self.record_mode, self.label)
 
     def _mark_concurrent(self, key: RunKey, recorder: RunRecorder) -> None:
         """Mark runs with one identity recorded at the same time: their order in the file means nothing."""
@@ -325,22 +267,10 @@ def cassette(
         label: saved with each recorded run (e.g. the test id); not used for matching.
         allow_playback_repeats: let one recorded run be replayed by any number of live runs.
     """
-    if record_mode not in _RECORD_MODES:
-        raise ValueError(f"record_mode must be one of {', '.join(_RECORD_MODES)}; got {record_mode!r}")
-    if isinstance(path, Cassette):
-        store = path
-        existed = store.path.exists() if store.path is not None else bool(store.runs)
-    else:
-        active_scrubber = scrubber if scrubber is not None else Scrubber(scrub_patterns)
-        file = os.fspath(path)
-        existed = os.path.exists(file)
-        if existed and record_mode != "rewrite":
-            store = Cassette.load(file, scrubber=active_scrubber, before_record=before_record, lazy=True)
-        else:
-            store = Cassette(file, scrubber=active_scrubber, before_record=before_record)
-    if record_mode == "rewrite":
-        store.clear()
-    elif record_mode == "once" and existed and not any(run.requests for run in store.runs):
+    store, existed = open_cassette(
+        path, record_mode, scrub_patterns=scrub_patterns, scrubber=scrubber, before_record=before_record, lazy=True
+    )
+    if record_mode == "once" and existed and not any(run.requests for run in store.runs):
         # Every run in the file failed before any model answered (earlier versions recorded such
         # runs): there is nothing to replay, so `once` records again as if the file were absent.
         existed = False

@@ -29,7 +29,6 @@ import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from pathlib import Path
 from typing import Any
 
 import pydantic_ai
@@ -38,13 +37,14 @@ from pydantic_ai.exceptions import UserError
 from pydantic_ai.messages import ModelMessage
 from pydantic_ai.models import Model, infer_model
 from pydantic_ai.providers import Provider, infer_provider_class
+from typing_extensions import Unpack
 
+from agentkit_testing._cassette._block import BlockOptions, BlockSession, open_cassette
 from agentkit_testing._cassette._file import BeforeRecord, Cassette
 from agentkit_testing._cassette._records import RecordedRun, RecordMode
-from agentkit_testing._cassette._selection import RunSelector
-from agentkit_testing._divergence import current_advice, divergence, unrecorded
+from agentkit_testing._divergence import divergence, unrecorded
 from agentkit_testing._exceptions import CassetteError, RuntimeMismatch
-from agentkit_testing._matching import Comparator, Matching, Mismatch, RunKey
+from agentkit_testing._matching import Matching, Mismatch, RunKey
 from agentkit_testing._secrets import Scrubber
 from agentkit_testing.pydantic_ai._messages import dump_messages, prompt_text
 from agentkit_testing.pydantic_ai._models import CassetteModel, RecordedModel, wrap_toolsets
@@ -54,7 +54,6 @@ from agentkit_testing.pydantic_ai._thread_routing import agent_toolsets, route_o
 __all__ = ("RUNTIME", "PydanticAISession", "cassette")
 
 RUNTIME = "pydantic-ai"
-_RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
 
 
 def runtime_label() -> str:
@@ -62,59 +61,20 @@ def runtime_label() -> str:
     return f"{RUNTIME} {pydantic_ai.__version__}"
 
 
-class PydanticAISession:
+class PydanticAISession(BlockSession):
     """What a pydantic-ai `cassette()` block gives: its cassette, and the runs it replayed and recorded."""
 
-    def __init__(
-        self,
-        cassette: Cassette,
-        record_mode: RecordMode,
-        *,
-        existed: bool,
-        matching: Matching,
-        external_tools: frozenset[str],
-        label: str | None,
-        allow_playback_repeats: bool = False,
-    ) -> None:
-        self.cassette = cassette
-        self.record_mode = record_mode
-        self.label = label
-        self.advice = current_advice()
-        """How this block's errors say to record again: the pytest option under the plugin, else `record_mode=`."""
-        self._existed = existed
-        self._external_tools = external_tools
-        self._comparator = Comparator(matching, cassette.scrubber)
-        self.replays = record_mode in ("none", "new_episodes") or (record_mode == "once" and existed)
-        self.records = record_mode in ("new_episodes", "all", "rewrite") or (record_mode == "once" and not existed)
-        self._selector = (
-            RunSelector(
-                cassette.runs,
-                self._comparator,
-                path=cassette.path,
-                identity=self._recorded_key,
-                repeats=allow_playback_repeats,
-                advice=self.advice,
-            )
-            if self.replays
-            else None
-        )
+    _foreign_runs = True
+
+    def __init__(self, cassette: Cassette, record_mode: RecordMode, **options: Unpack[BlockOptions]) -> None:
+        super().__init__(cassette, record_mode, identity=self._recorded_key, **options)
         self._live: dict[str | None, RunRecording | RunReplay] = {}
         self._recordings: list[RunRecording] = []
         self._recording_keys: list[tuple[RunRecording, RunKey]] = []
         self._lock = threading.Lock()
         self._environment: dict[str, str] | None = None
-        self.check_unplayed_runs = True
-        """Whether the end of the block checks that every recorded pydantic-ai run was played."""
         self.closed = False
         """The block has ended: runs that still reach its wrappers (a context copied inside it) pass through."""
-
-    def __repr__(self) -> str:
-        return f"<PydanticAISession {self.cassette.path} record_mode={self.record_mode!r}>"
-
-    @property
-    def replayed_runs(self) -> list[RecordedRun]:
-        """Recorded runs replayed in this block."""
-        return self._selector.played() if self._selector is not None else []
 
     @property
     def recorded_runs(self) -> list[RecordedRun]:
@@ -260,12 +220,6 @@ class PydanticAISession:
             scrubber=self.cassette.scrubber,
         )
 
-    def check_all_played(self) -> None:
-        """Raise `UnplayedRuns` when this block only replays and recorded pydantic-ai runs were never played."""
-        allowed = self._comparator.matching.allow_unplayed_runs or not self.check_unplayed_runs
-        if self._selector is not None and not self.records and not allowed:
-            self._selector.check_all_played(self.record_mode, self.label, foreign=True)
-
 
 def _base_model(agent: Agent[Any, Any], session: PydanticAISession) -> Model:
     """The model to wrap for `agent`: its own, or, when replaying offline, a stand-in named like it."""
@@ -343,20 +297,9 @@ def cassette(
         save: write the file when the block ends; `False` when the caller saves the `Cassette` it
             passed (the pytest plugin, whose agentkit block shares it).
     """
-    if record_mode not in _RECORD_MODES:
-        raise ValueError(f"record_mode must be one of {', '.join(_RECORD_MODES)}; got {record_mode!r}")
-    if isinstance(path, Cassette):
-        store = path
-        existed = store.path.exists() if store.path is not None else bool(store.runs)
-    else:
-        active_scrubber = scrubber if scrubber is not None else Scrubber(scrub_patterns)
-        existed = Path(path).exists()
-        if existed and record_mode != "rewrite":
-            store = Cassette.load(path, scrubber=active_scrubber, before_record=before_record)
-        else:
-            store = Cassette(path, scrubber=active_scrubber, before_record=before_record)
-    if record_mode == "rewrite":
-        store.clear()
+    store, existed = open_cassette(
+        path, record_mode, scrub_patterns=scrub_patterns, scrubber=scrubber, before_record=before_record, lazy=False
+    )
     session = PydanticAISession(
         store,
         record_mode,
