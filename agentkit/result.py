@@ -14,8 +14,8 @@ from typing_extensions import TypedDict, TypeVar, is_typeddict
 
 from agentkit._context import RunContext
 from agentkit._function_schema import takes_run_context
-from agentkit.exceptions import ModelRetry, UserError
-from agentkit.messages import ModelResponsePart, RetryPromptPart, ToolCallPart
+from agentkit.exceptions import ModelRetry, UnexpectedModelBehavior, UserError
+from agentkit.messages import ModelResponsePart, RetryPromptPart, TextPart, ToolCallPart
 from agentkit.tools import ToolDefinition
 
 if TYPE_CHECKING:  # pydantic itself is imported where used, by result types other than `str`
@@ -198,6 +198,22 @@ class ResultSchema:
     def find_named_call(self, parts: Sequence[ModelResponsePart], name: str) -> tuple[ToolCallPart, ResultTool] | None:
         """The first call to the result tool `name` among `parts`."""
         return next(((call, tool) for call, tool in self.find_calls(parts) if call.tool_name == name), None)
+
+    def streamed_data(
+        self, parts: Sequence[ModelResponsePart], tool_name: str | None, *, allow_partial: bool
+    ) -> tuple[Any, ToolCallPart | None]:
+        """The result data of a streamed response, before the result validators, and the call that carried it.
+
+        `tool_name` is the final result's: None when the result is the response's text, else the result
+        tool whose call's arguments are validated (`allow_partial` for a response still arriving).
+        """
+        if tool_name is None:
+            return "\n\n".join(part.content for part in parts if isinstance(part, TextPart)), None
+        match = self.find_named_call(parts, tool_name)
+        if match is None:
+            raise UnexpectedModelBehavior(f"Invalid response, unable to find tool: {self.tool_names()}")
+        call, tool = match
+        return tool.validate(call, allow_partial=allow_partial, wrap_errors=False), call
 
 
 @dataclass

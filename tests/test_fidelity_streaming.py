@@ -13,9 +13,11 @@ from agentkit import (
     Agent,
     ModelMessage,
     ModelRequestNode,
+    ModelResponse,
     ModelRetry,
     PartDeltaEvent,
     PartStartEvent,
+    TextPart,
     UnexpectedModelBehavior,
     UsageLimitExceeded,
     UsageLimits,
@@ -218,3 +220,12 @@ async def test_a_validator_retry_from_validate_structured_result_is_an_error_say
                 with pytest.raises(UnexpectedModelBehavior, match=r"\('no age yet'\)"):
                     await result.validate_structured_result(message, allow_partial=True)
                 break
+
+
+async def test_validating_a_response_without_the_result_tool_call_names_the_tools() -> None:
+    agent: Agent[None, Person] = Agent(FunctionModel(stream_function=person_stream), result_type=Person)
+    async with agent.run_stream("go") as result:
+        await result.get_data()
+        text_only = ModelResponse(parts=[TextPart("no call here")])
+        with pytest.raises(UnexpectedModelBehavior, match=r"unable to find tool: \['final_result'\]"):
+            await result.validate_structured_result(text_only)

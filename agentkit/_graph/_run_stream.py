@@ -123,18 +123,8 @@ class StreamedRunResult(Generic[AgentDepsT, ResultDataT]):
 
         Raises pydantic's `ValidationError` when the data does not validate.
         """
-        ctx = self._agent_run.ctx
-        schema = ctx.deps.result_schema
-        call = None
-        name = self._final_event.tool_name
-        if name is None:
-            data: Any = "\n\n".join(part.content for part in message.parts if isinstance(part, TextPart))
-        else:
-            match = schema.find_named_call(message.parts, name)
-            if match is None:
-                raise UnexpectedModelBehavior(f"Invalid response, unable to find tool: {schema.tool_names()}")
-            call, tool = match
-            data = tool.validate(call, allow_partial=allow_partial, wrap_errors=False)
+        schema = self._agent_run.ctx.deps.result_schema
+        data, call = schema.streamed_data(message.parts, self._final_event.tool_name, allow_partial=allow_partial)
         result: ResultDataT = await self._run_validators(data, call)
         return result
 

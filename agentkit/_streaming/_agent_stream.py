@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 from agentkit._streaming._debounce import group_by_time
-from agentkit.exceptions import UnexpectedModelBehavior, UsageLimitExceeded
+from agentkit.exceptions import UsageLimitExceeded
 from agentkit.messages import (
     FinalResultEvent,
     ModelResponse,
@@ -109,15 +109,7 @@ class AgentStream:
         validators = self._ctx.deps.result_validators
         run_context = self._ctx.run_context()
         name = self._final_result_event.tool_name
-        if name is None:
-            data: Any = "\n\n".join(part.content for part in response.parts if isinstance(part, TextPart))
-            call = None
-        else:
-            match = schema.find_named_call(response.parts, name)
-            if match is None:
-                raise UnexpectedModelBehavior(f"Invalid response, unable to find tool: {schema.tool_names()}")
-            call, tool = match
-            data = tool.validate(call, allow_partial=allow_partial, wrap_errors=False)
+        data, call = schema.streamed_data(response.parts, name, allow_partial=allow_partial)
         for validator in validators:
             data = await validator.validate(data, run_context, call)
         return data
