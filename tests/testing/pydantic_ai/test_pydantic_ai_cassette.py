@@ -222,14 +222,19 @@ def test_request_parameters_are_written_where_they_change_and_read_back_for_ever
     assert second.parameters == first.parameters
 
 
-def test_an_agent_on_a_provider_model_replays_without_a_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "c.yaml"
+def recorded_as_if_from_openai(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run of agent 'weather' answering 'Sunny' at `path`, named as recorded against openai:gpt-4o; no key set."""
     recording = Agent(TestModel(custom_output_text="Sunny"), name="weather")
     with cassette(path, agents=[recording], record_mode="once"):
         run_sync(recording, "Weather in Paris?")
     # As if recorded live against OpenAI: the run names the model it was recorded against.
     path.write_text(path.read_text().replace("model: test:test", "model: openai:gpt-4o"))
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+
+
+def test_an_agent_on_a_provider_model_replays_without_a_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "c.yaml"
+    recorded_as_if_from_openai(path, monkeypatch)
     # pydantic-ai builds the model with the agent unless told to wait: without a key, it must wait.
     live = Agent("openai:gpt-4o", name="weather", defer_model_check=True)
     with cassette(path, agents=[live]):
@@ -244,11 +249,7 @@ def test_a_provider_prefix_unlike_the_models_system_replays_without_a_key(
     # openai:gpt-4o. Replayed without a key, the stand-in took the prefix as the system and the run
     # diverged on "the model" (openai-chat:gpt-4o), the README's no-key replay failing.
     path = tmp_path / "c.yaml"
-    recording = Agent(TestModel(custom_output_text="Sunny"), name="weather")
-    with cassette(path, agents=[recording], record_mode="once"):
-        run_sync(recording, "Weather in Paris?")
-    path.write_text(path.read_text().replace("model: test:test", "model: openai:gpt-4o"))
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    recorded_as_if_from_openai(path, monkeypatch)
     live = Agent(model, name="weather", defer_model_check=True)
     with cassette(path, agents=[live]):
         assert run_sync(live, "Weather in Paris?").output == "Sunny"
