@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import sys
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from contextvars import ContextVar
@@ -20,6 +19,7 @@ from agentkit._graph._nodes import AgentNode, CallToolsNode, End, ModelRequestNo
 from agentkit._graph._run import AgentRun, AgentRunResult, RunResult
 from agentkit._graph._run_stream import StreamedRunResult, stream_final_result
 from agentkit._graph._system_prompt import SystemPromptRunner
+from agentkit._imports import imported
 from agentkit._registration import AgentRegistry, ToolFunc
 from agentkit.exceptions import UserError
 from agentkit.messages import (
@@ -483,7 +483,7 @@ def _run_in_new_asyncio_loop(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 def _running_event_loop() -> str | None:
     """The name of the event loop running in this thread, if any."""
-    asyncio = sys.modules.get("asyncio")  # not imported: no asyncio loop can be running
+    asyncio = imported("asyncio")  # not imported: no asyncio loop can be running
     if asyncio is not None:
         try:
             asyncio.get_running_loop()
@@ -491,7 +491,7 @@ def _running_event_loop() -> str | None:
             pass
         else:
             return "asyncio"
-    trio = sys.modules.get("trio")
+    trio = imported("trio")
     if trio is not None:
         try:
             trio.lowlevel.current_trio_token()

@@ -400,3 +400,54 @@ async def test_a_sync_tool_calls_back_into_the_loop_with_a_token() -> None:
     result = await agent.run("weather?")
     assert seen == [loop_thread]
     assert "sunny in" in result.data
+
+
+SLOW_ASYNCIO_IMPORT = """
+import importlib.abc, importlib.machinery, sys, threading, time
+
+class SlowAsyncio(importlib.abc.MetaPathFinder):
+    # asyncio takes 0.5 s to import, so other threads find it half-imported in sys.modules meanwhile.
+    def find_spec(self, name, path=None, target=None):
+        if name != "asyncio":
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        run = spec.loader.exec_module
+        def exec_module(module):
+            time.sleep(0.5)
+            run(module)
+        spec.loader.exec_module = exec_module
+        return spec
+
+sys.meta_path.insert(0, SlowAsyncio())
+from agentkit import Agent
+from agentkit.models import TestModel
+assert "asyncio" not in sys.modules
+
+agent = Agent(TestModel())
+errors, answers = [], []
+
+def ask():
+    try:
+        answers.append(agent.run_sync("hello").data)
+    except Exception as error:
+        errors.append(repr(error))
+
+first = threading.Thread(target=ask)
+first.start()
+time.sleep(0.2)  # the first run is importing asyncio now
+others = [threading.Thread(target=ask) for _ in range(3)]
+for thread in others:
+    thread.start()
+for thread in [first, *others]:
+    thread.join()
+print(len(answers), errors)
+"""
+
+
+def test_run_sync_in_threads_while_another_thread_imports_asyncio() -> None:
+    # A run started while another thread was importing asyncio found it half-imported in
+    # sys.modules: AttributeError "partially initialized module 'asyncio' has no attribute
+    # 'get_running_loop'" (about two runs in three failed when 8 threads started at once).
+    done = subprocess.run([sys.executable, "-c", SLOW_ASYNCIO_IMPORT], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "4 []"

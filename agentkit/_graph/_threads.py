@@ -15,7 +15,6 @@ needs its `token=` argument (from `anyio.lowlevel.current_token()`, taken on the
 from __future__ import annotations
 
 import os
-import sys
 import threading
 import weakref
 from collections.abc import Callable, Coroutine, Sequence
@@ -27,6 +26,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import anyio
 import anyio.to_thread
 
+from agentkit._imports import imported
+
 if TYPE_CHECKING:
     import asyncio
 
@@ -37,7 +38,7 @@ T = TypeVar("T")
 
 def _running_asyncio_loop() -> asyncio.AbstractEventLoop | None:
     """The asyncio loop running in this thread, if any; asyncio is not imported to find out."""
-    asyncio_module = sys.modules.get("asyncio")
+    asyncio_module = imported("asyncio")
     if asyncio_module is None:
         return None
     try:
@@ -104,7 +105,7 @@ async def _store(results: list[Any], index: int, coroutine: Coroutine[Any, Any, 
 def _worker_context() -> Context:
     """A copy of the caller's context in which sniffio finds no async library, as in anyio's workers."""
     context = copy_context()
-    sniffio = sys.modules.get("sniffio")
+    sniffio = imported("sniffio")
     if sniffio is not None and context.get(sniffio.current_async_library_cvar) is not None:
         context.run(sniffio.current_async_library_cvar.set, None)
     return context
