@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -21,6 +20,7 @@ from agentkit_testing._pytest._options import (
     check_marker,
     record_mode,
 )
+from agentkit_testing._pytest._pydantic_ai_switch import pydantic_ai_requests
 from agentkit_testing._pytest._stats import scrubber_key, stale_key, stats_key, test_called_key, test_failed_key
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ def _agentkit_session_request_guard(request: pytest.FixtureRequest) -> Iterator[
     from agentkit.models import override_allow_model_requests
 
     allowed = record_mode(request.config) in RECORDING_MODES
-    with override_allow_model_requests(allowed), _pydantic_ai_requests(allowed):
+    with override_allow_model_requests(allowed), pydantic_ai_requests(allowed):
         yield
 
 
@@ -61,31 +61,10 @@ def _agentkit_request_guard(request: pytest.FixtureRequest) -> Iterator[None]:
     marker = request.node.get_closest_marker(MARKER)
     allowed = record_mode(request.config, marker) in RECORDING_MODES
     allowed = allowed or request.node.get_closest_marker(ALLOW_MARKER) is not None
-    with override_allow_model_requests(allowed), _pydantic_ai_requests(allowed):
+    with override_allow_model_requests(allowed), pydantic_ai_requests(allowed):
         if marker is not None and "agentkit_cassette" not in request.fixturenames:
             request.getfixturevalue("agentkit_cassette")
         yield
-
-
-@contextmanager
-def _pydantic_ai_requests(allowed: bool) -> Iterator[None]:
-    """Set pydantic-ai's own request switch, `pydantic_ai.models.ALLOW_MODEL_REQUESTS`, for the block.
-
-    It is what stops a pydantic-ai agent that no marker names (so no cassette covers it) from
-    reaching its provider while the test does not record; pydantic-ai's provider models check it
-    before every request, in every thread. Set only when the test session has imported pydantic-ai
-    (the plugin never imports it); the value before the block is put back after it.
-    """
-    models: Any = sys.modules.get("pydantic_ai.models")
-    if models is None or not hasattr(models, "ALLOW_MODEL_REQUESTS"):
-        yield
-        return
-    before = models.ALLOW_MODEL_REQUESTS
-    models.ALLOW_MODEL_REQUESTS = allowed
-    try:
-        yield
-    finally:
-        models.ALLOW_MODEL_REQUESTS = before
 
 
 @pytest.fixture
@@ -127,7 +106,7 @@ def agentkit_cassette(request: pytest.FixtureRequest) -> Iterator[CassetteSessio
                 from agentkit.models import override_allow_model_requests
 
                 blocks.enter_context(override_allow_model_requests(False))
-                blocks.enter_context(_pydantic_ai_requests(False))
+                blocks.enter_context(pydantic_ai_requests(False))
             yield session
             failed = request.node.stash.get(test_failed_key, False)
             if not failed and not request.node.stash.get(test_called_key, False):

@@ -41,6 +41,7 @@ PLUGIN_MODULES = {
     "agentkit_testing._pytest._failure_report",
     "agentkit_testing._pytest._fixtures",
     "agentkit_testing._pytest._options",
+    "agentkit_testing._pytest._pydantic_ai_switch",
     "agentkit_testing._pytest._stats",
     "agentkit_testing._pytest._summary",
     "agentkit_testing._pytest_plugin",

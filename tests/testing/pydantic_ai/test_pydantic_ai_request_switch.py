@@ -159,3 +159,55 @@ def test_a_recording_block_in_a_replaying_test_says_how_to_record(pytester: pyte
     assert not (pytester.path / "cassettes" / "block.yaml").exists()
     pytester.runpytest_subprocess(*QUIET, "--agentkit-record-mode=once").assert_outcomes(passed=1)
     assert (pytester.path / "cassettes" / "block.yaml").exists()
+
+
+LAZY_TESTS = textwrap.dedent(
+    """
+    import sys
+
+    import pytest
+
+
+    def test_a_test_importing_pydantic_ai_in_its_body_is_blocked():
+        assert "pydantic_ai" not in sys.modules  # nothing imported it before this test
+        import provider_agent
+
+        with pytest.raises(RuntimeError, match="ALLOW_MODEL_REQUESTS is False"):
+            provider_agent.run("hello")
+        assert provider_agent.SENT == []
+
+
+    @pytest.mark.agentkit_allow_model_requests
+    def test_then_the_allow_marker_still_lets_it_through():
+        import provider_agent
+
+        assert provider_agent.run("hello") == "live answer"
+
+
+    def test_and_the_next_test_is_blocked_again():
+        import pydantic_ai.models
+
+        assert pydantic_ai.models.ALLOW_MODEL_REQUESTS is False
+    """
+)
+
+LAZY_CONFTEST = textwrap.dedent(
+    """
+    import sys
+
+
+    def pytest_unconfigure(config):
+        models = sys.modules.get("pydantic_ai.models")
+        print("switch after the session:", getattr(models, "ALLOW_MODEL_REQUESTS", "not imported"))
+    """
+)
+
+
+def test_pydantic_ai_imported_during_a_test_is_blocked_too(pytester: pytest.Pytester) -> None:
+    # The switch used to be set only if pydantic-ai was imported when the guard began: an agent whose
+    # module a test imported in its body reached its provider (in a fresh process, as here).
+    pytester.makepyfile(provider_agent=MODULE, test_lazy=LAZY_TESTS)
+    pytester.makeconftest(LAZY_CONFTEST)
+    result = pytester.runpytest_subprocess(*QUIET, "-p", "no:randomly", "-s")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["*switch after the session: True*"])  # pydantic-ai's own value, put back
