@@ -16,7 +16,7 @@ import pydantic
 from agentkit import ToolDefinition
 from agentkit_testing._cassette._codec import JSON_STYLES
 from agentkit_testing._cassette._io import find_line
-from agentkit_testing._cassette._limits import format_field
+from agentkit_testing._cassette._parse._limits import format_field
 from agentkit_testing._cassette._records import (
     CASSETTE_FORMAT,
     CASSETTE_VERSION,

@@ -21,12 +21,12 @@ from pathlib import Path
 from agentkit import ToolDefinition
 from agentkit_testing._cassette._decode import check_header, decode_catalog, decode_document, decode_one_run
 from agentkit_testing._cassette._io import FileFormat, cassette_text, parse_document
-from agentkit_testing._cassette._layout import END_MARKER, RUNS_LINE, Layout, split_layout
 from agentkit_testing._cassette._lazy import LoadedRun, RunSource, keep_texts, run_fields
-from agentkit_testing._cassette._limits import no_gc
+from agentkit_testing._cassette._parse._layout import END_MARKER, RUNS_LINE, Layout, split_layout
+from agentkit_testing._cassette._parse._limits import no_gc
+from agentkit_testing._cassette._parse._run_reader import LinesRead, read_run
+from agentkit_testing._cassette._parse._yaml_loader import load_yaml
 from agentkit_testing._cassette._records import RecordedRun
-from agentkit_testing._cassette._run_reader import LinesRead, read_run
-from agentkit_testing._cassette._yaml_loader import load_yaml
 from agentkit_testing._exceptions import CassetteFormatError
 
 __all__ = ("each_checked_run", "load_eagerly", "load_whole")

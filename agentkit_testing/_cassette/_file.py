@@ -14,8 +14,8 @@ from agentkit_testing._cassette._codec import encode_document
 from agentkit_testing._cassette._eager import load_eagerly, load_whole
 from agentkit_testing._cassette._io import FileFormat, cassette_text, dump_document, file_format_for, header_comment
 from agentkit_testing._cassette._lazy import RunSource, answered_runs, load_lazily
-from agentkit_testing._cassette._limits import check_savable
 from agentkit_testing._cassette._opened import note_opened
+from agentkit_testing._cassette._parse._limits import check_savable
 from agentkit_testing._cassette._records import RecordedRun
 from agentkit_testing._cassette._splice import pair_rerecorded, splice_yaml
 from agentkit_testing._cassette._stream import scrub_document

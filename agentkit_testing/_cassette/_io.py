@@ -16,9 +16,9 @@ from typing import Any, Literal, TypeAlias
 
 import yaml
 
-from agentkit_testing._cassette._json_loader import load_json
-from agentkit_testing._cassette._limits import MAX_CASSETTE_BYTES
-from agentkit_testing._cassette._yaml_loader import SAFE_LOADER, load_yaml
+from agentkit_testing._cassette._parse._json_loader import load_json
+from agentkit_testing._cassette._parse._limits import MAX_CASSETTE_BYTES
+from agentkit_testing._cassette._parse._yaml_loader import SAFE_LOADER, load_yaml
 from agentkit_testing._exceptions import CassetteFormatError
 
 __all__ = (

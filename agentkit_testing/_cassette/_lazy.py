@@ -29,9 +29,16 @@ import pydantic
 from agentkit import ToolDefinition
 from agentkit_testing._cassette._decode import check_header, decode_catalog, decode_one_run
 from agentkit_testing._cassette._io import header_comment
-from agentkit_testing._cassette._layout import END_MARKER, IDENTITY_KEYS, RUNS_LINE, Layout, RunText, split_layout
+from agentkit_testing._cassette._parse._layout import (
+    END_MARKER,
+    IDENTITY_KEYS,
+    RUNS_LINE,
+    Layout,
+    RunText,
+    split_layout,
+)
+from agentkit_testing._cassette._parse._yaml_loader import load_yaml
 from agentkit_testing._cassette._records import RecordedRun
-from agentkit_testing._cassette._yaml_loader import load_yaml
 from agentkit_testing._exceptions import CassetteFormatError
 
 __all__ = ("LoadedRun", "RunSource", "answered", "answered_runs", "keep_texts", "load_lazily", "run_fields")

@@ -19,9 +19,9 @@ from typing import Any
 from agentkit import ToolDefinition
 from agentkit_testing._cassette._codec import ToolCatalog, encode_run
 from agentkit_testing._cassette._io import dump_header, to_yaml_text
-from agentkit_testing._cassette._layout import END_MARKER
 from agentkit_testing._cassette._lazy import LoadedRun, RunSource
-from agentkit_testing._cassette._limits import check_savable
+from agentkit_testing._cassette._parse._layout import END_MARKER
+from agentkit_testing._cassette._parse._limits import check_savable
 from agentkit_testing._cassette._records import CASSETTE_FORMAT, CASSETTE_VERSION, RecordedRun
 from agentkit_testing._cassette._stream import scrub_document
 from agentkit_testing._exceptions import CassetteFormatError

@@ -11,8 +11,8 @@ from agentkit import Agent
 from agentkit.models import TestModel
 from agentkit_testing import Cassette, CassetteError, RecordedError, RecordedRun, cassette
 from agentkit_testing._cassette import _lazy
-from agentkit_testing._cassette._layout import END_MARKER, RUNS_LINE, RunText
 from agentkit_testing._cassette._lazy import LoadedRun
+from agentkit_testing._cassette._parse._layout import END_MARKER, RUNS_LINE, RunText
 
 
 def recorded(tmp_path: Path, prompts: tuple[str, ...]) -> Path:

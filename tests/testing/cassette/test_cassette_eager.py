@@ -24,9 +24,9 @@ from agentkit_testing import Cassette, CassetteFormatError, cassette
 from agentkit_testing._cassette import _eager
 from agentkit_testing._cassette._eager import each_checked_run, load_whole
 from agentkit_testing._cassette._io import FlowDict, FlowList, cassette_text, to_yaml_text
-from agentkit_testing._cassette._layout import RUNS_LINE, split_layout
-from agentkit_testing._cassette._run_reader import read_run
-from agentkit_testing._cassette._yaml_loader import load_yaml
+from agentkit_testing._cassette._parse._layout import RUNS_LINE, split_layout
+from agentkit_testing._cassette._parse._run_reader import read_run
+from agentkit_testing._cassette._parse._yaml_loader import load_yaml
 
 REPOSITORY = Path(__file__).resolve().parents[3]
 CORPUS = Path(__file__).parent / "cassette_corpus"

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from agentkit_testing._cassette._file import Cassette
-from agentkit_testing._cassette._limits import MAX_DEPTH, MAX_INTEGER_DIGITS
+from agentkit_testing._cassette._parse._limits import MAX_DEPTH, MAX_INTEGER_DIGITS
 from agentkit_testing._cli import main
 from agentkit_testing._exceptions import CassetteFormatError
 
@@ -115,7 +115,7 @@ def test_every_alias_is_refused_at_its_line(tmp_path: Path, dice_text: str, anch
 def test_aliases_are_refused_before_anything_is_built(
     tmp_path: Path, dice_text: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from agentkit_testing._cassette import _yaml_loader as _cassette_yaml_loader
+    from agentkit_testing._cassette._parse import _yaml_loader as _cassette_yaml_loader
 
     construct = _cassette_yaml_loader._CassetteLoader.construct_document
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
-from agentkit_testing._cassette._limits import (
+from agentkit_testing._cassette._parse._limits import (
     MAX_DEPTH,
     MAX_INTEGER_DIGITS,
     has_lone_surrogate,

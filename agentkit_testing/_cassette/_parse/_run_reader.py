@@ -19,8 +19,8 @@ import math
 import re
 from typing import Any, TypeAlias
 
-from agentkit_testing._cassette._limits import has_lone_surrogate
-from agentkit_testing._cassette._yaml_loader import SAFE_LOADER
+from agentkit_testing._cassette._parse._limits import has_lone_surrogate
+from agentkit_testing._cassette._parse._yaml_loader import SAFE_LOADER
 
 __all__ = ("read_run",)
 

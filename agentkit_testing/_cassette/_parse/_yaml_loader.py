@@ -21,7 +21,7 @@ from typing import Any, NoReturn
 
 import yaml
 
-from agentkit_testing._cassette._limits import (
+from agentkit_testing._cassette._parse._limits import (
     MAX_DEPTH,
     MAX_INTEGER_DIGITS,
     has_lone_surrogate,
