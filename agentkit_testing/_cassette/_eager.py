@@ -19,10 +19,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from agentkit import ToolDefinition
-from agentkit_testing._cassette._decode import check_header, decode_catalog, decode_document, decode_one_run
+from agentkit_testing._cassette._decode import decode_document, decode_one_run
 from agentkit_testing._cassette._io import FileFormat, cassette_text, parse_document
-from agentkit_testing._cassette._lazy import LoadedRun, RunSource, keep_texts, run_fields
-from agentkit_testing._cassette._parse._layout import END_MARKER, RUNS_LINE, Layout, split_layout
+from agentkit_testing._cassette._lazy import LoadedRun, RunSource, header_catalog, keep_texts, run_fields
+from agentkit_testing._cassette._parse._layout import RUNS_LINE, Layout, split_layout
 from agentkit_testing._cassette._parse._limits import no_gc
 from agentkit_testing._cassette._parse._run_reader import LinesRead, read_run
 from agentkit_testing._cassette._parse._yaml_loader import load_yaml
@@ -87,12 +87,10 @@ def each_checked_run(path: Path, file_format: FileFormat) -> Iterator[RecordedRu
 
 def _catalog(layout: Layout, path: Path) -> dict[str, ToolDefinition]:
     """The header of a file in the layout, checked as the lazy load checks it: its catalog of tools."""
-    header_text = layout.header[: -len(RUNS_LINE)] + "runs: []\n" + END_MARKER
-    header = load_yaml(header_text, path)
-    if not isinstance(header, dict):
+    catalog = header_catalog(layout, path)
+    if catalog is None:
         raise CassetteFormatError(f"{path}: the header is not a mapping", path=path)
-    check_header(header, path, b"")
-    return decode_catalog(header.get("tool_definitions"), path, b"")
+    return catalog
 
 
 def _each_run(layout: Layout, catalog: dict[str, ToolDefinition], path: Path) -> Iterator[RecordedRun]:

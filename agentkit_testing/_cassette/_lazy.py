@@ -41,7 +41,16 @@ from agentkit_testing._cassette._parse._yaml_loader import load_yaml
 from agentkit_testing._cassette._records import RecordedRun
 from agentkit_testing._exceptions import CassetteFormatError
 
-__all__ = ("LoadedRun", "RunSource", "answered", "answered_runs", "keep_texts", "load_lazily", "run_fields")
+__all__ = (
+    "LoadedRun",
+    "RunSource",
+    "answered",
+    "answered_runs",
+    "header_catalog",
+    "keep_texts",
+    "load_lazily",
+    "run_fields",
+)
 
 _FIELDS = tuple(field.name for field in dataclasses.fields(RecordedRun))
 _DECODED_FIELDS = tuple(name for name in _FIELDS if name not in IDENTITY_KEYS and name != "message_history")
@@ -249,13 +258,9 @@ def load_lazily(text: str, path: Path) -> tuple[list[RecordedRun], str | None, R
     layout = split_layout(text)
     if layout is None:
         return None
-    header_text = layout.header[: -len(RUNS_LINE)] + "runs: []\n" + END_MARKER
-    header = load_yaml(header_text, path)
-    if not isinstance(header, dict):
+    catalog = header_catalog(layout, path)
+    if catalog is None:
         return None
-    header_data = header_text.encode()
-    check_header(header, path, header_data)
-    catalog = decode_catalog(header.get("tool_definitions"), path, header_data)
     identities = _identities(layout.runs, path)
     if identities is None:
         return None
@@ -279,6 +284,20 @@ def load_lazily(text: str, path: Path) -> tuple[list[RecordedRun], str | None, R
         runs.append(run)
     source.runs = tuple(runs)
     return runs, source.comment, source
+
+
+def header_catalog(layout: Layout, path: Path) -> dict[str, ToolDefinition] | None:
+    """The header of a file in the writer's layout, checked: its catalog of tools; `None` if it is not a mapping.
+
+    A header that breaks a rule raises `CassetteFormatError` naming its line and field.
+    """
+    header_text = layout.header[: -len(RUNS_LINE)] + "runs: []\n" + END_MARKER
+    header = load_yaml(header_text, path)
+    if not isinstance(header, dict):
+        return None
+    header_data = header_text.encode()
+    check_header(header, path, header_data)
+    return decode_catalog(header.get("tool_definitions"), path, header_data)
 
 
 def keep_texts(
